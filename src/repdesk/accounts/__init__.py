@@ -1,0 +1,1 @@
+"""Users, workspaces, memberships, login sessions and email verification."""

@@ -1,0 +1,145 @@
+"""/api/auth and /api/workspace: the JSON management API for accounts."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Request, Response
+
+from repdesk.accounts import service
+from repdesk.accounts.schemas import (
+    LoginRequest,
+    LoginResponse,
+    OkResponse,
+    RegisterRequest,
+    RegisterResponse,
+    VerifyRequest,
+    WorkspaceRead,
+    WorkspaceUpdate,
+)
+from repdesk.assistants import service as assistants
+from repdesk.config import Settings
+from repdesk.kit.errors import RateLimited
+from repdesk.kit.ids import token
+from repdesk.kit.web import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    LimiterDep,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+)
+
+router = APIRouter(prefix="/api", tags=["accounts"])
+
+
+def set_login_cookies(response: Response, settings: Settings, raw_session: str) -> str:
+    csrf = token(24)
+    max_age = settings.session_days * 86400
+    response.set_cookie(
+        SESSION_COOKIE,
+        raw_session,
+        max_age=max_age,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        path="/",
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        csrf,
+        max_age=max_age,
+        httponly=False,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        path="/",
+    )
+    return csrf
+
+
+def clear_login_cookies(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+async def check_login_rate(request: Request, limiter: LimiterDep, settings: Settings, email: str) -> None:
+    ip = request.client.host if request.client else "unknown"
+    for key in (f"login:ip:{ip}", f"login:email:{service.normalize_email(email)}"):
+        decision = await limiter.hit(settings.login_rate_limit, key)
+        if not decision.allowed:
+            wait = max(1, decision.reset_at - int(time.time()))
+            raise RateLimited(
+                "Too many login attempts. Wait a minute and try again.",
+                headers={"Retry-After": str(wait)},
+            )
+
+
+@router.post("/auth/register", status_code=201, response_model=RegisterResponse)
+async def register(body: RegisterRequest, session: SessionDep) -> RegisterResponse:
+    """Create an account: a user, its workspace (with the free sign-up credits) and a
+    verification email."""
+    user, workspace = await service.register(
+        session, email=body.email, password=body.password, business_name=body.business_name
+    )
+    return RegisterResponse(workspace_id=workspace.id, email=user.email, email_verified=False)
+
+
+@router.post("/auth/verify", response_model=OkResponse)
+async def verify(body: VerifyRequest, session: SessionDep) -> OkResponse:
+    """Verify an email address with the token from the emailed link."""
+    await service.verify_email(session, body.token)
+    return OkResponse()
+
+
+@router.post("/auth/login", response_model=LoginResponse)
+async def login(
+    body: LoginRequest,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    limiter: LimiterDep,
+    settings: SettingsDep,
+) -> LoginResponse:
+    """Log in; sets the session cookie and the ``repdesk_csrf`` cookie (send its value as
+    ``X-CSRF-Token`` on state-changing /api calls)."""
+    await check_login_rate(request, limiter, settings, body.email)
+    user, workspace, raw = await service.login(session, email=body.email, password=body.password)
+    csrf = set_login_cookies(response, settings, raw)
+    return LoginResponse(user_id=user.id, workspace_id=workspace.id, email=user.email, csrf_token=csrf)
+
+
+@router.post("/auth/logout", response_model=OkResponse)
+async def logout(
+    request: Request, response: Response, principal: PrincipalDep, session: SessionDep
+) -> OkResponse:
+    """End this login session."""
+    await service.logout(session, request.cookies.get(SESSION_COOKIE, ""))
+    clear_login_cookies(response)
+    return OkResponse()
+
+
+async def _workspace_read(session: SessionDep, principal: PrincipalDep) -> WorkspaceRead:
+    ws = await service.get_workspace_or_404(session, principal.workspace.id)
+    return WorkspaceRead(
+        id=ws.id,
+        business_name=ws.business_name,
+        credits=ws.credits,
+        created_at=ws.created_at,
+        assistant_count=await assistants.count(session, ws.id),
+        role=principal.role,
+    )
+
+
+@router.get("/workspace", response_model=WorkspaceRead)
+async def get_workspace(session: SessionDep, principal: PrincipalDep) -> WorkspaceRead:
+    """The current workspace with its credit balance."""
+    return await _workspace_read(session, principal)
+
+
+@router.patch("/workspace", response_model=WorkspaceRead)
+async def update_workspace(
+    body: WorkspaceUpdate, session: SessionDep, principal: PrincipalDep
+) -> WorkspaceRead:
+    """Rename the business."""
+    ws = await service.get_workspace_or_404(session, principal.workspace.id)
+    await service.update_workspace(session, ws, business_name=body.business_name)
+    return await _workspace_read(session, principal)

@@ -1,0 +1,230 @@
+"""Accounts: registration, email verification, login sessions, workspaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from repdesk.accounts.email import queue_email
+from repdesk.accounts.models import AuthSession, EmailToken, Membership, User, Workspace
+from repdesk.accounts.security import hash_password, sha256_hex, verify_password
+from repdesk.billing import service as billing
+from repdesk.config import get_settings
+from repdesk.kit.errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, ValidationError
+from repdesk.kit.ids import token
+from repdesk.kit.time import ensure_utc, utcnow
+
+VERIFY_TTL = timedelta(days=3)
+
+
+class EmailTaken(Conflict):
+    code = "EMAIL_TAKEN"
+
+
+class InvalidCredentials(Unauthorized):
+    code = "INVALID_CREDENTIALS"
+
+
+class EmailNotVerified(Forbidden):
+    code = "EMAIL_NOT_VERIFIED"
+
+
+class InvalidToken(AppError):
+    status = 400
+    code = "INVALID_TOKEN"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is making a dashboard or /api request."""
+
+    user: User
+    workspace: Workspace
+    role: str
+    session_id: str
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+async def register(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    business_name: str,
+    verified: bool = False,
+    send_email: bool = True,
+) -> tuple[User, Workspace]:
+    email = normalize_email(email)
+    business_name = business_name.strip()
+    if not business_name:
+        raise ValidationError("businessName: must not be empty")
+    if len(password) < 8:
+        raise ValidationError("password: must be at least 8 characters")
+    if await get_user_by_email(session, email):
+        raise EmailTaken("An account with this email already exists.")
+    user = User(email=email, password_hash=hash_password(password), email_verified=verified)
+    workspace = Workspace(business_name=business_name, credits=0)
+    try:
+        async with session.begin_nested():
+            session.add_all([user, workspace])
+            await session.flush()
+            session.add(Membership(workspace_id=workspace.id, user_id=user.id, role="owner"))
+            await session.flush()
+    except IntegrityError as exc:
+        raise EmailTaken("An account with this email already exists.") from exc
+    settings = get_settings()
+    if settings.signup_credits > 0:
+        await billing.credit(
+            session,
+            workspace_id=workspace.id,
+            credits=settings.signup_credits,
+            kind="grant",
+            reason="signup",
+            reference=f"signup:{workspace.id}",
+            description="Free credits to get started",
+        )
+    if send_email and not verified:
+        await send_verification(session, user)
+    return user, workspace
+
+
+async def send_verification(session: AsyncSession, user: User) -> str:
+    raw = token(32)
+    session.add(
+        EmailToken(
+            token_hash=sha256_hex(raw),
+            user_id=user.id,
+            purpose="verify",
+            expires_at=utcnow() + VERIFY_TTL,
+        )
+    )
+    link = f"{get_settings().base_url}/verify?token={raw}"
+    await queue_email(
+        session,
+        to=user.email,
+        subject="Verify your repdesk email address",
+        body=(
+            "Welcome to repdesk!\n\n"
+            f"Confirm your email address by opening this link:\n{link}\n\n"
+            "The link works for 3 days. If you did not sign up, ignore this email.\n"
+        ),
+    )
+    return raw
+
+
+async def verify_email(session: AsyncSession, raw_token: str) -> User:
+    row = await session.scalar(
+        select(EmailToken).where(
+            EmailToken.token_hash == sha256_hex(raw_token), EmailToken.purpose == "verify"
+        )
+    )
+    if row is None or ensure_utc(row.expires_at) < utcnow():
+        raise InvalidToken("This verification link is invalid or has expired.")
+    user = await session.get(User, row.user_id)
+    if user is None:
+        raise InvalidToken("This verification link is invalid or has expired.")
+    if row.used_at is None:
+        row.used_at = utcnow()
+    user.email_verified = True
+    await session.flush()
+    return user
+
+
+async def login(
+    session: AsyncSession, *, email: str, password: str
+) -> tuple[User, Workspace, str]:
+    """Check credentials and open a session. Returns (user, workspace, raw session token)."""
+    user = await get_user_by_email(session, email)
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        raise InvalidCredentials("Email or password is incorrect.")
+    if not user.email_verified:
+        raise EmailNotVerified("Verify your email address first: we sent you a link.")
+    membership = await session.scalar(
+        select(Membership).where(Membership.user_id == user.id).order_by(Membership.created_at)
+    )
+    if membership is None:
+        raise InvalidCredentials("This account has no workspace.")
+    workspace = await session.get(Workspace, membership.workspace_id)
+    assert workspace is not None
+    raw = token(32)
+    session.add(
+        AuthSession(
+            token_hash=sha256_hex(raw),
+            user_id=user.id,
+            workspace_id=workspace.id,
+            expires_at=utcnow() + timedelta(days=get_settings().session_days),
+        )
+    )
+    await session.flush()
+    return user, workspace, raw
+
+
+async def logout(session: AsyncSession, raw_token: str) -> None:
+    row = await session.scalar(
+        select(AuthSession).where(AuthSession.token_hash == sha256_hex(raw_token))
+    )
+    if row is not None:
+        await session.delete(row)
+        await session.flush()
+
+
+async def authenticate(session: AsyncSession, raw_token: str) -> Principal | None:
+    if not raw_token or len(raw_token) > 200:
+        return None
+    row = await session.scalar(
+        select(AuthSession).where(AuthSession.token_hash == sha256_hex(raw_token))
+    )
+    if row is None or ensure_utc(row.expires_at) < utcnow():
+        return None
+    user = await session.get(User, row.user_id)
+    workspace = await session.get(Workspace, row.workspace_id)
+    if user is None or workspace is None:
+        return None
+    role = await session.scalar(
+        select(Membership.role).where(
+            Membership.user_id == user.id, Membership.workspace_id == workspace.id
+        )
+    )
+    if role is None:
+        return None
+    return Principal(user=user, workspace=workspace, role=role, session_id=row.id)
+
+
+async def get_workspace_or_404(session: AsyncSession, workspace_id: str) -> Workspace:
+    ws = await session.get(Workspace, workspace_id, populate_existing=True)
+    if ws is None:
+        raise NotFound("Workspace not found.")
+    return ws
+
+
+async def update_workspace(session: AsyncSession, workspace: Workspace, *, business_name: str) -> Workspace:
+    name = business_name.strip()
+    if not name:
+        raise ValidationError("businessName: must not be empty")
+    workspace.business_name = name
+    await session.flush()
+    return workspace
+
+
+async def workspace_owner_emails(session: AsyncSession, workspace_id: str) -> list[str]:
+    rows = await session.scalars(
+        select(User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.workspace_id == workspace_id, Membership.role.in_(("owner", "admin")))
+    )
+    return list(rows)
+
+
+async def count_users(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(User)) or 0)

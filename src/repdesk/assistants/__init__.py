@@ -1,0 +1,1 @@
+"""Assistants: one AI agent per platform connection (a WhatsApp number or a web widget)."""

@@ -1,0 +1,1 @@
+"""Credits: an append-only ledger, the price table, and top-ups."""

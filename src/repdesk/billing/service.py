@@ -1,0 +1,191 @@
+"""The credit ledger. The only code that changes a workspace's credits.
+
+``charge`` is one conditional UPDATE (``credits = credits - n WHERE credits >= n``) plus one
+ledger row, inside a savepoint: concurrent charges serialise on the workspace row, and the
+balance can never go below zero. The ledger's (workspace, reference) uniqueness makes a charge
+idempotent: charging the same reference twice returns the first entry and charges nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+
+from repdesk.accounts.models import Workspace
+from repdesk.billing.models import LedgerEntry
+from repdesk.kit.errors import InsufficientCredits, NotFound, ValidationError
+
+KINDS = ("grant", "purchase", "usage", "refund")
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    entry: LedgerEntry
+    balance: int
+    created: bool  # False when the reference had been charged before
+
+
+async def balance(session: AsyncSession, workspace_id: str) -> int:
+    value = await session.scalar(select(Workspace.credits).where(Workspace.id == workspace_id))
+    if value is None:
+        raise NotFound("Workspace not found.")
+    return int(value)
+
+
+async def _existing(session: AsyncSession, workspace_id: str, reference: str) -> LedgerEntry | None:
+    return await session.scalar(
+        select(LedgerEntry).where(
+            LedgerEntry.workspace_id == workspace_id, LedgerEntry.reference == reference
+        )
+    )
+
+
+async def _apply(
+    session: AsyncSession,
+    *,
+    workspace_id: str,
+    delta: int,
+    kind: str,
+    reason: str,
+    reference: str,
+    description: str,
+) -> ChargeResult:
+    if not reference or len(reference) > 120:
+        raise ValidationError("A ledger reference of 1 to 120 characters is required.")
+    prior = await _existing(session, workspace_id, reference)
+    if prior is not None:
+        return ChargeResult(prior, prior.balance_after, created=False)
+    try:
+        async with session.begin_nested():
+            stmt = (
+                update(Workspace)
+                .where(Workspace.id == workspace_id)
+                .values(credits=Workspace.credits + delta)
+                .returning(Workspace.credits)
+                .execution_options(synchronize_session=False)
+            )
+            if delta < 0:
+                stmt = stmt.where(Workspace.credits >= -delta)
+            new_balance = await session.scalar(stmt)
+            if new_balance is None:
+                if await session.scalar(select(Workspace.id).where(Workspace.id == workspace_id)):
+                    raise InsufficientCredits(
+                        f"Not enough credits: this needs {-delta}. Top up from the billing page."
+                    )
+                raise NotFound("Workspace not found.")
+            entry = LedgerEntry(
+                workspace_id=workspace_id,
+                kind=kind,
+                amount=delta,
+                balance_after=int(new_balance),
+                reason=reason,
+                reference=reference,
+                description=description[:300],
+            )
+            session.add(entry)
+            await session.flush()
+    except IntegrityError:
+        # Someone charged the same reference concurrently and committed first.
+        prior = await _existing(session, workspace_id, reference)
+        if prior is None:
+            raise
+        return ChargeResult(prior, prior.balance_after, created=False)
+    # Keep a Workspace already loaded in this session honest about its balance.
+    loaded = session.sync_session.identity_map.get(identity_key(Workspace, workspace_id))
+    if isinstance(loaded, Workspace):
+        set_committed_value(loaded, "credits", int(new_balance))
+    return ChargeResult(entry, int(new_balance), created=True)
+
+
+async def charge(
+    session: AsyncSession,
+    *,
+    workspace_id: str,
+    credits: int,
+    reason: str,
+    reference: str,
+    description: str = "",
+) -> ChargeResult:
+    """Take ``credits`` from the workspace, or raise InsufficientCredits and change nothing."""
+    if credits < 0:
+        raise ValidationError("A charge cannot be negative.")
+    return await _apply(
+        session,
+        workspace_id=workspace_id,
+        delta=-credits,
+        kind="usage",
+        reason=reason,
+        reference=reference,
+        description=description,
+    )
+
+
+async def credit(
+    session: AsyncSession,
+    *,
+    workspace_id: str,
+    credits: int,
+    kind: str,
+    reason: str,
+    reference: str,
+    description: str = "",
+) -> ChargeResult:
+    """Add credits: a grant, a purchase or a refund."""
+    if kind not in ("grant", "purchase", "refund"):
+        raise ValidationError("kind must be grant, purchase or refund.")
+    if credits <= 0:
+        raise ValidationError("Credits to add must be positive.")
+    return await _apply(
+        session,
+        workspace_id=workspace_id,
+        delta=credits,
+        kind=kind,
+        reason=reason,
+        reference=reference,
+        description=description,
+    )
+
+
+async def refund(
+    session: AsyncSession, *, workspace_id: str, reference: str, description: str = ""
+) -> ChargeResult | None:
+    """Give back a usage charge (say, a send that Meta refused). Idempotent; None if nothing to
+    refund."""
+    original = await _existing(session, workspace_id, reference)
+    if original is None or original.amount >= 0:
+        return None
+    return await credit(
+        session,
+        workspace_id=workspace_id,
+        credits=-original.amount,
+        kind="refund",
+        reason=original.reason,
+        reference=f"refund:{reference}"[:120],
+        description=description or f"Refund of {original.reason}",
+    )
+
+
+def transactions_query(
+    workspace_id: str,
+    *,
+    kind: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Select[Any]:
+    stmt = select(LedgerEntry).where(LedgerEntry.workspace_id == workspace_id)
+    if kind:
+        if kind not in KINDS:
+            raise ValidationError(f"type must be one of {', '.join(KINDS)}.")
+        stmt = stmt.where(LedgerEntry.kind == kind)
+    if since:
+        stmt = stmt.where(LedgerEntry.created_at >= since)
+    if until:
+        stmt = stmt.where(LedgerEntry.created_at < until)
+    return stmt

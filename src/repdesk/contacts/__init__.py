@@ -1,0 +1,1 @@
+"""Contacts (customers), their tags and attributes."""

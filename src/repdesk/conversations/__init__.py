@@ -1,0 +1,1 @@
+"""Conversations and messages: the message pipeline, the service window, the inbox."""

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from repdesk.db.base import Base, IdMixin, JSONType, TimestampMixin
+
+
+class Conversation(IdMixin, TimestampMixin, Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("assistant_id", "contact_id"),
+        Index("ix_conversations_assistant_last", "assistant_id", "last_message_at"),
+    )
+
+    assistant_id: Mapped[str] = mapped_column(ForeignKey("assistants.id", ondelete="CASCADE"))
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))  # whatsapp | widget
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | closed
+    automation_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    needs_human: Mapped[bool] = mapped_column(Boolean, default=False)
+    handoff_reason: Mapped[str | None] = mapped_column(String(200))
+    # The 24-hour customer service window ends here (customer message timestamp + 24 h).
+    window_expires_at: Mapped[datetime | None]
+    last_message_at: Mapped[datetime | None]
+    last_message_preview: Mapped[str] = mapped_column(String(200), default="")
+    unread_count: Mapped[int] = mapped_column(Integer, default=0)
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Message(IdMixin, TimestampMixin, Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        # Meta redelivers webhooks: each channel message id is stored once.
+        UniqueConstraint("channel", "external_id"),
+        UniqueConstraint("assistant_id", "idempotency_key"),
+        Index("ix_messages_conversation_id", "conversation_id", "id"),
+        Index("ix_messages_assistant_id", "assistant_id", "id"),
+    )
+
+    assistant_id: Mapped[str] = mapped_column(ForeignKey("assistants.id", ondelete="CASCADE"))
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    channel: Mapped[str] = mapped_column(String(20))
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    # text, image, document, audio, video, sticker, location, contacts, interactive, button,
+    # template, reaction, unsupported ...
+    type: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text, default="")  # readable rendering of any type
+    content: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # structured details
+    # in: received; out: queued -> sent -> delivered -> read, or failed
+    status: Mapped[str] = mapped_column(String(12))
+    sender: Mapped[str] = mapped_column(String(12))  # customer|ai|agent|api|broadcast|workflow
+    external_id: Mapped[str | None] = mapped_column(String(128))  # wamid or widget message id
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    reply_to_external_id: Mapped[str | None] = mapped_column(String(128))
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    error_title: Mapped[str | None] = mapped_column(String(300))
+    meta_error_code: Mapped[int | None] = mapped_column(Integer)
+    credits_charged: Mapped[int] = mapped_column(Integer, default=0)
+    author_id: Mapped[str | None] = mapped_column(String(32))  # user who wrote it (agent)
+    sent_at: Mapped[datetime | None]  # channel timestamp (customer message time for inbound)
+    delivered_at: Mapped[datetime | None]
+    read_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]

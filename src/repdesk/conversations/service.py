@@ -1,0 +1,579 @@
+"""The message pipeline (DESIGN.md): inbound messages, outbound messages, statuses.
+
+Every channel calls these functions; nothing else writes conversations or messages.
+
+- :func:`record_inbound`: store a customer message once (unique on the channel's id), upsert
+  the contact and conversation, open or extend the 24-hour service window from the customer's
+  own timestamp, enqueue ``ai.reply`` when automation is on, emit ``message.received``.
+- :func:`queue_outbound`: validate (service window), charge the ledger, store the message as
+  ``queued`` and enqueue ``channel.send``, all in the caller's transaction.
+- ``channel.send`` (:func:`send_job`) calls the channel; :func:`apply_status` records what the
+  channel reports later (sent, delivered, read, failed), never moving a status backwards.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from repdesk.accounts.models import Workspace
+from repdesk.assistants.models import Assistant
+from repdesk.billing import prices
+from repdesk.billing import service as billing
+from repdesk.channels.base import ChannelError, OutboundMessage, get_sender
+from repdesk.contacts.models import Contact
+from repdesk.conversations.models import Conversation, Message
+from repdesk.events.service import conversation_topic, emit
+from repdesk.jobs.registry import PermanentError, current_attempt, task
+from repdesk.jobs.service import enqueue
+from repdesk.kit.errors import AppError, NotFound, ValidationError
+from repdesk.kit.time import ensure_utc, isoformat, utcnow
+
+log = logging.getLogger("repdesk.conversations")
+
+SERVICE_WINDOW = timedelta(hours=24)
+STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4, "played": 4}
+PREVIEW_LEN = 200
+
+
+class ServiceWindowClosed(AppError):
+    status = 400
+    code = "SERVICE_WINDOW_CLOSED"
+
+
+# -- contacts and conversations ------------------------------------------------------------
+
+
+async def upsert_contact(
+    session: AsyncSession,
+    *,
+    assistant_id: str,
+    phone: str | None = None,
+    visitor_id: str | None = None,
+    name: str | None = None,
+) -> Contact:
+    if not phone and not visitor_id:
+        raise ValidationError("A contact needs a phone number or a visitor id.")
+    cond = Contact.phone == phone if phone else Contact.visitor_id == visitor_id
+    contact = await session.scalar(select(Contact).where(Contact.assistant_id == assistant_id, cond))
+    if contact is None:
+        contact = Contact(
+            assistant_id=assistant_id, phone=phone, visitor_id=visitor_id, name=name, tags=[],
+            attributes={}, message_count=0,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(contact)
+                await session.flush()
+        except IntegrityError:
+            contact = await session.scalar(
+                select(Contact).where(Contact.assistant_id == assistant_id, cond)
+            )
+            if contact is None:
+                raise
+    if name and not contact.name:
+        contact.name = name
+    return contact
+
+
+async def get_or_create_conversation(
+    session: AsyncSession, *, assistant: Assistant, contact: Contact, channel: str
+) -> Conversation:
+    conv = await session.scalar(
+        select(Conversation).where(
+            Conversation.assistant_id == assistant.id, Conversation.contact_id == contact.id
+        )
+    )
+    if conv is not None:
+        return conv
+    conv = Conversation(
+        assistant_id=assistant.id,
+        contact_id=contact.id,
+        channel=channel,
+        status="open",
+        automation_enabled=True,
+        needs_human=False,
+        unread_count=0,
+        message_count=0,
+        last_message_preview="",
+    )
+    try:
+        async with session.begin_nested():
+            session.add(conv)
+            await session.flush()
+    except IntegrityError:
+        existing = await session.scalar(
+            select(Conversation).where(
+                Conversation.assistant_id == assistant.id, Conversation.contact_id == contact.id
+            )
+        )
+        if existing is None:
+            raise
+        return existing
+    return conv
+
+
+def window_open(conv: Conversation, now: datetime | None = None) -> bool:
+    if conv.window_expires_at is None:
+        return False
+    return ensure_utc(conv.window_expires_at) > (now or utcnow())
+
+
+async def get_conversation(session: AsyncSession, conversation_id: str) -> Conversation | None:
+    return await session.get(Conversation, conversation_id)
+
+
+async def get_conversation_for_workspace(
+    session: AsyncSession, *, workspace_id: str, conversation_id: str
+) -> Conversation:
+    conv = await session.scalar(
+        select(Conversation)
+        .join(Assistant, Assistant.id == Conversation.assistant_id)
+        .where(Conversation.id == conversation_id, Assistant.workspace_id == workspace_id)
+    )
+    if conv is None:
+        raise NotFound("Conversation not found.")
+    return conv
+
+
+# -- event payloads -------------------------------------------------------------------------
+
+
+def message_data(message: Message, conv: Conversation, contact: Contact, assistant: Assistant) -> dict[str, Any]:
+    """The ``data`` of a ``message.*`` event (and the public shape of a message)."""
+    customer = contact.phone or contact.visitor_id
+    business = assistant.channel_address
+    inbound = message.direction == "in"
+    content: Any = message.text if message.type == "text" else message.content
+    return {
+        "id": message.id,
+        "conversationId": conv.id,
+        "from": customer if inbound else business,
+        "to": business if inbound else customer,
+        "direction": message.direction,
+        "type": message.type,
+        "text": message.text,
+        "content": content,
+        "status": message.status,
+        "sender": message.sender,
+        "channel": message.channel,
+        "externalId": message.external_id,
+        "customerName": contact.name,
+        "errorCode": message.error_code,
+        "errorTitle": message.error_title,
+        "timestamp": isoformat(message.sent_at or message.created_at),
+    }
+
+
+async def _emit_message(
+    session: AsyncSession, name: str, message: Message, conv: Conversation, *, durable: bool = True
+) -> None:
+    assistant = await session.get(Assistant, conv.assistant_id)
+    contact = await session.get(Contact, conv.contact_id)
+    assert assistant is not None and contact is not None
+    await emit(
+        session,
+        name,
+        message_data(message, conv, contact, assistant),
+        workspace_id=assistant.workspace_id,
+        assistant_id=assistant.id,
+        topics=(conversation_topic(conv.id),),
+        durable=durable,
+    )
+
+
+def _preview(text: str) -> str:
+    text = " ".join(text.split())
+    return text[: PREVIEW_LEN - 1] + "…" if len(text) > PREVIEW_LEN else text
+
+
+# -- inbound --------------------------------------------------------------------------------
+
+
+@dataclass
+class Inbound:
+    message: Message
+    conversation: Conversation
+    contact: Contact
+    created: bool
+
+
+async def record_inbound(
+    session: AsyncSession,
+    *,
+    assistant: Assistant,
+    channel: str,
+    type: str,
+    text: str,
+    content: dict[str, Any] | None = None,
+    external_id: str | None = None,
+    sent_at: datetime | None = None,
+    phone: str | None = None,
+    visitor_id: str | None = None,
+    name: str | None = None,
+    reply_to_external_id: str | None = None,
+    opens_window: bool = True,
+    trigger_ai: bool = True,
+) -> Inbound:
+    """Store one customer message. Idempotent on (channel, external_id)."""
+    if external_id:
+        existing = await session.scalar(
+            select(Message).where(Message.channel == channel, Message.external_id == external_id)
+        )
+        if existing is not None:
+            conv = await session.get(Conversation, existing.conversation_id)
+            assert conv is not None
+            contact = await session.get(Contact, conv.contact_id)
+            assert contact is not None
+            return Inbound(existing, conv, contact, created=False)
+    contact = await upsert_contact(
+        session, assistant_id=assistant.id, phone=phone, visitor_id=visitor_id, name=name
+    )
+    conv = await get_or_create_conversation(
+        session, assistant=assistant, contact=contact, channel=channel
+    )
+    when = ensure_utc(sent_at) if sent_at else utcnow()
+    message = Message(
+        assistant_id=assistant.id,
+        conversation_id=conv.id,
+        channel=channel,
+        direction="in",
+        type=type,
+        text=text or "",
+        content=content or {},
+        status="received",
+        sender="customer",
+        external_id=external_id,
+        reply_to_external_id=reply_to_external_id,
+        credits_charged=0,
+        sent_at=when,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(message)
+            await session.flush()
+    except IntegrityError:
+        # A concurrent redelivery stored it first.
+        existing = await session.scalar(
+            select(Message).where(Message.channel == channel, Message.external_id == external_id)
+        )
+        if existing is None:
+            raise
+        return Inbound(existing, conv, contact, created=False)
+
+    now = utcnow()
+    if opens_window:
+        expires = when + SERVICE_WINDOW
+        if conv.window_expires_at is None or ensure_utc(conv.window_expires_at) < expires:
+            conv.window_expires_at = expires
+    if conv.last_message_at is None or ensure_utc(conv.last_message_at) <= when:
+        conv.last_message_at = when
+        conv.last_message_preview = _preview(message.text)
+    conv.unread_count = (conv.unread_count or 0) + 1
+    conv.message_count = (conv.message_count or 0) + 1
+    if conv.status == "closed":
+        conv.status = "open"
+    contact.message_count = (contact.message_count or 0) + 1
+    contact.last_message_at = now
+    await session.flush()
+
+    if trigger_ai and conv.automation_enabled:
+        await enqueue(
+            session, "ai.reply", {"conversationId": conv.id, "messageId": message.id}
+        )
+    await _emit_message(session, "message.received", message, conv)
+    return Inbound(message, conv, contact, created=True)
+
+
+# -- outbound -------------------------------------------------------------------------------
+
+
+async def queue_outbound(
+    session: AsyncSession,
+    *,
+    conversation: Conversation,
+    outbound: OutboundMessage,
+    sender: str,
+    author_id: str | None = None,
+    idempotency_key: str | None = None,
+    charge: bool = True,
+    price: int | None = None,
+    enqueue_send: bool = True,
+) -> Message:
+    """Validate, charge and store an outbound message, and enqueue its send.
+
+    Raises ServiceWindowClosed for free-form messages outside the window on channels that have
+    one, InsufficientCredits when the workspace cannot pay. Nothing is written in either case.
+    """
+    assistant = await session.get(Assistant, conversation.assistant_id)
+    assert assistant is not None
+    if idempotency_key:
+        prior = await session.scalar(
+            select(Message).where(
+                Message.assistant_id == assistant.id, Message.idempotency_key == idempotency_key
+            )
+        )
+        if prior is not None:
+            return prior
+    channel_sender = get_sender(conversation.channel)
+    needs_window = channel_sender.requires_service_window if channel_sender else False
+    if needs_window and outbound.type != "template" and not window_open(conversation):
+        raise ServiceWindowClosed(
+            "The 24-hour service window is closed: send an approved template to re-engage."
+        )
+    message = Message(
+        assistant_id=assistant.id,
+        conversation_id=conversation.id,
+        channel=conversation.channel,
+        direction="out",
+        type=outbound.type,
+        text=outbound.readable(),
+        content=outbound.model_dump(mode="json", exclude_none=True),
+        status="queued",
+        sender=sender,
+        author_id=author_id,
+        idempotency_key=idempotency_key,
+        reply_to_external_id=outbound.reply_to,
+        credits_charged=0,
+    )
+    session.add(message)
+    await session.flush()
+    if charge:
+        cost = prices.outbound_price(outbound.type) if price is None else price
+        if cost:
+            await billing.charge(
+                session,
+                workspace_id=assistant.workspace_id,
+                credits=cost,
+                reason=prices.outbound_reason(outbound.type),
+                reference=f"msg:{message.id}",
+                description=f"{outbound.type} message",
+            )
+            message.credits_charged = cost
+    now = utcnow()
+    conversation.last_message_at = now
+    conversation.last_message_preview = _preview(message.text)
+    conversation.message_count = (conversation.message_count or 0) + 1
+    await session.flush()
+    if enqueue_send:
+        await enqueue(session, "channel.send", {"messageId": message.id})
+    await _emit_message(session, "message.queued", message, conversation, durable=False)
+    return message
+
+
+async def _refund(session: AsyncSession, message: Message) -> None:
+    if message.credits_charged <= 0:
+        return
+    assistant = await session.get(Assistant, message.assistant_id)
+    if assistant is None:
+        return
+    await billing.refund(
+        session,
+        workspace_id=assistant.workspace_id,
+        reference=f"msg:{message.id}",
+        description="Refund: message not sent",
+    )
+
+
+async def mark_failed(
+    session: AsyncSession,
+    message: Message,
+    *,
+    code: str,
+    title: str,
+    provider_code: int | None = None,
+    refund: bool = True,
+) -> None:
+    if message.status == "failed":
+        return
+    message.status = "failed"
+    message.error_code = code
+    message.error_title = title[:300]
+    message.meta_error_code = provider_code
+    message.failed_at = utcnow()
+    if refund:
+        await _refund(session, message)
+    await session.flush()
+    conv = await session.get(Conversation, message.conversation_id)
+    assert conv is not None
+    await _emit_message(session, "message.failed", message, conv)
+
+
+async def deliver(session: AsyncSession, message_id: str) -> Message:
+    """Send a queued message through its channel. Commits before calling the network.
+
+    Safe to run twice: a message that already has a channel id is not sent again.
+    Raises ChannelError (retryable) for the job to retry; permanent failures are recorded.
+    """
+    message = await session.get(Message, message_id, with_for_update=False)
+    if message is None:
+        raise PermanentError(f"message {message_id} no longer exists")
+    if message.external_id or message.status in ("sent", "delivered", "read", "failed"):
+        return message
+    channel_sender = get_sender(message.channel)
+    if channel_sender is None:
+        await mark_failed(session, message, code="CHANNEL_UNAVAILABLE", title=f"No {message.channel} channel")
+        return message
+    message.status = "sending"
+    await session.commit()  # release locks before the network call
+    try:
+        result = await channel_sender.send(session, message)
+    except ChannelError as exc:
+        if exc.retryable:
+            message.status = "queued"
+            await session.commit()
+            raise
+        await mark_failed(
+            session, message, code=exc.code, title=exc.message, provider_code=exc.provider_code
+        )
+        return message
+    message.external_id = result.external_id
+    message.status = "sent"
+    message.sent_at = utcnow()
+    await session.flush()
+    conv = await session.get(Conversation, message.conversation_id)
+    assert conv is not None
+    await _emit_message(session, "message.sent", message, conv)
+    return message
+
+
+@task("channel.send", max_attempts=6, backoff_base=2.0, backoff_cap=300.0)
+async def send_job(session: AsyncSession, payload: dict[str, Any]) -> None:
+    message_id = str(payload["messageId"])
+    try:
+        await deliver(session, message_id)
+    except ChannelError as exc:
+        attempt = current_attempt.get()
+        if attempt is None or attempt[0] < attempt[1]:
+            raise
+        # Out of attempts: say so on the message (and refund) instead of leaving it queued.
+        message = await session.get(Message, message_id)
+        if message is not None:
+            await mark_failed(
+                session, message, code=exc.code, title=exc.message, provider_code=exc.provider_code
+            )
+
+
+async def apply_status(
+    session: AsyncSession,
+    *,
+    channel: str,
+    external_id: str,
+    status: str,
+    timestamp: datetime | None = None,
+    error_code: str | None = None,
+    error_title: str | None = None,
+    provider_code: int | None = None,
+) -> Message | None:
+    """Record a status the channel reported. Statuses never move backwards (a late
+    ``delivered`` does not overwrite ``read``); ``failed`` wins unless already read."""
+    message = await session.scalar(
+        select(Message).where(Message.channel == channel, Message.external_id == external_id)
+    )
+    if message is None:
+        return None
+    when = ensure_utc(timestamp) if timestamp else utcnow()
+    if status == "failed":
+        if message.status in ("read", "failed"):
+            return message
+        await mark_failed(
+            session,
+            message,
+            code=error_code or "DELIVERY_FAILED",
+            title=error_title or "The message could not be delivered.",
+            provider_code=provider_code,
+            refund=False,  # the channel accepted it; the send happened
+        )
+        return message
+    if status not in STATUS_RANK:
+        return message
+    if status in ("delivered", "read") and message.delivered_at is None:
+        message.delivered_at = when
+    if status == "read" and message.read_at is None:
+        message.read_at = when
+    if message.status == "failed" or STATUS_RANK.get(message.status, -1) >= STATUS_RANK[status]:
+        await session.flush()
+        return message
+    message.status = status
+    await session.flush()
+    conv = await session.get(Conversation, message.conversation_id)
+    assert conv is not None
+    event = {"sent": "message.sent", "delivered": "message.delivered", "read": "message.read",
+             "played": "message.read"}[status]
+    await _emit_message(session, event, message, conv)
+    return message
+
+
+# -- inbox actions --------------------------------------------------------------------------
+
+
+async def set_automation(session: AsyncSession, conv: Conversation, enabled: bool) -> Conversation:
+    conv.automation_enabled = enabled
+    if enabled:
+        conv.needs_human = False
+        conv.handoff_reason = None
+    await session.flush()
+    await _emit_conversation(session, conv)
+    return conv
+
+
+async def set_status(session: AsyncSession, conv: Conversation, status: str) -> Conversation:
+    if status not in ("open", "closed"):
+        raise ValidationError("status must be open or closed.")
+    conv.status = status
+    await session.flush()
+    await _emit_conversation(session, conv)
+    return conv
+
+
+async def request_human(session: AsyncSession, conv: Conversation, reason: str) -> Conversation:
+    """Hand the conversation to a person: automation off, flagged for the team."""
+    conv.automation_enabled = False
+    conv.needs_human = True
+    conv.handoff_reason = reason[:200]
+    await session.flush()
+    await _emit_conversation(session, conv, name="conversation.handoff")
+    return conv
+
+
+async def mark_read(session: AsyncSession, conv: Conversation) -> None:
+    if conv.unread_count:
+        conv.unread_count = 0
+        await session.flush()
+
+
+async def _emit_conversation(
+    session: AsyncSession, conv: Conversation, *, name: str = "conversation.updated"
+) -> None:
+    assistant = await session.get(Assistant, conv.assistant_id)
+    assert assistant is not None
+    await emit(
+        session,
+        name,
+        {
+            "id": conv.id,
+            "status": conv.status,
+            "automationEnabled": conv.automation_enabled,
+            "needsHuman": conv.needs_human,
+            "handoffReason": conv.handoff_reason,
+        },
+        workspace_id=assistant.workspace_id,
+        assistant_id=assistant.id,
+        topics=(conversation_topic(conv.id),),
+    )
+
+
+async def workspace_of(session: AsyncSession, conv: Conversation) -> Workspace:
+    ws = await session.scalar(
+        select(Workspace).join(Assistant, Assistant.workspace_id == Workspace.id).where(
+            Assistant.id == conv.assistant_id
+        )
+    )
+    assert ws is not None
+    return ws

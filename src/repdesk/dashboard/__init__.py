@@ -1,0 +1,1 @@
+"""The server-rendered dashboard: pages call the same services as the API."""

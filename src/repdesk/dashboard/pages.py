@@ -1,0 +1,284 @@
+"""Foundation pages: sign-up, verification, login, the dashboard home, assistants, billing,
+workspace settings. Pages call services; they never write tables themselves."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError as PydanticValidationError
+
+from repdesk.accounts import service as accounts
+from repdesk.accounts.routes import check_login_rate, clear_login_cookies, set_login_cookies
+from repdesk.accounts.schemas import RegisterRequest
+from repdesk.assistants import service as assistants
+from repdesk.billing import service as billing
+from repdesk.billing.models import LedgerEntry
+from repdesk.billing.routes import day_end, day_start
+from repdesk.dashboard.render import redirect, render
+from repdesk.kit.errors import AppError
+from repdesk.kit.pagination import paginate
+from repdesk.kit.web import (
+    SESSION_COOKIE,
+    LimiterDep,
+    LoginRequired,
+    OptionalPrincipalDep,
+    PagePrincipalDep,
+    SessionDep,
+    SettingsDep,
+    check_csrf,
+)
+
+pages = APIRouter(include_in_schema=False)
+
+
+def setup_app(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        if request.url.path.startswith(("/api/", "/v1/")):
+            from repdesk.kit.errors import error_response
+
+            return error_response(exc)
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+def _safe_next(value: str | None) -> str:
+    if value and value.startswith("/") and not value.startswith("//"):
+        return value
+    return "/dashboard"
+
+
+@pages.get("/")
+async def index(principal: OptionalPrincipalDep) -> RedirectResponse:
+    return RedirectResponse("/dashboard" if principal else "/login", status_code=303)
+
+
+@pages.get("/register")
+async def register_page(request: Request, principal: OptionalPrincipalDep) -> Response:
+    if principal:
+        return RedirectResponse("/dashboard", status_code=303)
+    return render(request, "auth/register.html", {"form": {}})
+
+
+@pages.post("/register")
+async def register_submit(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    business_name: Annotated[str, Form()] = "",
+) -> Response:
+    await check_csrf(request)
+    form = {"email": email, "business_name": business_name}
+    try:
+        body = RegisterRequest(email=email, password=password, business_name=business_name)
+        await accounts.register(
+            session, email=body.email, password=body.password, business_name=body.business_name
+        )
+    except PydanticValidationError as exc:
+        msg = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+        return render(request, "auth/register.html", {"form": form, "form_error": msg}, status=400)
+    except AppError as exc:
+        return render(request, "auth/register.html", {"form": form, "form_error": exc.message}, status=exc.status)
+    return render(request, "auth/check_email.html", {"email": body.email})
+
+
+@pages.get("/verify")
+async def verify_page(request: Request, session: SessionDep, token: str = Query(default="")) -> Response:
+    try:
+        await accounts.verify_email(session, token)
+    except AppError as exc:
+        return render(request, "auth/verified.html", {"ok": False, "message": exc.message}, status=400)
+    return render(request, "auth/verified.html", {"ok": True})
+
+
+@pages.get("/login")
+async def login_page(request: Request, principal: OptionalPrincipalDep, next: str | None = None) -> Response:
+    if principal:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "auth/login.html", {"next": _safe_next(next), "form": {}})
+
+
+@pages.post("/login")
+async def login_submit(
+    request: Request,
+    session: SessionDep,
+    limiter: LimiterDep,
+    settings: SettingsDep,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/dashboard",
+) -> Response:
+    await check_csrf(request)
+    try:
+        await check_login_rate(request, limiter, settings, email)
+        _user, _ws, raw = await accounts.login(session, email=email, password=password)
+    except AppError as exc:
+        ctx = {"next": _safe_next(next), "form": {"email": email}, "form_error": exc.message}
+        return render(request, "auth/login.html", ctx, status=exc.status)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    set_login_cookies(response, settings, raw)
+    return response
+
+
+@pages.post("/logout")
+async def logout_submit(request: Request, session: SessionDep, principal: PagePrincipalDep) -> Response:
+    await accounts.logout(session, request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    clear_login_cookies(response)
+    return response
+
+
+@pages.get("/dashboard")
+async def dashboard_home(request: Request, session: SessionDep, principal: PagePrincipalDep) -> Response:
+    ws = await accounts.get_workspace_or_404(session, principal.workspace.id)
+    items = await assistants.list_all(session, workspace_id=ws.id)
+    return render(request, "home.html", {"workspace": ws, "assistants": items})
+
+
+@pages.get("/assistants")
+async def assistants_page(request: Request, session: SessionDep, principal: PagePrincipalDep) -> Response:
+    items = await assistants.list_all(session, workspace_id=principal.workspace.id)
+    return render(request, "assistants/list.html", {"assistants": items})
+
+
+@pages.get("/assistants/new")
+async def new_assistant_page(request: Request, principal: PagePrincipalDep) -> Response:
+    return render(request, "assistants/new.html", {"form": {}})
+
+
+@pages.post("/assistants/new")
+async def new_assistant_submit(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    name: Annotated[str, Form()] = "",
+    platform: Annotated[str, Form()] = "",
+    purpose: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        assistant = await assistants.create(
+            session,
+            workspace_id=principal.workspace.id,
+            name=name,
+            platform=platform,
+            purpose=purpose or None,
+        )
+    except AppError as exc:
+        ctx = {"form": {"name": name, "platform": platform, "purpose": purpose}, "form_error": exc.message}
+        return render(request, "assistants/new.html", ctx, status=exc.status)
+    return redirect(f"/assistants/{assistant.id}", flash="Assistant created.")
+
+
+@pages.get("/assistants/{assistant_id}")
+async def assistant_page(
+    assistant_id: str, request: Request, session: SessionDep, principal: PagePrincipalDep
+) -> Response:
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    return render(request, "assistants/overview.html", {"assistant": assistant})
+
+
+@pages.get("/assistants/{assistant_id}/settings")
+async def assistant_settings_page(
+    assistant_id: str, request: Request, session: SessionDep, principal: PagePrincipalDep
+) -> Response:
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    return render(request, "assistants/settings.html", {"assistant": assistant})
+
+
+@pages.post("/assistants/{assistant_id}/settings")
+async def assistant_settings_submit(
+    assistant_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    name: Annotated[str, Form()] = "",
+    purpose: Annotated[str, Form()] = "",
+) -> Response:
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    try:
+        await assistants.update(session, assistant, name=name, purpose=purpose or None)
+    except AppError as exc:
+        return redirect(f"/assistants/{assistant_id}/settings", error=exc.message)
+    return redirect(f"/assistants/{assistant_id}/settings", flash="Saved.")
+
+
+@pages.post("/assistants/{assistant_id}/delete")
+async def assistant_delete_submit(
+    assistant_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    confirm_name: Annotated[str, Form()] = "",
+) -> Response:
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    if confirm_name.strip() != assistant.name:
+        return redirect(
+            f"/assistants/{assistant_id}/settings",
+            error="Type the assistant's name exactly to confirm deletion.",
+        )
+    await assistants.delete_assistant(session, assistant)
+    return redirect("/assistants", flash=f"Deleted {assistant.name} and all of its data.")
+
+
+@pages.get("/billing")
+async def billing_page(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    type: str = "",
+    since: str = Query(default="", alias="from"),
+    until: str = Query(default="", alias="to"),
+    cursor: str | None = None,
+) -> Response:
+    filters: dict[str, Any] = {"type": type, "from": since, "to": until}
+    error = ""
+    rows: list[Any] = []
+    has_more, nxt = False, None
+    try:
+        d_from = date.fromisoformat(since) if since else None
+        d_to = date.fromisoformat(until) if until else None
+        stmt = billing.transactions_query(
+            principal.workspace.id, kind=type or None, since=day_start(d_from), until=day_end(d_to)
+        )
+        found, has_more, nxt = await paginate(
+            session, stmt, id_column=LedgerEntry.id, limit=50, cursor=cursor
+        )
+        rows = list(found)
+    except (ValueError, AppError) as exc:
+        error = exc.message if isinstance(exc, AppError) else "Dates must look like 2025-01-31."
+    balance = await billing.balance(session, principal.workspace.id)
+    ctx = {"entries": rows, "filters": filters, "has_more": has_more, "next_cursor": nxt,
+           "balance": balance, "filter_error": error}
+    return render(request, "billing.html", ctx)
+
+
+@pages.get("/settings")
+async def settings_page(request: Request, session: SessionDep, principal: PagePrincipalDep) -> Response:
+    ws = await accounts.get_workspace_or_404(session, principal.workspace.id)
+    return render(request, "settings.html", {"workspace": ws})
+
+
+@pages.post("/settings")
+async def settings_submit(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    business_name: Annotated[str, Form()] = "",
+) -> Response:
+    ws = await accounts.get_workspace_or_404(session, principal.workspace.id)
+    try:
+        await accounts.update_workspace(session, ws, business_name=business_name)
+    except AppError as exc:
+        return redirect("/settings", error=exc.message)
+    return redirect("/settings", flash="Saved.")

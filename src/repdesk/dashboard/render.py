@@ -1,0 +1,82 @@
+"""Rendering pages: one Jinja environment, shared context (user, CSRF token, menus, flash)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from repdesk.dashboard import nav
+from repdesk.kit.ids import token
+from repdesk.kit.time import ensure_utc
+from repdesk.kit.web import CSRF_COOKIE
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+def _money(minor: int | None, currency: str = "NGN") -> str:
+    if minor is None:
+        return ""
+    symbol = {"NGN": "₦", "USD": "$", "GBP": "£", "EUR": "€"}.get(currency.upper(), currency + " ")
+    return f"{symbol}{minor / 100:,.2f}"
+
+
+def _when(value: Any) -> str:
+    if value is None:
+        return ""
+    return ensure_utc(value).strftime("%Y-%m-%d %H:%M UTC")
+
+
+templates.env.filters["money"] = _money
+templates.env.filters["when"] = _when
+templates.env.globals["nav"] = nav
+
+
+def csrf_token(request: Request) -> str:
+    """The double-submit token: the cookie's value, or a fresh one set on this response."""
+    existing = request.cookies.get(CSRF_COOKIE)
+    if existing:
+        return existing
+    fresh = getattr(request.state, "new_csrf", None)
+    if fresh is None:
+        fresh = token(24)
+        request.state.new_csrf = fresh
+    return str(fresh)
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200
+) -> HTMLResponse:
+    ctx: dict[str, Any] = {
+        "request": request,
+        "principal": getattr(request.state, "principal", None),
+        "csrf_token": csrf_token(request),
+        "flash": request.query_params.get("flash", ""),
+        "error": request.query_params.get("error", ""),
+        "path": request.url.path,
+    }
+    if context:
+        ctx.update(context)
+    response = templates.TemplateResponse(request, template, ctx, status_code=status)
+    fresh = getattr(request.state, "new_csrf", None)
+    if fresh:
+        settings = request.app.state.settings
+        response.set_cookie(
+            CSRF_COOKIE, fresh, httponly=False, samesite="lax", secure=settings.secure_cookies,
+            path="/", max_age=settings.session_days * 86400,
+        )
+    return response
+
+
+def redirect(url: str, *, flash: str = "", error: str = "") -> RedirectResponse:
+    sep = "&" if "?" in url else "?"
+    if flash:
+        url = f"{url}{sep}flash={quote(flash)}"
+    elif error:
+        url = f"{url}{sep}error={quote(error)}"
+    return RedirectResponse(url, status_code=303)

@@ -1,0 +1,1 @@
+"""Database: engine and sessions, declarative base, Alembic migrations shipped in the package."""

@@ -1,0 +1,100 @@
+"""Engine and sessions.
+
+One request or one job is one unit of work: :meth:`Database.session` yields a session and the
+caller commits at the edge with :func:`commit`, which also publishes the realtime events the
+unit of work emitted (only once they are durable).
+
+On SQLite every transaction starts with ``BEGIN IMMEDIATE``: the web server and the in-process
+worker write from many tasks, and a deferred transaction that later wants to write fails at once
+with SQLITE_BUSY instead of waiting. WAL keeps readers of committed data unblocked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+PENDING_EVENTS = "repdesk.pending_events"
+
+
+def _sqlite_setup(engine: AsyncEngine) -> None:
+    sync: Engine = engine.sync_engine
+
+    @event.listens_for(sync, "connect")
+    def _on_connect(dbapi_conn: Any, _rec: Any) -> None:
+        # aiosqlite: take control of transactions ourselves so BEGIN IMMEDIATE can be issued.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(sync, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=60)
+        _sqlite_setup(engine)
+        return engine
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=60
+    )
+
+
+Publisher = Callable[[list[tuple[str, dict[str, Any]]]], Awaitable[None]]
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.engine = make_engine(url, pool_size=pool_size)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.publisher: Publisher | None = None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessionmaker() as session:
+            session.info["db"] = self
+            try:
+                yield session
+            except BaseException:
+                session.info.pop(PENDING_EVENTS, None)
+                await session.rollback()
+                raise
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session committed (and its events published) when the block ends without error."""
+        async with self.session() as session:
+            yield session
+            await commit(session)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def queue_realtime(session: AsyncSession, topic: str, payload: dict[str, Any]) -> None:
+    """Publish ``payload`` on ``topic`` after the session commits (never before)."""
+    session.info.setdefault(PENDING_EVENTS, []).append((topic, payload))
+
+
+async def commit(session: AsyncSession) -> None:
+    await session.commit()
+    pending: list[tuple[str, dict[str, Any]]] = session.info.pop(PENDING_EVENTS, [])
+    db: Database | None = session.info.get("db")
+    if pending and db is not None and db.publisher is not None:
+        await db.publisher(pending)

@@ -1,0 +1,227 @@
+"""The worker: claims due jobs with a lease, runs them, retries with backoff.
+
+Claiming is one statement: on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets any number of workers
+take disjoint batches; on SQLite the write lock serialises claimers. A job whose worker died
+stays ``running`` until its lease expires and is then claimed again. A job is deleted in the
+same transaction as its handler's writes, so each successful attempt takes effect once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+
+from repdesk.db.engine import Database, commit
+from repdesk.jobs.models import Job
+from repdesk.jobs.registry import PERIODIC, TASKS, PermanentError, backoff_seconds, current_attempt
+from repdesk.jobs.service import enqueue
+from repdesk.kit.ids import token
+from repdesk.kit.time import utcnow
+
+log = logging.getLogger("repdesk.jobs")
+
+
+@dataclass
+class ClaimedJob:
+    id: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    max_attempts: int
+
+
+class Worker:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        concurrency: int = 4,
+        lease_seconds: int = 60,
+        poll_interval: float = 0.5,
+        batch_size: int | None = None,
+        kinds: Iterable[str] | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.db = db
+        self.concurrency = concurrency
+        self.lease_seconds = lease_seconds
+        self.poll_interval = poll_interval
+        self.batch_size = batch_size or max(1, concurrency * 4)
+        self.kinds = list(kinds) if kinds else None
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{token(4)}"
+        self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self.completed = 0
+        self.failed = 0
+
+    # -- claiming ---------------------------------------------------------------------------
+
+    async def claim(self, limit: int, *, job_id: str | None = None) -> list[ClaimedJob]:
+        now = utcnow()
+        due = or_(
+            and_(Job.status == "queued", Job.run_at <= now),
+            and_(Job.status == "running", Job.locked_until < now),
+        )
+        inner = select(Job.id).where(due)
+        if job_id is not None:
+            inner = inner.where(Job.id == job_id)
+        if self.kinds:
+            inner = inner.where(Job.kind.in_(self.kinds))
+        inner = inner.order_by(Job.run_at).limit(limit)
+        if not self.db.is_sqlite:
+            inner = inner.with_for_update(skip_locked=True)
+        stmt = (
+            update(Job)
+            .where(Job.id.in_(inner.scalar_subquery()))
+            .values(
+                status="running",
+                locked_by=self.name,
+                locked_until=now + timedelta(seconds=self.lease_seconds),
+                attempts=Job.attempts + 1,
+            )
+            .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts)
+            .execution_options(synchronize_session=False)
+        )
+        async with self.db.session() as session:
+            rows = (await session.execute(stmt)).all()
+            await session.commit()
+        return [ClaimedJob(r[0], r[1], r[2] or {}, r[3], r[4]) for r in rows]
+
+    # -- running ----------------------------------------------------------------------------
+
+    async def run_job(self, job: ClaimedJob) -> bool:
+        spec = TASKS.get(job.kind)
+        if spec is None:
+            await self._fail(job, f"no handler registered for job kind {job.kind!r}", final=True)
+            return False
+        current_attempt.set((job.attempts, job.max_attempts))
+        try:
+            async with self.db.session() as session:
+                await spec.handler(session, job.payload)
+                # Complete only if we still hold the lease: a job re-claimed elsewhere after
+                # our lease expired must not be deleted under the other worker.
+                result = await session.execute(
+                    delete(Job)
+                    .where(Job.id == job.id, Job.locked_by == self.name)
+                    .execution_options(synchronize_session=False)
+                )
+                if getattr(result, "rowcount", 1) == 0:
+                    await session.rollback()
+                    log.warning("job %s %s lost its lease; not completing", job.kind, job.id)
+                    return False
+                await commit(session)
+        except asyncio.CancelledError:
+            raise
+        except PermanentError as exc:
+            await self._fail(job, f"{type(exc).__name__}: {exc}", final=True)
+            return False
+        except Exception as exc:
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            log.warning("job %s %s attempt %d failed: %s", job.kind, job.id, job.attempts, detail)
+            await self._fail(job, detail[:4000], final=job.attempts >= job.max_attempts)
+            return False
+        self.completed += 1
+        return True
+
+    async def _fail(self, job: ClaimedJob, error: str, *, final: bool) -> None:
+        spec = TASKS.get(job.kind)
+        values: dict[str, Any] = {"last_error": error, "locked_by": None, "locked_until": None}
+        if final:
+            values["status"] = "failed"
+            self.failed += 1
+            log.error("job %s %s failed for good after %d attempts", job.kind, job.id, job.attempts)
+        else:
+            delay = backoff_seconds(spec, job.attempts) if spec else 60.0
+            values["status"] = "queued"
+            values["run_at"] = utcnow() + timedelta(seconds=delay)
+        async with self.db.session() as session:
+            await session.execute(
+                update(Job)
+                .where(Job.id == job.id, Job.locked_by == self.name)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+
+    async def schedule_periodic(self) -> None:
+        """Enqueue the current period's slot of each periodic task (deduplicated by key)."""
+        if not PERIODIC:
+            return
+        now = utcnow().timestamp()
+        async with self.db.session() as session:
+            for spec in PERIODIC.values():
+                slot = int(now // spec.every_seconds)
+                await enqueue(session, spec.kind, {}, dedupe_key=f"periodic:{spec.kind}:{slot}")
+            await session.commit()
+
+    async def run_now(self, job_id: str) -> bool:
+        """Claim and run one specific job right away (a request that wants the result, such as
+        a synchronous API send). False if another worker holds it or it is not due. Durable as
+        ever: if this process dies mid-way, the lease expires and a worker runs it again."""
+        jobs = await self.claim(1, job_id=job_id)
+        if not jobs:
+            return False
+        return await self.run_job(jobs[0])
+
+    async def run_once(self, limit: int | None = None) -> int:
+        """Claim one batch and run it; returns how many jobs were claimed."""
+        jobs = await self.claim(limit or self.batch_size)
+        if not jobs:
+            return 0
+        sem = asyncio.Semaphore(self.concurrency)
+
+        async def guarded(j: ClaimedJob) -> None:
+            async with sem:
+                await self.run_job(j)
+
+        await asyncio.gather(*(guarded(j) for j in jobs))
+        return len(jobs)
+
+    async def drain(self, *, max_rounds: int = 1000) -> int:
+        """Run until nothing is due (tests and the CLI's ``--drain``)."""
+        total = 0
+        for _ in range(max_rounds):
+            n = await self.run_once()
+            if n == 0:
+                break
+            total += n
+        return total
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        log.info("worker %s started", self.name)
+        last_periodic = 0.0
+        loop = asyncio.get_running_loop()
+        while not self._stop.is_set():
+            try:
+                if loop.time() - last_periodic >= 5:
+                    await self.schedule_periodic()
+                    last_periodic = loop.time()
+                n = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("worker loop error")
+                n = 0
+            if n == 0:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+                except TimeoutError:
+                    pass
+        log.info("worker %s stopped", self.name)

@@ -1,0 +1,1 @@
+"""Shared plumbing: errors, ids, time, pagination and base schemas."""

@@ -1,0 +1,119 @@
+"""Web-layer dependencies shared by every domain's routes and pages.
+
+A request is one unit of work: ``SessionDep`` yields a session and commits when the route
+returns (and publishes the realtime events it emitted); an error rolls everything back.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from repdesk.accounts.service import Principal, authenticate
+from repdesk.config import Settings
+from repdesk.db.engine import Database, commit
+from repdesk.events.bus import MemoryBus, RedisBus
+from repdesk.kit.errors import AppError, Forbidden, Unauthorized
+from repdesk.kit.ratelimit import Limiter
+
+SESSION_COOKIE = "repdesk_session"
+CSRF_COOKIE = "repdesk_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_limiter(request: Request) -> Limiter:
+    limiter: Limiter = request.app.state.limiter
+    return limiter
+
+
+def get_bus(request: Request) -> MemoryBus | RedisBus:
+    bus: MemoryBus | RedisBus = request.app.state.bus
+    return bus
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    db = get_db(request)
+    async with db.session() as session:
+        request.state.session = session
+        yield session
+        if session.in_transaction():
+            await commit(session)
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+LimiterDep = Annotated[Limiter, Depends(get_limiter)]
+
+
+async def optional_principal(request: Request, session: SessionDep) -> Principal | None:
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    raw = request.cookies.get(SESSION_COOKIE, "")
+    principal = await authenticate(session, raw) if raw else None
+    request.state.principal = principal
+    return principal
+
+
+async def check_csrf(request: Request) -> None:
+    """Double-submit CSRF: the ``repdesk_csrf`` cookie must equal the header or form field."""
+    if request.method in SAFE_METHODS:
+        return
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent:
+        ctype = request.headers.get("content-type", "")
+        if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            sent = value if isinstance(value, str) else ""
+    if not cookie or not sent or not hmac.compare_digest(cookie, sent):
+        raise Forbidden("Missing or invalid CSRF token. Reload the page and try again.", code="CSRF_FAILED")
+
+
+async def require_principal(
+    request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]
+) -> Principal:
+    if principal is None:
+        raise Unauthorized("Log in first.", code="UNAUTHORIZED")
+    await check_csrf(request)
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(require_principal)]
+OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
+
+
+class LoginRequired(AppError):
+    """Raised by pages; the page error handler redirects to the login page."""
+
+    status = 401
+    code = "LOGIN_REQUIRED"
+
+
+async def require_page_principal(
+    request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]
+) -> Principal:
+    if principal is None:
+        raise LoginRequired("Log in first.")
+    await check_csrf(request)
+    return principal
+
+
+PagePrincipalDep = Annotated[Principal, Depends(require_page_principal)]

@@ -1,0 +1,23 @@
+"""Every module that registers routes, pages, jobs or event consumers, in one list.
+
+The app imports each; a module may define ``router`` (API) and ``pages`` (dashboard) routers.
+Add a domain's modules under its heading.
+"""
+
+from __future__ import annotations
+
+MODULES: list[str] = [
+    # foundation
+    "repdesk.events.service",
+    "repdesk.accounts.email",
+    "repdesk.accounts.routes",
+    "repdesk.assistants.routes",
+    "repdesk.billing.routes",
+    "repdesk.conversations.service",
+    "repdesk.dashboard.pages",
+    "repdesk.ai.tasks",
+    # whatsapp channel and inbox (issue 3)
+    # developer api, webhooks, broadcasts (issue 4)
+    # ai assistant: knowledge, catalog, training, orders (issue 5)
+    # web widget (issue 6)
+]

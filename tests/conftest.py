@@ -1,0 +1,234 @@
+"""Test harness: every test gets a fresh, migrated database on the backend under test.
+
+``REPDESK_TEST_DB=sqlite`` (default) or ``postgres`` picks the backend; the test command runs
+the suite once for each. PostgreSQL gets a database of its own per run (so parallel runs do not
+collide), migrated once, and truncated between tests. SQLite gets a copy of a migrated file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+import uvicorn
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from repdesk.app import create_app, load_modules
+from repdesk.config import Settings
+from repdesk.db.base import Base
+from repdesk.db.engine import Database
+from repdesk.db.migrate import upgrade
+from repdesk.db.models_all import import_all_models
+from repdesk.jobs.worker import Worker
+
+BACKEND = os.environ.get("REPDESK_TEST_DB", "sqlite")
+PG_ADMIN_URL = os.environ.get("REPDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+load_modules()
+import_all_models()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"repdesk database backend: {BACKEND}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _asyncpg_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database for this run: a SQLite file path, or a PostgreSQL URL."""
+    if BACKEND == "postgres":
+        name = f"repdesk_t_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        base, _, _ = PG_ADMIN_URL.rpartition("/")
+
+        async def admin(sql: str) -> None:
+            eng = create_async_engine(_asyncpg_url(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
+            async with eng.connect() as conn:
+                await conn.execute(text(sql))
+            await eng.dispose()
+
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        url = _asyncpg_url(f"{base}/{name}")
+        upgrade(url)
+        yield url
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        path = tmp_path_factory.mktemp("tpl") / "template.db"
+        upgrade(f"sqlite+aiosqlite:///{path}")
+        yield str(path)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "data"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def database_url(template_db: str, tmp_path: Path) -> str:
+    if BACKEND == "postgres":
+        return template_db
+    target = tmp_path / "repdesk.db"
+    shutil.copyfile(template_db, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
+_TABLES: list[str] = []
+
+
+@pytest_asyncio.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url, pool_size=10)
+    if BACKEND == "postgres":
+        if not _TABLES:
+            _TABLES.extend(t.name for t in Base.metadata.sorted_tables)
+        async with database.engine.begin() as conn:
+            names = ", ".join(f'"{t}"' for t in _TABLES)
+            await conn.execute(text(f"TRUNCATE {names} CASCADE"))
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def settings(data_dir: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        public_url="http://testserver",
+        secret_key="",
+        worker_in_process=False,
+        allow_private_webhooks=True,
+        log_format="text",
+        login_rate_limit="1000/minute",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _settings_env(settings: Settings) -> Iterator[None]:
+    """Code that reads get_settings() (jobs, services) sees the test's settings."""
+    from repdesk import config, vault
+
+    config.use_settings(settings)
+    vault.init(settings.secret_key, settings.data_dir)
+    yield
+    config.use_settings(None)
+
+
+@pytest_asyncio.fixture
+async def app(settings: Settings, db: Database) -> AsyncIterator[Any]:
+    application = create_app(settings, db=db)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest_asyncio.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def worker(db: Database) -> Worker:
+    return Worker(db, concurrency=4, lease_seconds=30, poll_interval=0.05)
+
+
+class LiveServer:
+    def __init__(self, app: Any, port: int) -> None:
+        self.app = app
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.time() + 20
+        while not self.server.started:
+            if time.time() > deadline:
+                raise RuntimeError("live server did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_settings(settings: Settings) -> Settings:
+    port = free_port()
+    return settings.model_copy(
+        update={"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}",
+                "worker_in_process": True, "job_poll_interval": 0.05}
+    )
+
+
+@pytest.fixture
+def live_server(live_settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
+    """repdesk served over real HTTP by uvicorn in a thread, with its in-process worker.
+
+    It owns its own engine (its own event loop); tests talk to it over HTTP only.
+    """
+    from repdesk import config
+
+    config.use_settings(live_settings)
+    application = create_app(live_settings)
+    server = LiveServer(application, live_settings.port)
+    server.start()
+    yield server
+    server.stop()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright. Browser tests are plain (sync) tests that talk
+    to ``live_server`` over HTTP."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed (the test command installs it)")
+        pytest.skip("chromium is not installed: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield b
+    b.close()
+    pw.stop()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    context.close()

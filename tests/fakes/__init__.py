@@ -1,0 +1,1 @@
+"""Real local servers that speak the protocols of the systems repdesk talks to."""
