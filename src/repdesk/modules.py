@@ -16,6 +16,7 @@ MODULES: list[str] = [
     "repdesk.conversations.service",
     "repdesk.dashboard.pages",
     "repdesk.ai.tasks",
+    "repdesk.files.routes",
     # whatsapp channel and inbox (issue 3)
     # developer api, webhooks, broadcasts (issue 4)
     # ai assistant: knowledge, catalog, training, orders (issue 5)
