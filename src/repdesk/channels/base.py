@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from repdesk.conversations.models import Message
+from repdesk.conversations.models import Conversation, Message
 
 OutboundType = Literal[
     "text", "image", "document", "audio", "video", "sticker", "template", "interactive"
@@ -101,6 +101,12 @@ class ChannelSender(Protocol):
     channel: str
     # Whether free-form messages need an open customer-service window (WhatsApp: yes).
     requires_service_window: bool
+
+    async def validate(
+        self, session: AsyncSession, conversation: Conversation, outbound: OutboundMessage
+    ) -> None:
+        """Refuse what the channel cannot send (raise an AppError: VALIDATION_ERROR,
+        TEMPLATE_NOT_APPROVED ...) before anything is charged or stored."""
 
     async def send(self, session: AsyncSession, message: Message) -> SendResult: ...
 

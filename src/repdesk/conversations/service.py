@@ -327,6 +327,8 @@ async def queue_outbound(
         raise ServiceWindowClosed(
             "The 24-hour service window is closed: send an approved template to re-engage."
         )
+    if channel_sender is not None:
+        await channel_sender.validate(session, conversation, outbound)
     message = Message(
         assistant_id=assistant.id,
         conversation_id=conversation.id,
