@@ -31,7 +31,8 @@ STATIC_DIR = Path(__file__).parent / "dashboard" / "static"
 
 
 def load_modules() -> list[Any]:
-    return [importlib.import_module(name) for name in MODULES]
+    extra = [m.strip() for m in get_settings().extra_modules.split(",") if m.strip()]
+    return [importlib.import_module(name) for name in [*MODULES, *extra]]
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -50,8 +49,8 @@ class Settings(BaseSettings):
     # Developer webhooks (used by developer_api)
     allow_private_webhooks: bool = False
 
-    debug: bool = False
-    extra_template_dirs: list[str] = Field(default_factory=list)
+    # Extra modules to import at start-up (plugins: more job kinds, event consumers, routes).
+    extra_modules: str = ""
 
     @property
     def resolved_database_url(self) -> str:
