@@ -41,9 +41,17 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# SQLite allows one writer at a time, and a connection that finds the lock taken sleeps in
+# SQLite's busy handler (up to 100 ms a try). A small pool makes most waiting happen in the
+# pool's queue instead, which wakes at once: 3 connections measured ~2.5x the job throughput of
+# 10, and still leave room for a request that runs a job inline while holding its own session.
+SQLITE_POOL_SIZE = 3
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=60)
+        size = min(pool_size, SQLITE_POOL_SIZE)
+        engine = create_async_engine(url, pool_size=size, max_overflow=0, pool_timeout=60)
         _sqlite_setup(engine)
         return engine
     return create_async_engine(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import case, delete, select, update
 
 from repdesk.db.engine import Database, commit
 from repdesk.jobs.models import Job
@@ -62,16 +62,36 @@ class Worker:
         self._wake = asyncio.Event()
         self.completed = 0
         self.failed = 0
+        self._last_reap = 0.0
 
     # -- claiming ---------------------------------------------------------------------------
 
-    async def claim(self, limit: int, *, job_id: str | None = None) -> list[ClaimedJob]:
+    async def reap_expired(self) -> int:
+        """Requeue jobs whose worker died (lease expired); fail those out of attempts."""
         now = utcnow()
-        due = or_(
-            and_(Job.status == "queued", Job.run_at <= now),
-            and_(Job.status == "running", Job.locked_until < now),
-        )
-        inner = select(Job.id).where(due)
+        async with self.db.session() as session:
+            result = await session.execute(
+                update(Job)
+                .where(Job.status == "running", Job.locked_until < now)
+                .values(
+                    status=case((Job.attempts >= Job.max_attempts, "failed"), else_="queued"),
+                    last_error="worker lost: lease expired",
+                    locked_by=None,
+                    locked_until=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def claim(self, limit: int, *, job_id: str | None = None) -> list[ClaimedJob]:
+        """Take up to ``limit`` due jobs. An index-friendly query (status, run_at): expired
+        leases are put back in the queue by :meth:`reap_expired`, not matched here."""
+        now = utcnow()
+        if now.timestamp() - self._last_reap >= 1.0:
+            self._last_reap = now.timestamp()
+            await self.reap_expired()
+        inner = select(Job.id).where(Job.status == "queued", Job.run_at <= now)
         if job_id is not None:
             inner = inner.where(Job.id == job_id)
         if self.kinds:
