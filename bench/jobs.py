@@ -80,7 +80,7 @@ async def remaining(db: Database) -> int:
 def spawn(url: str, data_dir: str, latency_log: str, concurrency: int = 8) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(REPDESK_DATABASE_URL=url, REPDESK_DATA_DIR=data_dir, REPDESK_LOG_LEVEL="WARNING",
-               REPDESK_BENCH_LATENCY_LOG=latency_log, PYTHONPATH=str(ROOT),
+               REPDESK_BENCH_LATENCY_LOG=latency_log, PYTHONPATH=f"{ROOT / 'src'}{os.pathsep}{ROOT}",
                REPDESK_JOB_POLL_INTERVAL="0.05")
     return subprocess.Popen([sys.executable, "-m", "repdesk.cli", "worker", "--concurrency", str(concurrency)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

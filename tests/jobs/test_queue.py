@@ -120,7 +120,9 @@ def _worker_env(database_url: str, data_dir: Path, lease: int = 2) -> dict[str, 
         REPDESK_JOB_LEASE_SECONDS=str(lease),
         REPDESK_JOB_POLL_INTERVAL="0.05",
         REPDESK_LOG_FORMAT="text",
-        PYTHONPATH=str(Path(__file__).resolve().parents[2]),
+        PYTHONPATH=os.pathsep.join(
+            [str(Path(__file__).resolve().parents[2] / "src"), str(Path(__file__).resolve().parents[2])]
+        ),
     )
     return env
 
