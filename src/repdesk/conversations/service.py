@@ -579,3 +579,16 @@ async def workspace_of(session: AsyncSession, conv: Conversation) -> Workspace:
     )
     assert ws is not None
     return ws
+
+
+async def update_content(
+    session: AsyncSession, message: Message, changes: dict[str, Any]
+) -> Message:
+    """Merge ``changes`` into a message's structured ``content`` (e.g. the stored file of an
+    inbound media message, added once a channel job has downloaded it) and tell the inbox."""
+    message.content = {**(message.content or {}), **changes}
+    await session.flush()
+    conv = await session.get(Conversation, message.conversation_id)
+    assert conv is not None
+    await _emit_message(session, "message.updated", message, conv, durable=False)
+    return message

@@ -1,0 +1,1 @@
+"""WhatsApp Cloud API channel: connection (BYOK and Embedded Signup), webhooks, sending."""

@@ -1,0 +1,335 @@
+"""The Graph API adapter: the only module that speaks Meta's HTTP API.
+
+It takes and returns our own data objects (never ORM rows or sessions). Errors come back as
+:class:`GraphError` carrying Meta's numeric ``code`` (the thing to build logic on, per Meta's
+error reference), the HTTP status, and whether the failure was the network's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from repdesk.channels.base import OutboundMessage
+from repdesk.channels.whatsapp.config import WhatsAppSettings, get_whatsapp_settings
+
+TEXT_LIMIT = 4096
+
+
+@dataclass
+class GraphError(Exception):
+    message: str
+    code: int | None = None
+    http_status: int | None = None
+    details: str = ""
+    network: bool = False
+
+    def __str__(self) -> str:
+        return f"Graph API error {self.code}: {self.message}"
+
+    @property
+    def retryable(self) -> bool:
+        """Network errors, 5xx and throughput throttling (130429) can succeed later."""
+        if self.network or self.code == 130429:
+            return True
+        return self.http_status is not None and self.http_status >= 500
+
+
+@dataclass
+class PhoneNumberInfo:
+    id: str
+    display_phone_number: str = ""
+    verified_name: str = ""
+    quality_rating: str = ""
+    messaging_limit: str = ""
+    name_status: str = ""
+
+
+@dataclass
+class TemplateInfo:
+    id: str
+    name: str
+    language: str
+    status: str
+    category: str = ""
+    components: list[dict[str, Any]] = field(default_factory=list)
+    rejected_reason: str = ""
+
+
+@dataclass
+class MediaInfo:
+    id: str
+    url: str
+    mime_type: str = "application/octet-stream"
+    sha256: str = ""
+    file_size: int = 0
+
+
+def _error_from(resp: httpx.Response) -> GraphError:
+    try:
+        body = resp.json()
+    except ValueError:
+        body = {}
+    err = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(err, dict):
+        return GraphError(
+            f"HTTP {resp.status_code} from the Graph API", http_status=resp.status_code
+        )
+    details = ""
+    data = err.get("error_data")
+    if isinstance(data, dict):
+        details = str(data.get("details") or "")
+    code = err.get("code")
+    return GraphError(
+        str(err.get("message") or "Graph API error")[:300],
+        code=int(code) if isinstance(code, int | str) and str(code).isdigit() else None,
+        http_status=resp.status_code,
+        details=details[:500],
+    )
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split a long body at paragraph, line or word boundaries into parts within Meta's limit."""
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = max(
+            rest.rfind("\n\n", 0, limit), rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit)
+        )
+        if cut <= limit // 2:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest or not parts:
+        parts.append(rest)
+    return parts
+
+
+def has_link(text: str) -> bool:
+    return "http://" in text or "https://" in text
+
+
+def message_body(to: str, outbound: OutboundMessage, *, text: str | None = None) -> dict[str, Any]:
+    """Meta's send body for one outbound message (``text`` overrides the formatted body)."""
+    body: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to if to.startswith("+") else f"+{to}",
+        "type": outbound.type,
+    }
+    if outbound.reply_to:
+        body["context"] = {"message_id": outbound.reply_to}
+    if outbound.type == "text":
+        value = text if text is not None else (outbound.text or "")
+        body["text"] = {"body": value, "preview_url": has_link(value)}
+    elif outbound.type == "template" and outbound.template is not None:
+        tpl: dict[str, Any] = {
+            "name": outbound.template.name,
+            "language": {"code": outbound.template.language},
+        }
+        if outbound.template.components:
+            tpl["components"] = outbound.template.components
+        body["template"] = tpl
+    elif outbound.type == "interactive" and outbound.interactive is not None:
+        interactive = dict(outbound.interactive)
+        if text is not None:
+            interactive["body"] = {**(interactive.get("body") or {}), "text": text}
+        body["interactive"] = interactive
+    elif outbound.media is not None:
+        media: dict[str, Any] = {}
+        if outbound.media.id:
+            media["id"] = outbound.media.id
+        elif outbound.media.link:
+            media["link"] = outbound.media.link
+        if outbound.media.caption and outbound.type in ("image", "document", "video"):
+            media["caption"] = text if text is not None else outbound.media.caption
+        if outbound.media.filename and outbound.type == "document":
+            media["filename"] = outbound.media.filename
+        body[outbound.type] = media
+    return body
+
+
+class GraphClient:
+    def __init__(self, access_token: str, settings: WhatsAppSettings | None = None) -> None:
+        self.settings = settings or get_whatsapp_settings()
+        self._token = access_token
+
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.settings.graph_base,
+            timeout=self.settings.graph_timeout_seconds,
+            headers={"Authorization": f"Bearer {self._token}"},
+        )
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            async with self._client() as client:
+                resp = await client.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise GraphError(
+                f"Could not reach the Graph API: {type(exc).__name__}", network=True
+            ) from exc
+        if resp.status_code >= 400:
+            raise _error_from(resp)
+        try:
+            data = resp.json()
+        except ValueError as exc:
+            raise GraphError(
+                "The Graph API answered with something that is not JSON",
+                http_status=resp.status_code,
+            ) from exc
+        return data if isinstance(data, dict) else {}
+
+    # -- numbers ------------------------------------------------------------------------------
+
+    async def get_phone_number(self, phone_number_id: str) -> PhoneNumberInfo:
+        fields = (
+            "id,display_phone_number,verified_name,quality_rating,name_status,"
+            "whatsapp_business_manager_messaging_limit"
+        )
+        data = await self._request("GET", f"/{phone_number_id}", params={"fields": fields})
+        limit = data.get("whatsapp_business_manager_messaging_limit") or data.get(
+            "messaging_limit_tier"
+        )
+        if isinstance(limit, dict):
+            limit = limit.get("current_limit") or limit.get("tier")
+        return PhoneNumberInfo(
+            id=str(data.get("id") or phone_number_id),
+            display_phone_number=str(data.get("display_phone_number") or ""),
+            verified_name=str(data.get("verified_name") or ""),
+            quality_rating=str(data.get("quality_rating") or ""),
+            messaging_limit=str(limit or ""),
+            name_status=str(data.get("name_status") or ""),
+        )
+
+    # -- messages -----------------------------------------------------------------------------
+
+    async def send(self, phone_number_id: str, body: dict[str, Any]) -> str:
+        """POST a message; returns its wamid (accepted by Meta, not yet delivered)."""
+        data = await self._request("POST", f"/{phone_number_id}/messages", json=body)
+        messages = data.get("messages") or []
+        if not messages or not isinstance(messages[0], dict) or not messages[0].get("id"):
+            raise GraphError(
+                "The Graph API accepted the message but returned no id", http_status=200
+            )
+        return str(messages[0]["id"])
+
+    # -- templates ----------------------------------------------------------------------------
+
+    async def list_templates(
+        self, business_account_id: str, *, max_pages: int = 50
+    ) -> list[TemplateInfo]:
+        out: list[TemplateInfo] = []
+        params: dict[str, Any] = {
+            "limit": 100,
+            "fields": "id,name,language,status,category,components,rejected_reason",
+        }
+        after: str | None = None
+        for _ in range(max_pages):
+            if after:
+                params["after"] = after
+            data = await self._request(
+                "GET", f"/{business_account_id}/message_templates", params=params
+            )
+            for row in data.get("data") or []:
+                if not isinstance(row, dict) or not row.get("name"):
+                    continue
+                out.append(
+                    TemplateInfo(
+                        id=str(row.get("id") or ""),
+                        name=str(row["name"]),
+                        language=str(row.get("language") or ""),
+                        status=str(row.get("status") or "").upper(),
+                        category=str(row.get("category") or ""),
+                        components=[c for c in row.get("components") or [] if isinstance(c, dict)],
+                        rejected_reason=str(row.get("rejected_reason") or ""),
+                    )
+                )
+            paging = data.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after") if paging.get("next") else None
+            if not after:
+                break
+        return out
+
+    # -- media --------------------------------------------------------------------------------
+
+    async def get_media(self, media_id: str) -> MediaInfo:
+        data = await self._request("GET", f"/{media_id}")
+        if not data.get("url"):
+            raise GraphError("The Graph API returned no URL for the media", http_status=200)
+        return MediaInfo(
+            id=str(data.get("id") or media_id),
+            url=str(data["url"]),
+            mime_type=str(data.get("mime_type") or "application/octet-stream"),
+            sha256=str(data.get("sha256") or ""),
+            file_size=int(data.get("file_size") or 0),
+        )
+
+    async def download(self, url: str) -> bytes:
+        """Fetch a media URL; Meta requires the same bearer token here."""
+        try:
+            async with self._client() as client:
+                resp = await client.get(url)
+        except httpx.HTTPError as exc:
+            raise GraphError(
+                f"Could not download the media: {type(exc).__name__}", network=True
+            ) from exc
+        if resp.status_code >= 400:
+            raise _error_from(resp)
+        return resp.content
+
+    async def upload_media(
+        self, phone_number_id: str, *, data: bytes, mime_type: str, filename: str
+    ) -> str:
+        result = await self._request(
+            "POST",
+            f"/{phone_number_id}/media",
+            data={"messaging_product": "whatsapp", "type": mime_type},
+            files={"file": (filename or "file", data, mime_type)},
+        )
+        if not result.get("id"):
+            raise GraphError("The Graph API returned no media id", http_status=200)
+        return str(result["id"])
+
+    # -- embedded signup ----------------------------------------------------------------------
+
+    async def subscribe_app(self, business_account_id: str) -> None:
+        await self._request("POST", f"/{business_account_id}/subscribed_apps")
+
+    async def register_number(self, phone_number_id: str, pin: str) -> None:
+        await self._request(
+            "POST",
+            f"/{phone_number_id}/register",
+            json={"messaging_product": "whatsapp", "pin": pin},
+        )
+
+
+async def exchange_code(code: str, settings: WhatsAppSettings | None = None) -> str:
+    """Embedded Signup: trade the code from Meta's popup for a business integration token."""
+    s = settings or get_whatsapp_settings()
+    try:
+        async with httpx.AsyncClient(
+            base_url=s.graph_base, timeout=s.graph_timeout_seconds
+        ) as client:
+            resp = await client.get(
+                "/oauth/access_token",
+                params={
+                    "client_id": s.meta_app_id,
+                    "client_secret": s.meta_app_secret,
+                    "code": code,
+                },
+            )
+    except httpx.HTTPError as exc:
+        raise GraphError(
+            f"Could not reach the Graph API: {type(exc).__name__}", network=True
+        ) from exc
+    if resp.status_code >= 400:
+        raise _error_from(resp)
+    token = (resp.json() or {}).get("access_token")
+    if not token:
+        raise GraphError(
+            "Meta returned no access token for the signup code", http_status=resp.status_code
+        )
+    return str(token)

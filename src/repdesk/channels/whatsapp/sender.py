@@ -1,0 +1,237 @@
+"""The one WhatsApp sender: everything that sends (AI, inbox, Developer API, broadcasts,
+workflows) goes through ``conversations.queue_outbound`` -> ``channel.send`` -> here.
+
+``validate`` refuses what Meta would refuse, before anything is charged: empty text, more than
+3 reply buttons or titles over 20 characters, a template that is unknown or not approved
+(``TEMPLATE_NOT_APPROVED``), a number that is not connected. ``send`` formats the text for
+WhatsApp, splits bodies over 4096 characters, uploads stored files, and maps Meta's errors:
+network / 5xx / 130429 -> retryable; 131047 -> ``SERVICE_WINDOW_CLOSED``; 190 -> the
+connection is marked disconnected (``CHANNEL_DISCONNECTED``); anything else ->
+``META_API_ERROR`` with Meta's code kept as ``provider_code``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from repdesk.channels.base import (
+    ChannelError,
+    OutboundMessage,
+    SendResult,
+    register_sender,
+)
+from repdesk.channels.whatsapp import service
+from repdesk.channels.whatsapp.client import GraphClient, GraphError, message_body, split_text
+from repdesk.channels.whatsapp.formatter import to_whatsapp
+from repdesk.channels.whatsapp.models import WhatsAppConnection
+from repdesk.contacts.models import Contact
+from repdesk.conversations.models import Conversation, Message
+from repdesk.files import service as files
+from repdesk.kit.errors import AppError, ValidationError
+
+MAX_BUTTONS = 3
+BUTTON_TITLE_MAX = 20
+BUTTON_ID_MAX = 256
+INTERACTIVE_BODY_MAX = 1024
+LIST_ROWS_MAX = 10
+LIST_ROW_TITLE_MAX = 24
+CAPTION_MAX = 1024
+
+
+class TemplateNotApprovedError(AppError):
+    status = 400
+    code = "TEMPLATE_NOT_APPROVED"
+
+
+def validate_interactive(interactive: dict[str, Any]) -> None:
+    kind = interactive.get("type")
+    body = interactive.get("body") or {}
+    if not isinstance(body, dict) or not str(body.get("text") or "").strip():
+        raise ValidationError("interactive.body.text is required.")
+    if len(str(body["text"])) > INTERACTIVE_BODY_MAX and kind == "button":
+        raise ValidationError(
+            f"interactive.body.text must be at most {INTERACTIVE_BODY_MAX} characters."
+        )
+    action = interactive.get("action") or {}
+    if kind == "button":
+        buttons = action.get("buttons") if isinstance(action, dict) else None
+        if not isinstance(buttons, list) or not buttons:
+            raise ValidationError("Reply buttons need at least one button.")
+        if len(buttons) > MAX_BUTTONS:
+            raise ValidationError(f"WhatsApp allows at most {MAX_BUTTONS} reply buttons.")
+        titles: list[str] = []
+        for b in buttons:
+            reply = b.get("reply") if isinstance(b, dict) else None
+            if not isinstance(reply, dict) or not str(reply.get("id") or ""):
+                raise ValidationError("Every button needs reply.id and reply.title.")
+            title = str(reply.get("title") or "")
+            if not title.strip():
+                raise ValidationError("Every button needs a title.")
+            if len(title) > BUTTON_TITLE_MAX:
+                raise ValidationError(
+                    f"Button title {title[:30]!r} is longer than {BUTTON_TITLE_MAX} characters."
+                )
+            if len(str(reply["id"])) > BUTTON_ID_MAX:
+                raise ValidationError(f"Button ids must be at most {BUTTON_ID_MAX} characters.")
+            titles.append(title)
+        if len(set(titles)) != len(titles):
+            raise ValidationError("Button titles must be unique.")
+    elif kind == "list":
+        sections = action.get("sections") if isinstance(action, dict) else None
+        if (
+            not isinstance(action, dict)
+            or not action.get("button")
+            or len(str(action["button"])) > BUTTON_TITLE_MAX
+        ):
+            raise ValidationError(
+                f"A list needs action.button of at most {BUTTON_TITLE_MAX} characters."
+            )
+        rows = [r for s in sections or [] if isinstance(s, dict) for r in s.get("rows") or []]
+        if not rows or len(rows) > LIST_ROWS_MAX:
+            raise ValidationError(f"A list needs between 1 and {LIST_ROWS_MAX} rows.")
+        for r in rows:
+            if (
+                not isinstance(r, dict)
+                or not r.get("id")
+                or not r.get("title")
+                or len(str(r["title"])) > LIST_ROW_TITLE_MAX
+            ):
+                raise ValidationError(
+                    f"List rows need an id and a title of at most {LIST_ROW_TITLE_MAX} characters."
+                )
+    elif kind not in ("cta_url", "product", "product_list", "flow"):
+        raise ValidationError("interactive.type must be button or list.")
+
+
+class WhatsAppSender:
+    channel = "whatsapp"
+    requires_service_window = True
+
+    async def validate(
+        self, session: AsyncSession, conversation: Conversation, outbound: OutboundMessage
+    ) -> None:
+        conn = await service.get_connection(session, conversation.assistant_id)
+        if conn is None:
+            raise service.NotConnectedError("This assistant has no WhatsApp number connected.")
+        if conn.status != "connected":
+            raise service.NotConnectedError(
+                "The WhatsApp connection is disconnected (the access token was rejected): "
+                "reconnect it in Settings."
+            )
+        if outbound.type == "text":
+            if not (outbound.text or "").strip():
+                raise ValidationError("text must not be empty.")
+        elif outbound.type == "interactive":
+            if not outbound.interactive:
+                raise ValidationError("interactive is required for interactive messages.")
+            validate_interactive(outbound.interactive)
+        elif outbound.type == "template":
+            if outbound.template is None:
+                raise ValidationError("template is required for template messages.")
+            tpl = await service.get_template(
+                session,
+                conversation.assistant_id,
+                outbound.template.name,
+                outbound.template.language,
+            )
+            if tpl is None:
+                raise TemplateNotApprovedError(
+                    f"Template {outbound.template.name!r} ({outbound.template.language}) is not "
+                    "known for this number: create it in WhatsApp Manager or sync templates."
+                )
+            if tpl.status != "APPROVED":
+                raise TemplateNotApprovedError(
+                    f"Template {tpl.name!r} ({tpl.language}) is {tpl.status.lower()}, not approved."
+                )
+        else:
+            media = outbound.media
+            if media is None or not (media.link or media.id):
+                raise ValidationError(f"A {outbound.type} message needs media.link or media.id.")
+            if media.link and not media.link.startswith(("https://", "http://")):
+                raise ValidationError("media.link must be an http(s) URL.")
+            if media.caption and len(media.caption) > CAPTION_MAX:
+                raise ValidationError(f"Captions must be at most {CAPTION_MAX} characters.")
+
+    async def send(self, session: AsyncSession, message: Message) -> SendResult:
+        conn = await service.get_connection(session, message.assistant_id)
+        if conn is None or conn.status != "connected":
+            raise ChannelError("The WhatsApp number is not connected.", code="CHANNEL_DISCONNECTED")
+        conv = await session.get(Conversation, message.conversation_id)
+        contact = await session.get(Contact, conv.contact_id) if conv else None
+        if contact is None or not contact.phone:
+            raise ChannelError(
+                "The conversation has no WhatsApp number to send to.", code="VALIDATION_ERROR"
+            )
+        outbound = OutboundMessage.model_validate(message.content)
+        upload: tuple[bytes, str, str] | None = None
+        if outbound.media is not None and outbound.media.id and not outbound.media.link:
+            stored = await files.get(session, outbound.media.id)
+            if stored is not None and stored.workspace_id == conn.workspace_id:
+                upload = (await files.read(stored), stored.mime_type, stored.filename)
+        token, pnid, conn_id, to = (
+            service.access_token(conn),
+            conn.phone_number_id,
+            conn.id,
+            contact.phone,
+        )
+        await session.commit()  # no transaction (SQLite write lock) is held over the network call
+
+        client = GraphClient(token)
+        try:
+            if upload is not None and outbound.media is not None:
+                outbound.media.id = await client.upload_media(
+                    pnid, data=upload[0], mime_type=upload[1], filename=upload[2]
+                )
+            wamids = [await client.send(pnid, body) for body in bodies_for(to, outbound)]
+        except GraphError as exc:
+            raise await self._channel_error(session, conn_id, exc) from exc
+        return SendResult(wamids[0], {"wamids": wamids})
+
+    async def _channel_error(
+        self, session: AsyncSession, conn_id: str, exc: GraphError
+    ) -> ChannelError:
+        title = exc.message if not exc.details else f"{exc.message}: {exc.details}"
+        if exc.retryable:
+            return ChannelError(
+                title, code="META_API_ERROR", provider_code=exc.code, retryable=True
+            )
+        if exc.code == 131047:
+            return ChannelError(
+                "More than 24 hours have passed since the customer last replied: send a template.",
+                code="SERVICE_WINDOW_CLOSED",
+                provider_code=131047,
+            )
+        if exc.code == 190:
+            conn = await session.get(WhatsAppConnection, conn_id)
+            if conn is not None:
+                await service.mark_disconnected(
+                    session, conn, "Meta rejected the access token (code 190)."
+                )
+            return ChannelError(
+                "Meta rejected the access token: reconnect WhatsApp.",
+                code="CHANNEL_DISCONNECTED",
+                provider_code=190,
+            )
+        return ChannelError(title, code="META_API_ERROR", provider_code=exc.code)
+
+
+def bodies_for(to: str, outbound: OutboundMessage) -> list[dict[str, Any]]:
+    """Meta send bodies for one message: text in WhatsApp's dialect, split when too long."""
+    if outbound.type == "text":
+        text = to_whatsapp(outbound.text or "") or (outbound.text or "")
+        parts = split_text(text)
+        bodies = [message_body(to, outbound, text=part) for part in parts]
+        for later in bodies[1:]:
+            later.pop("context", None)  # only the first part is the reply
+        return bodies
+    if outbound.type == "interactive" and outbound.interactive:
+        body_text = str((outbound.interactive.get("body") or {}).get("text") or "")
+        return [message_body(to, outbound, text=to_whatsapp(body_text))]
+    if outbound.media is not None and outbound.media.caption:
+        return [message_body(to, outbound, text=to_whatsapp(outbound.media.caption))]
+    return [message_body(to, outbound)]
+
+
+sender = register_sender(WhatsAppSender())

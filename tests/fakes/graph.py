@@ -1,0 +1,484 @@
+"""A fake Meta Graph API: a real HTTP server on a free local port.
+
+It speaks the Cloud API endpoints repdesk uses, records every request, checks send bodies
+against Meta's format (answering Meta's own error shape when they are wrong), and can be told
+to fail the next calls with a given Meta error code and HTTP status.
+
+Use the ``graph`` fixture (``from tests.fakes.graph import graph``): it points
+``REPDESK_GRAPH_API_URL`` at the server, and has one number and one WABA ready::
+
+    graph.phone_number_id, graph.business_account_id, graph.access_token, graph.display_phone
+    graph.fail_next(code=131047, status=400, times=1)
+    graph.sent            # the accepted send bodies, in order
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+VERSION = "v21.0"
+E164 = re.compile(r"^\+?[1-9]\d{6,14}$")
+MESSAGE_TYPES = {
+    "text",
+    "image",
+    "document",
+    "audio",
+    "video",
+    "sticker",
+    "template",
+    "interactive",
+    "location",
+    "contacts",
+    "reaction",
+}
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    query: dict[str, str]
+    json: Any
+    body: bytes
+
+
+@dataclass
+class Failure:
+    code: int
+    status: int
+    message: str
+    details: str
+    path_contains: str
+
+
+@dataclass
+class FakeGraph:
+    url: str = ""
+    version: str = VERSION
+    access_token: str = "EAAG-test-token"
+    phone_number_id: str = "106540352242922"
+    business_account_id: str = "102290129340398"
+    display_phone: str = "+1 555-078-3881"
+    e164: str = "+15550783881"
+    verified_name: str = "Ada's Shop"
+    quality_rating: str = "GREEN"
+    messaging_limit: str = "TIER_1K"
+    signup_code: str = "signup-code-123"
+    requests: list[Recorded] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    tokens: dict[str, set[str]] = field(default_factory=dict)  # token -> phone number ids
+    numbers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    templates: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    subscribed: set[str] = field(default_factory=set)
+    registered: set[str] = field(default_factory=set)
+    failures: list[Failure] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.reset()
+
+    # -- test controls ------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        with self.lock:
+            self.requests.clear()
+            self.sent.clear()
+            self.failures.clear()
+            self.tokens = {self.access_token: {self.phone_number_id}}
+            self.numbers = {
+                self.phone_number_id: self._number(self.phone_number_id, self.display_phone)
+            }
+            self.templates = {
+                self.business_account_id: [
+                    self.template(
+                        "order_confirmation",
+                        "en_US",
+                        "APPROVED",
+                        body="Hi {{1}}, order {{2}} is confirmed.",
+                    ),
+                    self.template("welcome_back", "en_US", "APPROVED", body="Welcome back, {{1}}!"),
+                    self.template("spring_sale", "en_US", "PENDING", body="Our sale starts now."),
+                ]
+            }
+            self.media = {}
+
+    def _number(self, pnid: str, display: str) -> dict[str, Any]:
+        return {
+            "id": pnid,
+            "display_phone_number": display,
+            "verified_name": self.verified_name,
+            "quality_rating": self.quality_rating,
+            "name_status": "APPROVED",
+            "whatsapp_business_manager_messaging_limit": self.messaging_limit,
+        }
+
+    @staticmethod
+    def template(name: str, language: str, status: str, *, body: str = "Hello") -> dict[str, Any]:
+        return {
+            "id": str(abs(hash((name, language))) % 10**15),
+            "name": name,
+            "language": language,
+            "status": status,
+            "category": "UTILITY",
+            "components": [{"type": "BODY", "text": body}],
+        }
+
+    def add_media(self, data: bytes, mime_type: str, media_id: str | None = None) -> str:
+        mid = media_id or str(uuid.uuid4().int % 10**15)
+        with self.lock:
+            self.media[mid] = (data, mime_type)
+        return mid
+
+    def fail_next(
+        self,
+        *,
+        code: int,
+        status: int = 400,
+        times: int = 1,
+        message: str = "",
+        details: str = "",
+        path_contains: str = "",
+    ) -> None:
+        """The next ``times`` calls (whose path contains ``path_contains``) answer Meta's error."""
+        with self.lock:
+            for _ in range(times):
+                self.failures.append(
+                    Failure(
+                        code,
+                        status,
+                        message or f"(#{code}) Simulated error",
+                        details,
+                        path_contains,
+                    )
+                )
+
+    def revoke(self, token: str | None = None) -> None:
+        with self.lock:
+            self.tokens.pop(token or self.access_token, None)
+
+    def requests_to(self, suffix: str, method: str | None = None) -> list[Recorded]:
+        return [
+            r
+            for r in self.requests
+            if r.path.endswith(suffix) and (method is None or r.method == method)
+        ]
+
+    # -- the server ---------------------------------------------------------------------------
+
+    def _take_failure(self, path: str) -> Failure | None:
+        with self.lock:
+            for i, f in enumerate(self.failures):
+                if f.path_contains in path:
+                    return self.failures.pop(i)
+        return None
+
+    @staticmethod
+    def error(code: int, message: str, status: int = 400, details: str = "") -> JSONResponse:
+        body: dict[str, Any] = {
+            "error": {
+                "message": message,
+                "type": "OAuthException",
+                "code": code,
+                "fbtrace_id": uuid.uuid4().hex[:20],
+            }
+        }
+        if details:
+            body["error"]["error_data"] = {"messaging_product": "whatsapp", "details": details}
+        return JSONResponse(body, status_code=status)
+
+    def _auth(self, request: Request) -> str | None:
+        header = request.headers.get("authorization", "")
+        if not header.startswith("Bearer "):
+            return None
+        tok = header[7:]
+        return tok if tok in self.tokens else None
+
+    async def handle(self, request: Request) -> Response:
+        raw = await request.body()
+        body: Any = None
+        if request.headers.get("content-type", "").startswith("application/json") and raw:
+            try:
+                import json
+
+                body = json.loads(raw)
+            except ValueError:
+                return self.error(100, "Invalid JSON")
+        path = request.url.path
+        with self.lock:
+            self.requests.append(
+                Recorded(
+                    request.method,
+                    path,
+                    dict(request.headers),
+                    dict(request.query_params),
+                    body,
+                    raw,
+                )
+            )
+        failure = self._take_failure(path)
+        if failure is not None:
+            return self.error(failure.code, failure.message, failure.status, failure.details)
+        parts = [p for p in path.split("/") if p]
+        if parts and parts[0] == "download":
+            return self._download(request, parts[1] if len(parts) > 1 else "")
+        if not parts or parts[0] != self.version:
+            return self.error(100, f"Unknown path {path}", 404)
+        parts = parts[1:]
+        if parts == ["oauth", "access_token"]:
+            return self._exchange(request)
+        token = self._auth(request)
+        if token is None:
+            return self.error(190, "Invalid OAuth access token - Cannot parse access token", 401)
+        if len(parts) == 1 and request.method == "GET":
+            node = parts[0]
+            if node in self.media:
+                data, mime = self.media[node]
+                return JSONResponse(
+                    {
+                        "messaging_product": "whatsapp",
+                        "id": node,
+                        "mime_type": mime,
+                        "sha256": "",
+                        "file_size": len(data),
+                        "url": f"{self.url}/download/{node}",
+                    }
+                )
+            if node in self.numbers and node in self.tokens[token]:
+                return JSONResponse(self.numbers[node])
+            return self.error(
+                100, f"Unsupported get request. Object with ID '{node}' does not exist", 400
+            )
+        if len(parts) == 2:
+            node, edge = parts
+            if edge == "messages" and request.method == "POST":
+                return self._send(token, node, body)
+            if edge == "message_templates" and request.method == "GET":
+                return self._templates(node, request)
+            if edge == "media" and request.method == "POST":
+                return await self._upload(node, request)
+            if edge == "subscribed_apps" and request.method == "POST":
+                self.subscribed.add(node)
+                return JSONResponse({"success": True})
+            if edge == "register" and request.method == "POST":
+                if (
+                    not isinstance(body, dict)
+                    or body.get("messaging_product") != "whatsapp"
+                    or not re.fullmatch(r"\d{6}", str(body.get("pin", "")))
+                ):
+                    return self.error(100, "(#100) Invalid parameter")
+                self.registered.add(node)
+                return JSONResponse({"success": True})
+        return self.error(100, f"Unknown path {path}", 404)
+
+    def _exchange(self, request: Request) -> Response:
+        q = request.query_params
+        if (
+            q.get("code") != self.signup_code
+            or not q.get("client_id")
+            or not q.get("client_secret")
+        ):
+            return self.error(100, "Invalid verification code format.", 400)
+        return JSONResponse({"access_token": self.access_token, "token_type": "bearer"})
+
+    def _download(self, request: Request, media_id: str) -> Response:
+        if self._auth(request) is None:
+            return Response(status_code=401)
+        if media_id not in self.media:
+            return Response(status_code=404)
+        data, mime = self.media[media_id]
+        return Response(data, media_type=mime)
+
+    async def _upload(self, node: str, request: Request) -> Response:
+        form = await request.form()
+        upload = form.get("file")
+        if form.get("messaging_product") != "whatsapp" or upload is None or isinstance(upload, str):
+            return self.error(100, "(#100) The parameter messaging_product is required.")
+        data = await upload.read()
+        return JSONResponse(
+            {"id": self.add_media(data, upload.content_type or "application/octet-stream")}
+        )
+
+    def _templates(self, waba: str, request: Request) -> Response:
+        rows = self.templates.get(waba)
+        if rows is None:
+            return self.error(100, f"Object with ID '{waba}' does not exist", 400)
+        limit = int(request.query_params.get("limit", "25"))
+        start = int(request.query_params.get("after", "0") or 0)
+        chunk = rows[start : start + limit]
+        paging: dict[str, Any] = {
+            "cursors": {"before": str(start), "after": str(start + len(chunk))}
+        }
+        if start + limit < len(rows):
+            paging["next"] = (
+                f"{self.url}/{self.version}/{waba}/message_templates?after={start + limit}"
+            )
+        return JSONResponse({"data": chunk, "paging": paging})
+
+    def _send(self, token: str, node: str, body: Any) -> Response:
+        if node not in self.tokens.get(token, set()):
+            return self.error(
+                100, f"Unsupported post request. Object with ID '{node}' does not exist", 400
+            )
+        problem = validate_send(body)
+        if problem:
+            return self.error(100, f"(#100) {problem}", 400)
+        wamid = "wamid." + uuid.uuid4().hex.upper()
+        with self.lock:
+            self.sent.append(body)
+        to = str(body["to"])
+        return JSONResponse(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
+                "messages": [{"id": wamid}],
+            }
+        )
+
+
+def validate_send(body: Any) -> str | None:
+    """Meta's rules for a send body (the subset repdesk uses); None when valid."""
+    if not isinstance(body, dict):
+        return "The request body must be a JSON object"
+    if body.get("messaging_product") != "whatsapp":
+        return "The parameter messaging_product is required and must be 'whatsapp'"
+    to = str(body.get("to", ""))
+    if not E164.match(to):
+        return "Invalid parameter: to"
+    t = body.get("type", "text")
+    if t not in MESSAGE_TYPES:
+        return f"Unsupported message type {t}"
+    obj = body.get(t)
+    if not isinstance(obj, dict):
+        return f"The parameter {t} is required"
+    if t == "text":
+        text = obj.get("body")
+        if not isinstance(text, str) or not text.strip():
+            return "The parameter text['body'] is required"
+        if len(text) > 4096:
+            return "Param text['body'] must be at most 4096 characters long"
+        if "preview_url" in obj and not isinstance(obj["preview_url"], bool):
+            return "preview_url must be a boolean"
+    elif t in ("image", "document", "audio", "video", "sticker"):
+        if bool(obj.get("id")) == bool(obj.get("link")):
+            return f"Exactly one of {t}['id'] or {t}['link'] is required"
+        if "caption" in obj and len(str(obj["caption"])) > 1024:
+            return "caption must be at most 1024 characters"
+    elif t == "template":
+        if (
+            not obj.get("name")
+            or not isinstance(obj.get("language"), dict)
+            or not obj["language"].get("code")
+        ):
+            return "template name and language.code are required"
+        for comp in obj.get("components") or []:
+            if not isinstance(comp, dict) or comp.get("type") not in (
+                "header",
+                "body",
+                "button",
+                "footer",
+            ):
+                return "template component type must be header, body or button"
+    elif t == "interactive":
+        kind = obj.get("type")
+        if kind not in ("button", "list", "cta_url", "product", "product_list", "flow"):
+            return "interactive.type is invalid"
+        if not isinstance(obj.get("body"), dict) or not obj["body"].get("text"):
+            return "interactive.body.text is required"
+        if kind == "button":
+            buttons = (obj.get("action") or {}).get("buttons")
+            if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+                return "Reply buttons: between 1 and 3 buttons are required"
+            titles = []
+            for b in buttons:
+                reply = b.get("reply") if isinstance(b, dict) else None
+                if b.get("type") != "reply" or not isinstance(reply, dict) or not reply.get("id"):
+                    return "Each button needs type 'reply' and reply.id"
+                title = str(reply.get("title") or "")
+                if not title or len(title) > 20:
+                    return "Button title length invalid (1-20 characters)"
+                titles.append(title)
+            if len(set(titles)) != len(titles):
+                return "Button titles must be unique"
+    if "context" in body and not (
+        isinstance(body["context"], dict) and body["context"].get("message_id")
+    ):
+        return "context.message_id is required"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class GraphServer:
+    def __init__(self) -> None:
+        port = _free_port()
+        self.state = FakeGraph(url=f"http://127.0.0.1:{port}")
+        app = Starlette(
+            routes=[Route("/{path:path}", self.state.handle, methods=["GET", "POST", "DELETE"])]
+        )
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.time() + 15
+        while not self.server.started:
+            if time.time() > deadline:
+                raise RuntimeError("fake Graph API did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+_SERVER: GraphServer | None = None
+
+
+def _server() -> GraphServer:
+    global _SERVER
+    if _SERVER is None:
+        _SERVER = GraphServer()
+        _SERVER.start()
+    return _SERVER
+
+
+@pytest.fixture
+def graph(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGraph]:
+    """The fake Graph API (one server per test process, state reset per test), with
+    ``REPDESK_GRAPH_API_URL``/``VERSION`` and a Meta app for Embedded Signup pointed at it."""
+    from repdesk.channels.whatsapp.config import reset_whatsapp_settings
+
+    state = _server().state
+    state.reset()
+    monkeypatch.setenv("REPDESK_GRAPH_API_URL", state.url)
+    monkeypatch.setenv("REPDESK_GRAPH_API_VERSION", state.version)
+    monkeypatch.setenv("REPDESK_META_APP_ID", "1234567890")
+    monkeypatch.setenv("REPDESK_META_APP_SECRET", "platform-app-secret")
+    monkeypatch.setenv("REPDESK_META_CONFIG_ID", "987654321")
+    monkeypatch.setenv("REPDESK_META_VERIFY_TOKEN", "platform-verify-token")
+    reset_whatsapp_settings()
+    yield state
+    reset_whatsapp_settings()
