@@ -21,13 +21,6 @@ MODULES: list[str] = [
     "repdesk.channels.whatsapp.sender",
     "repdesk.channels.whatsapp.tasks",
     # developer api, webhooks, broadcasts (issue 4)
-    "repdesk.developer_api.routes",
-    "repdesk.developer_api.webhooks",
     # ai assistant: knowledge, catalog, training, orders (issue 5)
-    "repdesk.knowledge.tasks",
     # web widget (issue 6)
-    "repdesk.channels.widget.routes",
-    "repdesk.channels.widget.sender",
-    "repdesk.channels.widget.pages",
-    "repdesk.transcription.tasks",
 ]
