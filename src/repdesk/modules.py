@@ -21,6 +21,9 @@ MODULES: list[str] = [
     "repdesk.channels.whatsapp.sender",
     "repdesk.channels.whatsapp.tasks",
     # developer api, webhooks, broadcasts (issue 4)
+    "repdesk.developer_api.routes",
+    "repdesk.developer_api.webhooks",
+    "repdesk.campaigns.service",
     # ai assistant: knowledge, catalog, training, orders (issue 5)
     # web widget (issue 6)
 ]

@@ -1,0 +1,1 @@
+"""Broadcasts: one message to many recipients, sent one at a time."""

@@ -1,0 +1,223 @@
+"""Broadcasts: accepted at once, then sent one recipient at a time by the ``broadcasts.send`` job.
+
+Each recipient's message goes through ``conversations.queue_outbound(sender="broadcast")``, so it
+is charged, stored and sent like any other message (one ``channel.send`` job each); a pause
+between recipients protects the number's quality rating (the seed: "not a bulk send").
+Free-form content goes only to recipients whose 24-hour window is open; the others are skipped
+with the reason. Sandbox broadcasts validate the same way and send nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from repdesk.assistants.models import Assistant
+from repdesk.campaigns.models import Broadcast, BroadcastRecipient
+from repdesk.channels.base import OutboundMessage, get_sender
+from repdesk.contacts.models import Contact
+from repdesk.contacts.service import normalize_phone
+from repdesk.conversations import service as conversations
+from repdesk.conversations.models import Conversation, Message
+from repdesk.jobs.registry import task
+from repdesk.jobs.service import enqueue
+from repdesk.kit.errors import AppError, NotFound, ValidationError
+from repdesk.kit.time import utcnow
+
+log = logging.getLogger("repdesk.broadcasts")
+
+CHANNEL = "whatsapp"
+PROGRESS_KEYS = ("queued", "sent", "delivered", "read", "failed", "skipped")
+
+
+def _settings() -> Any:
+    from repdesk.developer_api.config import get_api_settings
+
+    return get_api_settings()
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    assistant: Assistant,
+    outbound: OutboundMessage,
+    recipients: list[str],
+    name: str | None = None,
+    sandbox: bool = False,
+    created_by: str | None = None,
+) -> Broadcast:
+    """Validate everything up front (phones, template approval), store, enqueue the sender."""
+    limit = _settings().broadcast_max_recipients
+    phones: list[str] = []
+    seen: set[str] = set()
+    for raw in recipients:
+        phone = normalize_phone(raw)
+        if phone not in seen:
+            seen.add(phone)
+            phones.append(phone)
+    if not phones:
+        raise ValidationError("recipients: at least one phone number is needed.")
+    if len(phones) > limit:
+        raise ValidationError(f"recipients: at most {limit} per broadcast.")
+    sender = get_sender(CHANNEL)
+    if sender is not None and outbound.type == "template":
+        probe = Conversation(assistant_id=assistant.id, channel=CHANNEL, status="open")
+        await sender.validate(session, probe, outbound)
+    broadcast = Broadcast(
+        workspace_id=assistant.workspace_id,
+        assistant_id=assistant.id,
+        name=name,
+        content=outbound.model_dump(mode="json", exclude_none=True),
+        status="queued",
+        sandbox=sandbox,
+        recipient_count=len(phones),
+        created_by=created_by,
+    )
+    session.add(broadcast)
+    await session.flush()
+    session.add_all(
+        BroadcastRecipient(broadcast_id=broadcast.id, phone=p, status="pending") for p in phones
+    )
+    await session.flush()
+    await enqueue(session, "broadcasts.send", {"broadcastId": broadcast.id})
+    return broadcast
+
+
+async def get_or_404(session: AsyncSession, *, assistant_id: str, broadcast_id: str) -> Broadcast:
+    broadcast = await session.scalar(
+        select(Broadcast).where(
+            Broadcast.id == broadcast_id, Broadcast.assistant_id == assistant_id
+        )
+    )
+    if broadcast is None:
+        raise NotFound("Broadcast not found.")
+    return broadcast
+
+
+async def list_for_assistant(session: AsyncSession, *, assistant_id: str) -> list[Broadcast]:
+    rows = await session.scalars(
+        select(Broadcast)
+        .where(Broadcast.assistant_id == assistant_id)
+        .order_by(Broadcast.id.desc())
+    )
+    return list(rows)
+
+
+def _effective(recipient_status: str, message_status: str | None) -> str:
+    if recipient_status == "pending":
+        return "queued"
+    if recipient_status in ("skipped", "failed", "sent"):  # sent: sandbox
+        return recipient_status
+    if message_status in ("sent", "delivered", "read", "failed"):
+        return message_status
+    return "queued"  # a message waiting for its channel.send
+
+
+async def progress(session: AsyncSession, broadcast: Broadcast) -> dict[str, int]:
+    rows = await session.execute(
+        select(BroadcastRecipient.status, Message.status, func.count())
+        .outerjoin(Message, Message.id == BroadcastRecipient.message_id)
+        .where(BroadcastRecipient.broadcast_id == broadcast.id)
+        .group_by(BroadcastRecipient.status, Message.status)
+    )
+    counts: Counter[str] = Counter()
+    for rstatus, mstatus, n in rows:
+        counts[_effective(rstatus, mstatus)] += int(n)
+    return {k: counts.get(k, 0) for k in PROGRESS_KEYS}
+
+
+async def recipients(
+    session: AsyncSession, broadcast: Broadcast, *, limit: int = 1000
+) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(BroadcastRecipient, Message.status)
+        .outerjoin(Message, Message.id == BroadcastRecipient.message_id)
+        .where(BroadcastRecipient.broadcast_id == broadcast.id)
+        .order_by(BroadcastRecipient.id)
+        .limit(limit)
+    )
+    return [
+        {
+            "phone": r.phone,
+            "status": _effective(r.status, mstatus),
+            "reason": r.reason,
+            "messageId": r.message_id,
+        }
+        for r, mstatus in rows
+    ]
+
+
+async def _send_one(
+    session: AsyncSession, broadcast: Broadcast, recipient: BroadcastRecipient
+) -> None:
+    outbound = OutboundMessage.model_validate(broadcast.content)
+    assistant = await session.get(Assistant, broadcast.assistant_id)
+    assert assistant is not None
+    row = (
+        await session.execute(
+            select(Conversation)
+            .join(Contact, Contact.id == Conversation.contact_id)
+            .where(Contact.assistant_id == assistant.id, Contact.phone == recipient.phone)
+        )
+    ).first()
+    conv = row[0] if row else None
+    free_form = outbound.type != "template"
+    if free_form and (conv is None or not conversations.window_open(conv)):
+        recipient.status = "skipped"
+        recipient.reason = "SERVICE_WINDOW_CLOSED: the 24-hour service window is not open."
+        return
+    if broadcast.sandbox:
+        recipient.status = "sent"
+        recipient.reason = "sandbox: nothing was sent"
+        return
+    if conv is None:
+        contact = await conversations.upsert_contact(
+            session, assistant_id=assistant.id, phone=recipient.phone
+        )
+        conv = await conversations.get_or_create_conversation(
+            session, assistant=assistant, contact=contact, channel=CHANNEL
+        )
+    try:
+        async with session.begin_nested():
+            message = await conversations.queue_outbound(
+                session,
+                conversation=conv,
+                outbound=outbound,
+                sender="broadcast",
+                idempotency_key=f"broadcast:{recipient.id}",
+            )
+    except AppError as exc:
+        recipient.status = "failed"
+        recipient.reason = f"{exc.code}: {exc.message}"[:300]
+        return
+    recipient.status = "queued"
+    recipient.message_id = message.id
+
+
+@task("broadcasts.send", max_attempts=10)
+async def send_next(session: AsyncSession, payload: dict[str, Any]) -> None:
+    """Handle the next pending recipient, then schedule the one after (after a pause)."""
+    broadcast = await session.get(Broadcast, str(payload["broadcastId"]))
+    if broadcast is None or broadcast.status in ("completed", "cancelled"):
+        return
+    recipient = await session.scalar(
+        select(BroadcastRecipient)
+        .where(
+            BroadcastRecipient.broadcast_id == broadcast.id, BroadcastRecipient.status == "pending"
+        )
+        .order_by(BroadcastRecipient.id)
+        .limit(1)
+    )
+    if recipient is None:
+        broadcast.status = "completed"
+        broadcast.completed_at = utcnow()
+        return
+    broadcast.status = "sending"
+    await _send_one(session, broadcast, recipient)
+    recipient.handled_at = utcnow()
+    delay = 0.0 if recipient.status == "skipped" else _settings().broadcast_delay_seconds
+    await enqueue(session, "broadcasts.send", {"broadcastId": broadcast.id}, delay=delay)

@@ -1,0 +1,75 @@
+"""The /v1 sub-application: its own error handlers, rate limits, OpenAPI and reference page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from repdesk import __version__
+from repdesk.developer_api.v1 import account, contacts, conversations, messages, webhooks
+from repdesk.developer_api.v1.deps import error_responses
+from repdesk.developer_api.v1.ratelimit import RateLimitMiddleware
+from repdesk.kit import errors
+
+REFERENCE_HTML = (Path(__file__).parent / "reference.html").read_text(encoding="utf-8")
+
+DESCRIPTION = """\
+Send and receive WhatsApp messages through your repdesk assistant.
+
+* Authenticate with `Authorization: Bearer rep_live_…` (production) or `rep_test_…` (sandbox:
+  same validation and shapes, nothing sent, no credits). A key is scoped to one assistant.
+* JSON is camelCase. Lists take `limit` (1 to 100, default 20) and `cursor`, and answer
+  `{"data","hasMore","nextCursor"}`.
+* Errors are `{"code","message","docs"}`: INVALID_API_KEY 401, INSUFFICIENT_CREDITS 402,
+  VALIDATION_ERROR 400, INVALID_PHONE_NUMBER 400, TEMPLATE_NOT_APPROVED 400,
+  SERVICE_WINDOW_CLOSED 400, NOT_FOUND 404, CONFLICT 409, RATE_LIMIT_EXCEEDED 429,
+  META_API_ERROR 502, INTERNAL_ERROR 500.
+* Rate limits per key: POST /messages/send 100/min, POST /broadcast 10/min, POST /contacts
+  200/min, all GET endpoints 300/min, global burst 20/sec. Every response carries
+  `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`; a 429 carries
+  `Retry-After` (seconds).
+* Webhooks: `message.received`, `message.sent`, `message.delivered`, `message.read`,
+  `message.failed`, signed with `X-247Rep-Signature` (hex HMAC-SHA256 of the raw body) and
+  `X-247Rep-Timestamp`.
+"""
+
+
+def build_v1_app(parent: FastAPI) -> FastAPI:
+    v1 = FastAPI(
+        title="repdesk Developer API",
+        version=f"1 ({__version__})",
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        responses=error_responses(
+            (401, "INVALID_API_KEY"),
+            (429, "RATE_LIMIT_EXCEEDED (see Retry-After)"),
+            (500, "INTERNAL_ERROR"),
+        ),
+    )
+    # The sub-application shares the parent's database, settings, bus and limiter.
+    for name in ("settings", "db", "bus", "limiter"):
+        setattr(v1.state, name, getattr(parent.state, name))
+    v1.state.parent = parent
+    errors.install(v1)
+    v1.add_middleware(RateLimitMiddleware, limiter=lambda: parent.state.limiter)
+    for module in (messages, conversations, contacts, webhooks, account):
+        v1.include_router(module.router)
+    _optional_routers(v1)
+
+    @v1.get("/reference", include_in_schema=False)
+    async def reference() -> HTMLResponse:
+        """The API reference, rendered in the browser from /v1/openapi.json (no CDN)."""
+        return HTMLResponse(REFERENCE_HTML)
+
+    return v1
+
+
+def _optional_routers(v1: FastAPI) -> None:
+    from repdesk.developer_api.v1 import broadcast, templates
+
+    v1.include_router(templates.router)
+    v1.include_router(broadcast.router)

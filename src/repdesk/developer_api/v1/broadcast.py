@@ -1,0 +1,71 @@
+"""/v1/broadcast: send one message to many recipients, one at a time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from repdesk.campaigns import service as broadcasts
+from repdesk.campaigns.models import Broadcast
+from repdesk.developer_api.schemas import BroadcastRequest
+from repdesk.developer_api.v1.deps import ApiContext, ApiDep, error_responses
+from repdesk.kit.time import isoformat
+
+router = APIRouter(tags=["Broadcast"])
+
+
+async def broadcast_read(
+    api: ApiContext, broadcast: Broadcast, *, with_recipients: bool = False
+) -> dict[str, Any]:
+    progress = await broadcasts.progress(api.session, broadcast)
+    out: dict[str, Any] = {
+        "broadcastId": broadcast.id,
+        "status": broadcast.status,
+        "recipientCount": broadcast.recipient_count,
+        "type": broadcast.content.get("type"),
+        "name": broadcast.name,
+        "sandbox": broadcast.sandbox,
+        "createdAt": isoformat(broadcast.created_at),
+        "completedAt": isoformat(broadcast.completed_at),
+        "progress": progress,
+    }
+    if with_recipients:
+        out["recipients"] = await broadcasts.recipients(api.session, broadcast)
+    return out
+
+
+@router.post(
+    "/broadcast",
+    status_code=202,
+    responses=error_responses(
+        (400, "VALIDATION_ERROR, INVALID_PHONE_NUMBER or TEMPLATE_NOT_APPROVED"),
+    ),
+)
+async def create_broadcast(body: BroadcastRequest, api: ApiDep) -> dict[str, Any]:
+    """Queue a broadcast and answer at once with `{"broadcastId","status","recipientCount"}`.
+
+    Messages then go out one by one with a short pause between them (not a bulk send), each
+    charged like a single send. Free-form content reaches only recipients whose 24-hour window
+    is open; the others are reported as `skipped` with the reason. Follow progress with
+    `GET /broadcast/{id}`."""
+    broadcast = await broadcasts.create(
+        api.session,
+        assistant=api.assistant,
+        outbound=body.outbound(),
+        recipients=body.recipients,
+        name=body.name,
+        sandbox=api.sandbox,
+        created_by=api.key.id,
+    )
+    return await broadcast_read(api, broadcast)
+
+
+@router.get("/broadcast/{broadcast_id}", responses=error_responses((404, "NOT_FOUND")))
+async def get_broadcast(broadcast_id: str, api: ApiDep) -> dict[str, Any]:
+    """Progress: how many recipients are queued, sent, delivered, read, failed or skipped, and
+    each recipient's status and reason."""
+    broadcast = await broadcasts.get_or_404(
+        api.session, assistant_id=api.assistant.id, broadcast_id=broadcast_id
+    )
+    return await broadcast_read(api, broadcast, with_recipients=True)

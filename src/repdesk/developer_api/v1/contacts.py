@@ -1,0 +1,105 @@
+"""/v1/contacts: create, list, read, update and delete contacts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from repdesk.contacts import service as contacts
+from repdesk.contacts.models import Contact
+from repdesk.contacts.schemas import ContactCreate, ContactRead, ContactUpdate
+from repdesk.developer_api.v1.deps import ApiDep, error_responses
+from repdesk.kit.pagination import page
+
+router = APIRouter(tags=["Contacts"])
+
+
+def contact_read(contact: Contact) -> dict[str, Any]:
+    return ContactRead.model_validate(contact).model_dump(by_alias=True, mode="json")
+
+
+@router.get("/contacts")
+async def list_contacts(
+    api: ApiDep,
+    phone: Annotated[str | None, Query(max_length=40)] = None,
+    tag: Annotated[str | None, Query(max_length=50)] = None,
+    limit: Annotated[int | None, Query(description="1 to 100, default 20")] = None,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    """Contacts of this assistant, newest first: `{"data","hasMore","nextCursor"}`."""
+    rows, has_more, nxt = await contacts.list_page(
+        api.session,
+        assistant_id=api.assistant.id,
+        limit=limit,
+        cursor=cursor,
+        phone=phone,
+        tag=tag,
+    )
+    return page([contact_read(c) for c in rows], has_more, nxt)
+
+
+@router.post(
+    "/contacts",
+    status_code=201,
+    response_model=ContactRead,
+    responses=error_responses(
+        (400, "VALIDATION_ERROR or INVALID_PHONE_NUMBER"), (409, "CONFLICT: phone already used")
+    ),
+)
+async def create_contact(body: ContactCreate, api: ApiDep) -> dict[str, Any]:
+    """Create a contact. `phone` is E.164 and unique per assistant."""
+    contact = await contacts.create(
+        api.session,
+        assistant_id=api.assistant.id,
+        phone=body.phone,
+        name=body.name,
+        tags=body.tags,
+        attributes=body.attributes,
+    )
+    return contact_read(contact)
+
+
+@router.get(
+    "/contacts/{contact_id}",
+    response_model=ContactRead,
+    responses=error_responses((404, "NOT_FOUND")),
+)
+async def get_contact(contact_id: str, api: ApiDep) -> dict[str, Any]:
+    return contact_read(
+        await contacts.get_or_404(api.session, assistant_id=api.assistant.id, contact_id=contact_id)
+    )
+
+
+@router.patch(
+    "/contacts/{contact_id}",
+    response_model=ContactRead,
+    responses=error_responses((404, "NOT_FOUND"), (409, "CONFLICT: phone already used")),
+)
+async def update_contact(contact_id: str, body: ContactUpdate, api: ApiDep) -> dict[str, Any]:
+    """Change some fields; fields left out keep their value (`name: null` clears the name)."""
+    contact = await contacts.get_or_404(
+        api.session, assistant_id=api.assistant.id, contact_id=contact_id
+    )
+    fields = body.model_fields_set
+    await contacts.update(
+        api.session,
+        contact,
+        phone=body.phone,
+        name=body.name if "name" in fields else ...,
+        tags=body.tags,
+        attributes=body.attributes,
+    )
+    return contact_read(contact)
+
+
+@router.delete(
+    "/contacts/{contact_id}", status_code=204, responses=error_responses((404, "NOT_FOUND"))
+)
+async def delete_contact(contact_id: str, api: ApiDep) -> Response:
+    """Delete the contact and its conversation history."""
+    contact = await contacts.get_or_404(
+        api.session, assistant_id=api.assistant.id, contact_id=contact_id
+    )
+    await contacts.delete(api.session, contact)
+    return Response(status_code=204)

@@ -1,0 +1,91 @@
+"""Authentication of /v1 requests and shared schemas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from repdesk.assistants.models import Assistant
+from repdesk.developer_api.models import ApiKey
+from repdesk.developer_api.service import InvalidApiKeyError, authenticate
+from repdesk.kit.errors import ValidationError
+from repdesk.kit.pagination import check_limit
+from repdesk.kit.web import SessionDep
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiKey",
+    description="`Authorization: Bearer rep_live_…` (production) or `rep_test_…` (sandbox).",
+)
+
+
+@dataclass
+class ApiContext:
+    key: ApiKey
+    assistant: Assistant
+    session: AsyncSession
+
+    @property
+    def sandbox(self) -> bool:
+        return self.key.environment == "test"
+
+    @property
+    def workspace_id(self) -> str:
+        return self.assistant.workspace_id
+
+
+async def api_context(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> ApiContext:
+    if credentials is None:
+        raise InvalidApiKeyError(
+            "Missing API key: send the header Authorization: Bearer rep_live_… (or rep_test_…)."
+        )
+    key, assistant = await authenticate(session, credentials.credentials.strip())
+    request.state.api_key_id = key.id
+    return ApiContext(key, assistant, session)
+
+
+ApiDep = Annotated[ApiContext, Depends(api_context)]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    docs: str
+
+
+def error_responses(*codes: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    out: dict[int | str, dict[str, Any]] = {}
+    for status, text in codes:
+        out[status] = {"model": ErrorBody, "description": text}
+    return out
+
+
+async def page_rows(
+    session: AsyncSession,
+    stmt: Select[Any],
+    id_column: Any,
+    *,
+    limit: int | None,
+    cursor: str | None,
+) -> tuple[list[Any], bool, str | None]:
+    """Cursor pagination (newest first by id) for statements selecting several entities."""
+    size = check_limit(limit)
+    if cursor:
+        if len(cursor) > 64 or not cursor.isalnum():
+            raise ValidationError("cursor is not valid.")
+        stmt = stmt.where(id_column < cursor)
+    rows = list((await session.execute(stmt.order_by(id_column.desc()).limit(size + 1))).all())
+    has_more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = rows[-1][0].id if has_more and rows else None
+    return rows, has_more, next_cursor

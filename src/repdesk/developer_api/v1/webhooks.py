@@ -1,0 +1,54 @@
+"""/v1/webhooks: register, list and delete webhook endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from repdesk.developer_api import webhooks
+from repdesk.developer_api.schemas import WebhookCreate, WebhookCreated, WebhookRead
+from repdesk.developer_api.v1.deps import ApiDep, error_responses
+from repdesk.kit.pagination import page
+
+router = APIRouter(tags=["Webhooks"])
+
+
+@router.get("/webhooks")
+async def list_webhooks(api: ApiDep) -> dict[str, Any]:
+    """This assistant's webhook endpoints (at most 10, so one page)."""
+    rows = await webhooks.list_endpoints(api.session, assistant_id=api.assistant.id)
+    items = [WebhookRead.model_validate(e).model_dump(by_alias=True, mode="json") for e in rows]
+    return page(items, False, None)
+
+
+@router.post(
+    "/webhooks",
+    status_code=201,
+    response_model=WebhookCreated,
+    responses=error_responses((400, "VALIDATION_ERROR: not https, private address, unknown event")),
+)
+async def create_webhook(body: WebhookCreate, api: ApiDep) -> dict[str, Any]:
+    """Register an HTTPS endpoint for `message.received`, `message.sent`, `message.delivered`,
+    `message.read` and `message.failed` (all of them when `events` is left out).
+
+    Deliveries are `POST`s of `{"event","timestamp","data"}` with `X-247Rep-Signature` (hex
+    HMAC-SHA256 of the raw body with the `secret` answered here, once) and
+    `X-247Rep-Timestamp`. Answer 2xx within 5 seconds; failures are retried 5 times with
+    exponential backoff."""
+    endpoint, secret = await webhooks.create_endpoint(
+        api.session, assistant_id=api.assistant.id, url=body.url, events=body.events
+    )
+    out = WebhookRead.model_validate(endpoint).model_dump(by_alias=True, mode="json")
+    return {**out, "secret": secret}
+
+
+@router.delete(
+    "/webhooks/{webhook_id}", status_code=204, responses=error_responses((404, "NOT_FOUND"))
+)
+async def delete_webhook(webhook_id: str, api: ApiDep) -> Response:
+    endpoint = await webhooks.get_endpoint_or_404(
+        api.session, assistant_id=api.assistant.id, endpoint_id=webhook_id
+    )
+    await webhooks.delete_endpoint(api.session, endpoint)
+    return Response(status_code=204)

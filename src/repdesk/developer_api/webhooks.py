@@ -1,0 +1,271 @@
+"""Signed outbound webhooks: endpoints, the ``message.*`` consumer and the delivery job.
+
+Every ``message.*`` event becomes one :class:`WebhookDelivery` per subscribed endpoint, written
+with a ``webhooks.deliver`` job in the event's dispatch transaction (durable: a restart loses
+none). The job POSTs the stored body, signed with ``X-247Rep-Signature`` (hex HMAC-SHA256 of
+the raw body) and ``X-247Rep-Timestamp``; a non-2xx answer or no answer within 5 seconds is
+retried 5 times on an exponential schedule, then the delivery is marked failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+import weakref
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from repdesk import vault
+from repdesk.developer_api.config import get_api_settings
+from repdesk.developer_api.models import WebhookDelivery, WebhookEndpoint
+from repdesk.developer_api.ssrf import UnsafeWebhookUrlError, check_url
+from repdesk.developer_api.wire import js_stringify
+from repdesk.events.service import on_event
+from repdesk.jobs.registry import task
+from repdesk.jobs.service import enqueue
+from repdesk.kit.errors import NotFound, ValidationError
+from repdesk.kit.pagination import paginate
+from repdesk.kit.time import utcnow
+
+log = logging.getLogger("repdesk.webhooks")
+
+EVENTS = ("message.received", "message.sent", "message.delivered", "message.read", "message.failed")
+MAX_ENDPOINTS = 10
+SIGNATURE_HEADER = "X-247Rep-Signature"
+TIMESTAMP_HEADER = "X-247Rep-Timestamp"
+USER_AGENT = "repdesk-webhooks/1"
+
+
+def sign(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_hex(24)
+
+
+# -- endpoints ------------------------------------------------------------------------------
+
+
+def _check_events(events: list[str] | None) -> list[str]:
+    if not events:
+        return list(EVENTS)
+    unknown = [e for e in events if e not in EVENTS]
+    if unknown:
+        raise ValidationError(f"events: unknown event {unknown[0]!r}; use {', '.join(EVENTS)}.")
+    return [e for e in EVENTS if e in events]
+
+
+async def create_endpoint(
+    session: AsyncSession, *, assistant_id: str, url: str, events: list[str] | None
+) -> tuple[WebhookEndpoint, str]:
+    """Register a receiver. Returns the endpoint and its signing secret (shown once)."""
+    url = (url or "").strip()
+    await check_url(url)
+    chosen = _check_events(events)
+    count = len(await list_endpoints(session, assistant_id=assistant_id))
+    if count >= MAX_ENDPOINTS:
+        raise ValidationError(f"An assistant can have up to {MAX_ENDPOINTS} webhook endpoints.")
+    secret = new_secret()
+    endpoint = WebhookEndpoint(
+        assistant_id=assistant_id,
+        url=url,
+        events=chosen,
+        secret_encrypted=vault.encrypt(secret),
+        active=True,
+    )
+    session.add(endpoint)
+    await session.flush()
+    return endpoint, secret
+
+
+async def list_endpoints(session: AsyncSession, *, assistant_id: str) -> list[WebhookEndpoint]:
+    rows = await session.scalars(
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.assistant_id == assistant_id)
+        .order_by(WebhookEndpoint.id.desc())
+    )
+    return list(rows)
+
+
+async def get_endpoint_or_404(
+    session: AsyncSession, *, assistant_id: str, endpoint_id: str
+) -> WebhookEndpoint:
+    endpoint = await session.scalar(
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.id == endpoint_id, WebhookEndpoint.assistant_id == assistant_id
+        )
+    )
+    if endpoint is None:
+        raise NotFound("Webhook not found.")
+    return endpoint
+
+
+async def delete_endpoint(session: AsyncSession, endpoint: WebhookEndpoint) -> None:
+    await session.delete(endpoint)
+    await session.flush()
+
+
+async def deliveries_page(
+    session: AsyncSession, *, endpoint_id: str, limit: int | None = None, cursor: str | None = None
+) -> tuple[list[WebhookDelivery], bool, str | None]:
+    rows, has_more, nxt = await paginate(
+        session,
+        select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id),
+        id_column=WebhookDelivery.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return list(rows), has_more, nxt
+
+
+async def redeliver(
+    session: AsyncSession, *, endpoint: WebhookEndpoint, delivery_id: str
+) -> WebhookDelivery:
+    """Send a logged delivery again (a new attempt series with the same body)."""
+    delivery = await session.scalar(
+        select(WebhookDelivery).where(
+            WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == endpoint.id
+        )
+    )
+    if delivery is None:
+        raise NotFound("Delivery not found.")
+    copy = WebhookDelivery(
+        endpoint_id=endpoint.id,
+        event=delivery.event,
+        body=delivery.body,
+        status="pending",
+        attempts=0,
+    )
+    session.add(copy)
+    await session.flush()
+    await enqueue(session, "webhooks.deliver", {"deliveryId": copy.id})
+    return copy
+
+
+# -- fan-out --------------------------------------------------------------------------------
+
+
+def webhook_body(envelope: dict[str, Any]) -> str:
+    """``{"event","timestamp","data"}`` as JSON.stringify writes it."""
+    return js_stringify(
+        {"event": envelope["event"], "timestamp": envelope["timestamp"], "data": envelope["data"]}
+    )
+
+
+@on_event("message.*", name="developer_api.webhooks")
+async def fan_out(session: AsyncSession, envelope: dict[str, Any]) -> None:
+    event = str(envelope.get("event", ""))
+    assistant_id = envelope.get("assistantId")
+    if event not in EVENTS or not assistant_id:
+        return
+    endpoints = await session.scalars(
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.assistant_id == assistant_id, WebhookEndpoint.active.is_(True)
+        )
+    )
+    body: str | None = None
+    for endpoint in endpoints:
+        if event not in (endpoint.events or []):
+            continue
+        body = body or webhook_body(envelope)
+        delivery = WebhookDelivery(
+            endpoint_id=endpoint.id, event=event, body=body, status="pending", attempts=0
+        )
+        session.add(delivery)
+        await session.flush()
+        await enqueue(session, "webhooks.deliver", {"deliveryId": delivery.id})
+
+
+# -- delivery -------------------------------------------------------------------------------
+
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _http() -> httpx.AsyncClient:
+    """One pooled client per event loop (the live test server runs its own loop)."""
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None or client.is_closed:
+        client = httpx.AsyncClient(
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
+        _clients[loop] = client
+    return client
+
+
+async def post_signed(url: str, secret: str, body: str, timeout: float) -> tuple[int | None, str]:
+    """POST once. Returns (status code or None, error text)."""
+    raw = body.encode("utf-8")
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        SIGNATURE_HEADER: sign(secret, raw),
+        TIMESTAMP_HEADER: str(int(time.time())),
+    }
+    try:
+        await check_url(url)
+        resp = await _http().post(url, content=raw, headers=headers, timeout=timeout)
+    except UnsafeWebhookUrlError as exc:
+        return None, exc.message
+    except httpx.TimeoutException:
+        return None, f"no answer within {timeout:g} s"
+    except httpx.HTTPError as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:300]
+    if 200 <= resp.status_code < 300:
+        return resp.status_code, ""
+    return resp.status_code, f"HTTP {resp.status_code}"
+
+
+@task("webhooks.deliver", max_attempts=3)
+async def deliver_job(session: AsyncSession, payload: dict[str, Any]) -> None:
+    """One attempt. Retries are new jobs on our own schedule (configurable, see config)."""
+    delivery = await session.get(WebhookDelivery, str(payload["deliveryId"]))
+    if delivery is None or delivery.status in ("delivered", "failed"):
+        return
+    endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
+    if endpoint is None:
+        return
+    settings = get_api_settings()
+    secret = vault.decrypt(endpoint.secret_encrypted)
+    url, body = endpoint.url, delivery.body
+    await session.commit()  # no locks held across the network call
+
+    started = time.perf_counter()
+    code, error = await post_signed(url, secret, body, settings.webhook_timeout_seconds)
+    latency = int((time.perf_counter() - started) * 1000)
+
+    now = utcnow()
+    delivery.attempts = (delivery.attempts or 0) + 1
+    delivery.response_code = code
+    delivery.latency_ms = latency
+    delivery.last_attempt_at = now
+    if not error:
+        delivery.status = "delivered"
+        delivery.delivered_at = now
+        delivery.last_error = None
+        delivery.next_attempt_at = None
+        return
+    delivery.last_error = error[:300]
+    delays = settings.retry_delays
+    retry_index = delivery.attempts - 1  # 0 after the first attempt
+    if retry_index < len(delays):
+        delay = delays[retry_index]
+        delivery.status = "retrying"
+        delivery.next_attempt_at = now + timedelta(seconds=delay)
+        await enqueue(session, "webhooks.deliver", {"deliveryId": delivery.id}, delay=delay)
+    else:
+        delivery.status = "failed"
+        delivery.next_attempt_at = None
+        log.info("webhook delivery %s failed after %d attempts", delivery.id, delivery.attempts)
