@@ -25,5 +25,8 @@ MODULES: list[str] = [
     "repdesk.developer_api.webhooks",
     "repdesk.campaigns.service",
     # ai assistant: knowledge, catalog, training, orders (issue 5)
+    "repdesk.knowledge.tasks",
+    "repdesk.knowledge.routes",
+    "repdesk.catalog.routes",
     # web widget (issue 6)
 ]

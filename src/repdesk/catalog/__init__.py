@@ -1,0 +1,1 @@
+"""Products and variants: the catalog the assistant sells from."""

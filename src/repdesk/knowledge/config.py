@@ -1,0 +1,25 @@
+"""Knowledge settings (env prefix ``REPDESK_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KnowledgeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REPDESK_", extra="ignore")
+
+    # auto: use the bundled all-MiniLM-L6-v2 weights when installed; off: BM25 only.
+    embeddings: Literal["auto", "off"] = "auto"
+    # A directory with model.safetensors and tokenizer.json; empty: the bundled package.
+    embeddings_model_dir: str = ""
+    knowledge_max_upload_mb: int = 10
+    # Chunks embedded on the fly by a search that finds fresh, not yet indexed content.
+    knowledge_inline_embed_limit: int = 16
+
+
+@lru_cache(maxsize=1)
+def get_knowledge_settings() -> KnowledgeSettings:
+    return KnowledgeSettings()

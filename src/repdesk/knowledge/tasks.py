@@ -1,0 +1,128 @@
+"""``knowledge.reindex``: after any change, embed the chunks that have no embedding yet and
+re-check the knowledge for contradictions, then mark the version indexed.
+
+Safe to run twice: it only fills what is missing and records the version it saw at the start.
+Long work is done in batches, each committed, so a worker's lease never runs out on a large
+document; when its time slice is spent it queues its own continuation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from sqlalchemy import case, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from repdesk.jobs.registry import current_attempt, task
+from repdesk.jobs.service import enqueue
+from repdesk.kit.time import utcnow
+from repdesk.knowledge import contradictions, embeddings
+from repdesk.knowledge.models import IndexChunk, KnowledgeIndex
+
+log = logging.getLogger("repdesk.knowledge.tasks")
+
+BATCH = 64
+TIME_SLICE_SECONDS = 20.0
+
+
+async def embed_missing(session: AsyncSession, assistant_id: str, *, deadline: float) -> bool:
+    """Fill missing embeddings until done (True) or the deadline passes (False)."""
+    encoder = embeddings.get_encoder()
+    if encoder is None:
+        return True
+    model = embeddings.MODEL_NAME
+    while True:
+        rows = (
+            await session.execute(
+                select(IndexChunk.id, IndexChunk.title, IndexChunk.text, IndexChunk.content_hash)
+                .where(
+                    IndexChunk.assistant_id == assistant_id,
+                    or_(IndexChunk.embedding.is_(None), IndexChunk.embedding_model != model),
+                )
+                .limit(BATCH)
+            )
+        ).all()
+        if not rows:
+            return True
+        vectors = await asyncio.to_thread(encoder.encode, [f"{r.title}\n{r.text}" for r in rows])
+        for row, vector in zip(rows, vectors, strict=True):
+            await session.execute(
+                update(IndexChunk)
+                .where(IndexChunk.id == row.id, IndexChunk.content_hash == row.content_hash)
+                .values(embedding=embeddings.to_bytes(vector), embedding_model=model)
+                .execution_options(synchronize_session=False)
+            )
+        await session.commit()  # each batch is kept even if a later one fails
+        if time.monotonic() > deadline:
+            return False
+
+
+async def find_contradictions(session: AsyncSession, assistant_id: str) -> list[dict[str, Any]]:
+    rows = (
+        await session.execute(
+            select(IndexChunk.kind, IndexChunk.source_id, IndexChunk.title, IndexChunk.text)
+            .where(
+                IndexChunk.assistant_id == assistant_id,
+                IndexChunk.kind.in_(("knowledge", "faq", "policy")),
+            )
+            .order_by(IndexChunk.source_id, IndexChunk.position)
+        )
+    ).all()
+    statements = [contradictions.Statement(r.source_id, r.kind, r.title, r.text) for r in rows]
+    encoder = embeddings.get_encoder()
+    return await asyncio.to_thread(
+        contradictions.find, statements, embed=encoder.encode if encoder else None
+    )
+
+
+async def reindex_now(
+    session: AsyncSession, assistant_id: str, *, time_slice: float | None = None
+) -> bool:
+    """Bring the assistant's index up to date. Returns False when it stopped for time (a
+    continuation job was queued). Used by the job, the demo loader and the benchmark."""
+    state = await session.get(KnowledgeIndex, assistant_id)
+    if state is None:
+        return True
+    target = state.version
+    if state.indexed_version >= target and state.status == "ready":
+        return True
+    deadline = time.monotonic() + (TIME_SLICE_SECONDS if time_slice is None else time_slice)
+    if not await embed_missing(session, assistant_id, deadline=deadline):
+        await enqueue(session, "knowledge.reindex", {"assistantId": assistant_id})
+        return False
+    found = await find_contradictions(session, assistant_id)
+    await session.execute(
+        update(KnowledgeIndex)
+        .where(KnowledgeIndex.assistant_id == assistant_id)
+        .values(
+            indexed_version=target,
+            status=case((KnowledgeIndex.version <= target, "ready"), else_="indexing"),
+            last_error=None,
+            indexed_at=utcnow(),
+            contradictions=found,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return True
+
+
+@task("knowledge.reindex", max_attempts=4, backoff_base=5.0)
+async def reindex(session: AsyncSession, payload: dict[str, Any]) -> None:
+    assistant_id = str(payload.get("assistantId", ""))
+    try:
+        await reindex_now(session, assistant_id)
+    except Exception as exc:
+        attempt = current_attempt.get()
+        if attempt is None or attempt[0] < attempt[1]:
+            raise
+        log.exception("re-indexing assistant %s failed for good", assistant_id)
+        await session.rollback()
+        await session.execute(
+            update(KnowledgeIndex)
+            .where(KnowledgeIndex.assistant_id == assistant_id)
+            .values(status="failed", last_error=f"{type(exc).__name__}: {exc}"[:500])
+            .execution_options(synchronize_session=False)
+        )
