@@ -1,0 +1,1 @@
+"""Engines: the built-in offline one and the LLM one, behind one interface (``base``)."""

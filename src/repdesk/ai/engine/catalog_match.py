@@ -1,0 +1,167 @@
+"""Finding the products, variants and quantities a customer names (pure functions)."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from repdesk.ai.engine.base import Product, Variant
+from repdesk.ai.engine.intents import NUMBER_WORDS
+from repdesk.ai.engine.text import STOP, stem, tokens
+
+SIZE_ALIASES = {
+    "xs": "extra small",
+    "s": "small",
+    "m": "medium",
+    "l": "large",
+    "xl": "extra large",
+    "xxl": "2xl",
+    "2xl": "xxl",
+}
+
+
+@dataclass
+class Mention:
+    product: Product
+    variant: Variant | None
+    quantity: int | None
+    score: float
+    position: int
+
+
+def _name_terms(name: str) -> list[str]:
+    return [stem(t) for t in tokens(name) if t not in STOP]
+
+
+class CatalogIndex:
+    def __init__(self, products: list[Product]) -> None:
+        self.products = products
+        df: dict[str, int] = {}
+        self.terms: dict[str, list[str]] = {}
+        for p in products:
+            terms = _name_terms(p.name)
+            self.terms[p.id] = terms
+            for t in set(terms):
+                df[t] = df.get(t, 0) + 1
+        n = max(len(products), 1)
+        self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
+
+    def match(self, text: str) -> list[Mention]:
+        words = tokens(text)
+        stems = [stem(w) for w in words]
+        found: list[Mention] = []
+        for p in self.products:
+            terms = self.terms[p.id]
+            if not terms:
+                continue
+            total = sum(self.idf[t] for t in terms)
+            hit = [t for t in terms if t in stems]
+            if not hit:
+                continue
+            score = sum(self.idf[t] for t in hit) / total
+            strongest = max(self.idf[t] for t in terms)
+            # Enough of the name, or its most distinctive word.
+            if score < 0.5 and not any(self.idf[t] >= strongest for t in hit):
+                continue
+            position = min(stems.index(t) for t in hit)
+            variant = match_variant(text, p)
+            found.append(Mention(p, variant, quantity_before(words, position), score, position))
+        if not found:
+            return []
+        # A product named in full beats one that only shares a word with it.
+        hits = {id(m): {t for t in self.terms[m.product.id] if t in stems} for m in found}
+        keep = [
+            m
+            for m in found
+            if not any(
+                o is not m and o.score > m.score and hits[id(m)] <= hits[id(o)] for o in found
+            )
+        ]
+        keep.sort(key=lambda m: m.position)
+        return keep
+
+
+def _variant_terms(name: str) -> set[str]:
+    return {stem(t) for t in tokens(name)}
+
+
+def match_variant(text: str, product: Product) -> Variant | None:
+    if not product.variants:
+        return None
+    low = text.lower()
+    words = set(tokens(low))
+    stems = {stem(w) for w in words}
+    # "size 42", "size M"
+    size = re.search(r"\bsize\s*:?\s*([a-z0-9]+)\b", low)
+    best: tuple[float, Variant | None] = (0.0, None)
+    for v in product.variants:
+        vname = v.name.lower()
+        vterms = _variant_terms(vname) - {"size"}
+        if not vterms:
+            continue
+        if len(vname) <= 3 and vname.isalpha():
+            # "S", "M", "XL": only as written in capitals, or after "size"
+            capital = rf"(?<![A-Za-z0-9'’]){re.escape(v.name.upper())}(?![A-Za-z0-9])"
+            if re.search(capital, text) or (size and size.group(1) == vname):
+                score = 1.0
+            else:
+                score = 0.0
+            full = SIZE_ALIASES.get(vname)
+            if full and re.search(rf"\b{full}\b", low):
+                score = 1.0
+        elif re.search(rf"(?<![a-z0-9]){re.escape(vname)}(?![a-z0-9])", low):
+            score = 1.0 + len(vname) / 100
+        else:
+            score = len(vterms & stems) / len(vterms)
+            if size:
+                alias = SIZE_ALIASES.get(size.group(1), size.group(1))
+                if alias == vname or size.group(1) == vname or alias in vterms:
+                    score = max(score, 1.0)
+            for short, full in SIZE_ALIASES.items():
+                if (
+                    full == vname
+                    and re.search(rf"(?<![a-z]){short}(?![a-z])", text)
+                    and (re.search(rf"\b{short.upper()}\b", text) or size)
+                ):
+                    score = max(score, 0.9)
+        if score > best[0]:
+            best = (score, v)
+    return best[1] if best[0] >= 0.5 else None
+
+
+def quantity_before(words: list[str], position: int) -> int | None:
+    for i in range(position - 1, max(position - 4, -1), -1):
+        w = words[i]
+        if w.isdigit() and 0 < int(w) < 1000:
+            return int(w)
+        if w.startswith("x") and w[1:].isdigit():
+            return int(w[1:])
+        if w in NUMBER_WORDS and w not in ("a", "an"):
+            return NUMBER_WORDS[w]
+    return None
+
+
+def quantity_anywhere(text: str) -> int | None:
+    low = text.lower()
+    m = re.search(
+        r"(?:\bx\s?|\bqty:?\s*|\bquantity:?\s*)(\d{1,3})\b|\b(\d{1,3})\s*(?:pcs|pieces|units|of\s+them|x)\b",
+        low,
+    )
+    if m:
+        return int(m.group(1) or m.group(2))
+    m = re.search(
+        r"\b(?:make\s+it|i\s+want|i\s+need|give\s+me|just)\s+(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)\b",
+        low,
+    )
+    if m:
+        v = m.group(1)
+        return int(v) if v.isdigit() else NUMBER_WORDS[v]
+    words = tokens(low)
+    nums = [int(w) for w in words if w.isdigit() and 0 < int(w) < 100]
+    if len(nums) == 1 and len(words) <= 3:
+        return nums[0]
+    for w in words:
+        if w in NUMBER_WORDS and w not in ("a", "an") and len(words) <= 3:
+            return NUMBER_WORDS[w]
+    return None

@@ -1,0 +1,132 @@
+"""Intent detection for customer messages in English and Nigerian Pidgin (pure functions)."""
+
+from __future__ import annotations
+
+import re
+
+GREETING = re.compile(
+    r"^\s*(hi+|hello+|hey+|hiya|good\s+(morning|afternoon|evening|day)|morning|evening|"
+    r"how\s+far|how\s+(you|una)\s+dey|how\s+body|howdy|greetings|hola|bawo|kedu|sannu|"
+    r"ekaaro|ekaasan|ekaale|hellow)\b",
+    re.I,
+)
+THANKS = re.compile(
+    r"\b(thanks?|thank\s*(you|u)|thx|tnx|tanx|tanks|appreciate|well\s+done|e\s+se|nagode|daalu|"
+    r"bless\s+you|much\s+love|you\s+try)\b",
+    re.I,
+)
+BYE = re.compile(r"\b(bye|goodbye|good\s+night|see\s+you|later|ciao)\b", re.I)
+HUMAN = re.compile(
+    r"\b((talk|speak|chat)\s+(to|with)\s+(a|an|the|one|your)?\s*(real\s+|live\s+)?"
+    r"(human|person|agent|someone|somebody|representative|rep|manager|owner|staff|oga|madam|boss)|"
+    r"(real|live)\s+(human|person|agent)|customer\s+(care|service|support)|human\s+being|"
+    r"call\s+me|not\s+a\s+bot|connect\s+me|i\s+(want|need)\s+(a\s+)?(human|person|agent|manager)|"
+    r"make\s+i\s+(talk|yarn|speak)\s+(to|with)\s+(person|una\s+oga|somebody|human)|"
+    r"person\s+wey\s+(dey|go)|give\s+me\s+(a\s+)?(human|person|manager))\b",
+    re.I,
+)
+UPSET = re.compile(
+    r"\b(useless|rubbish|nonsense|stupid|scam+(er|ers)?|fraud|terrible|worst|angry|annoyed|"
+    r"disappointed|disappointing|fed\s+up|not\s+happy|unhappy|ridiculous|disgusting|"
+    r"wicked|thief|thieves|ole|i\s+am\s+tired|i'?m\s+tired|never\s+again|report\s+you|"
+    r"where\s+is\s+my\s+(order|package|money|refund)|i\s+want\s+my\s+money|"
+    r"you\s+people\s+(don|have)|una\s+no\s+serious|wetin\s+be\s+this\s+nonsense)\b",
+    re.I,
+)
+ORDER = re.compile(
+    r"\b(buy|order|ordering|purchase|i\s+want\s+(to\s+get\s+)?\d|i\s+want\s+(the|a|an|one|two|"
+    r"three|this|that|your)|i'?ll\s+take|i\s+will\s+take|i\s+go\s+take|i\s+wan\s+(buy|take|"
+    r"get|order)|wan\s+buy|make\s+i\s+(buy|take|order)|add\s+to\s+(cart|order)|"
+    r"i'?d\s+like\s+(to\s+(buy|order|get)|the|a|an|one|two)|book\s+for\s+me|send\s+me\s+\d|"
+    r"reserve|checkout|i\s+need\s+\d|i\s+need\s+(one|two|three|four|five)|give\s+me\s+\d|"
+    r"put\s+me\s+down\s+for|i\s+want\s+am|i\s+go\s+buy|i'?m\s+taking)\b",
+    re.I,
+)
+PRICE = re.compile(
+    r"\b(how\s*much|hw\s+much|hmuch|price|prices|pricing|cost|costs|rate|amount|how\s+much\s+be|"
+    r"wetin\s+be\s+(the\s+)?(price|cost)|na\s+how\s+much|last\s+price|discount|cheap)\b",
+    re.I,
+)
+AVAILABLE = re.compile(
+    r"\b(available|availability|in\s+stock|out\s+of\s+stock|sold\s+out|do\s+you\s+(have|sell|"
+    r"stock|carry)|you\s+get|una\s+get|e\s+dey|e\s+remain|still\s+(have|get|dey)|any\s+left|"
+    r"do\s+you\s+still|is\s+there\s+(any|still)|you\s+dey\s+sell|una\s+dey\s+sell|in\s+store|"
+    r"restock|back\s+in\s+stock)\b",
+    re.I,
+)
+CONFIRM = re.compile(
+    r"^\s*(yes+|yeah|yea|yep|yup|ok(ay)?|sure|confirm(ed)?|correct|go\s+ahead|proceed|"
+    r"na\s+so|e\s+correct|yes\s+please|that'?s\s+(right|correct)|perfect|alright|"
+    r"i\s+confirm|do\s+am|oya)\b",
+    re.I,
+)
+CANCEL = re.compile(
+    r"^\s*(no+|nope|cancel|stop|forget\s+(it|am)|never\s*mind|leave\s+(it|am)|abeg\s+leave|"
+    r"i\s+no\s+want\s+again|don'?t\s+bother)\b",
+    re.I,
+)
+QUESTION = re.compile(
+    r"\?|^\s*(what|when|where|which|who|why|how|do|does|did|can|could|is|are|will|would|should|"
+    r"wetin|abeg|pls|please|una|you|shey|any)\b",
+    re.I,
+)
+SMALLTALK = re.compile(
+    r"\b(are\s+you\s+(a\s+)?(bot|robot|human|real|ai)|who\s+are\s+you|what'?s\s+your\s+name|"
+    r"how\s+are\s+you|how\s+is\s+your\s+day|you\s+dey\s+alright|i'?m\s+(fine|good)|lol|haha|"
+    r"ok+|okay|alright|cool|nice|great|wow|hmm+|👍|🙏|😊|❤️)\b",
+    re.I,
+)
+PIDGIN = re.compile(
+    r"\b(abeg|una|wetin|dey|wan|sabi|abi|shey|na\s+how|no\s+vex|e\s+remain|oya|jare|sha|"
+    r"wahala|pikin|comot|ehn|o\s*$|make\s+i|i\s+go|how\s+far|waka|chop)\b",
+    re.I,
+)
+
+NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "a": 1,
+    "an": 1,
+    "single": 1,
+    "pair": 2,
+    "couple": 2,
+    "dozen": 12,
+}
+
+
+def is_pidgin(text: str) -> bool:
+    return len(PIDGIN.findall(text)) >= 1
+
+
+def detect(text: str) -> list[str]:
+    """Every intent the message shows, most decisive first."""
+    found: list[str] = []
+    if HUMAN.search(text):
+        found.append("human")
+    if UPSET.search(text):
+        found.append("upset")
+    if ORDER.search(text):
+        found.append("order")
+    if PRICE.search(text):
+        found.append("price")
+    if AVAILABLE.search(text):
+        found.append("availability")
+    if QUESTION.search(text):
+        found.append("question")
+    if GREETING.search(text):
+        found.append("greeting")
+    if THANKS.search(text):
+        found.append("thanks")
+    if BYE.search(text) and len(text.split()) <= 4:
+        found.append("bye")
+    if SMALLTALK.search(text):
+        found.append("smalltalk")
+    return found or ["unknown"]

@@ -1,0 +1,1 @@
+"""The versioned evaluation set for the assistant (``repdesk eval``)."""

@@ -1,0 +1,1 @@
+"""Orders the assistant takes in conversations (seed "How orders work")."""

@@ -1,0 +1,233 @@
+"""Orders: created by the engines when a customer confirms, managed by the owner.
+
+The only writer of the ``orders`` table. Prices come from the catalog at the time of the order
+and are stored on the order (integer minor units), so a later price change does not alter it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from repdesk.assistants.models import Assistant
+from repdesk.events.service import emit
+from repdesk.kit.errors import NotFound, ValidationError
+from repdesk.kit.pagination import paginate
+from repdesk.kit.time import isoformat, utcnow
+from repdesk.orders.models import (
+    FULFILMENT_STATUSES,
+    ORDER_STATUSES,
+    PAYMENT_STATUSES,
+    Order,
+)
+
+
+@dataclass
+class LineItem:
+    name: str
+    quantity: int
+    unit_price: int
+    product_id: str | None = None
+    variant_id: str | None = None
+    variant: str | None = None
+
+    @property
+    def line_total(self) -> int:
+        return self.quantity * self.unit_price
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "productId": self.product_id,
+            "variantId": self.variant_id,
+            "name": self.name,
+            "variant": self.variant,
+            "quantity": self.quantity,
+            "unitPrice": self.unit_price,
+            "lineTotal": self.line_total,
+        }
+
+
+@dataclass
+class NewOrder:
+    currency: str
+    items: list[LineItem]
+    delivery_fee: int = 0
+    customer_name: str | None = None
+    customer_phone: str | None = None
+    delivery_address: str | None = None
+    delivery_method: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def subtotal(self) -> int:
+        return sum(i.line_total for i in self.items)
+
+    @property
+    def total(self) -> int:
+        return self.subtotal + self.delivery_fee
+
+
+def order_data(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "number": order.number,
+        "assistantId": order.assistant_id,
+        "conversationId": order.conversation_id,
+        "status": order.status,
+        "paymentStatus": order.payment_status,
+        "total": order.total,
+        "currency": order.currency,
+        "test": order.test,
+    }
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    assistant: Assistant,
+    new: NewOrder,
+    conversation_id: str | None = None,
+    contact_id: str | None = None,
+    test: bool = False,
+) -> Order:
+    if not new.items:
+        raise ValidationError("An order needs at least one item.")
+    for item in new.items:
+        if item.quantity < 1 or item.unit_price < 0:
+            raise ValidationError("Quantities must be positive and prices not negative.")
+    last = await session.scalar(
+        select(func.max(Order.number)).where(Order.assistant_id == assistant.id)
+    )
+    now = isoformat(utcnow())
+    order = Order(
+        assistant_id=assistant.id,
+        conversation_id=conversation_id,
+        contact_id=contact_id,
+        number=int(last or 0) + 1,
+        status="pending",
+        payment_status="unpaid",
+        fulfilment_status="unfulfilled",
+        test=test,
+        currency=new.currency,
+        items=[i.as_dict() for i in new.items],
+        subtotal=new.subtotal,
+        delivery_fee=new.delivery_fee,
+        total=new.total,
+        customer_name=new.customer_name,
+        customer_phone=new.customer_phone,
+        delivery_address=new.delivery_address,
+        delivery_method=new.delivery_method,
+        notes=[],
+        history=[{"at": now, "status": "pending", "by": "ai"}],
+    )
+    session.add(order)
+    await session.flush()
+    if not test:
+        await emit(
+            session,
+            "order.created",
+            order_data(order),
+            workspace_id=assistant.workspace_id,
+            assistant_id=assistant.id,
+        )
+    return order
+
+
+def list_query(
+    assistant_id: str,
+    *,
+    status: str | None = None,
+    payment_status: str | None = None,
+    test: bool | None = None,
+    q: str | None = None,
+) -> Select[Any]:
+    stmt = select(Order).where(Order.assistant_id == assistant_id)
+    if status:
+        if status not in ORDER_STATUSES:
+            raise ValidationError(f"status must be one of {', '.join(ORDER_STATUSES)}.")
+        stmt = stmt.where(Order.status == status)
+    if payment_status:
+        if payment_status not in PAYMENT_STATUSES:
+            raise ValidationError(f"paymentStatus must be one of {', '.join(PAYMENT_STATUSES)}.")
+        stmt = stmt.where(Order.payment_status == payment_status)
+    if test is not None:
+        stmt = stmt.where(Order.test == test)
+    if q:
+        like = f"%{q.strip()[:100]}%"
+        stmt = stmt.where(Order.customer_name.ilike(like) | Order.customer_phone.ilike(like))
+    return stmt
+
+
+async def list_page(
+    session: AsyncSession,
+    assistant_id: str,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+    **filters: Any,
+) -> tuple[Sequence[Order], bool, str | None]:
+    stmt = list_query(assistant_id, **filters)
+    return await paginate(session, stmt, id_column=Order.id, limit=limit, cursor=cursor)
+
+
+async def get_for_workspace(session: AsyncSession, *, workspace_id: str, order_id: str) -> Order:
+    order = await session.scalar(
+        select(Order)
+        .join(Assistant, Assistant.id == Order.assistant_id)
+        .where(Order.id == order_id, Assistant.workspace_id == workspace_id)
+    )
+    if order is None:
+        raise NotFound("Order not found.")
+    return order
+
+
+async def update(
+    session: AsyncSession,
+    order: Order,
+    *,
+    by: str,
+    status: str | None = None,
+    payment_status: str | None = None,
+    fulfilment_status: str | None = None,
+    note: str | None = None,
+) -> Order:
+    now = isoformat(utcnow())
+    history = list(order.history or [])
+    if status is not None:
+        if status not in ORDER_STATUSES:
+            raise ValidationError(f"status must be one of {', '.join(ORDER_STATUSES)}.")
+        if status != order.status:
+            history.append({"at": now, "status": status, "by": by})
+            order.status = status
+    if payment_status is not None:
+        if payment_status not in PAYMENT_STATUSES:
+            raise ValidationError(f"paymentStatus must be one of {', '.join(PAYMENT_STATUSES)}.")
+        if payment_status != order.payment_status:
+            history.append({"at": now, "paymentStatus": payment_status, "by": by})
+            order.payment_status = payment_status
+    if fulfilment_status is not None:
+        if fulfilment_status not in FULFILMENT_STATUSES:
+            raise ValidationError(
+                f"fulfilmentStatus must be one of {', '.join(FULFILMENT_STATUSES)}."
+            )
+        if fulfilment_status != order.fulfilment_status:
+            history.append({"at": now, "fulfilmentStatus": fulfilment_status, "by": by})
+            order.fulfilment_status = fulfilment_status
+    if note:
+        order.notes = [*(order.notes or []), {"at": now, "by": by, "text": note.strip()}]
+    order.history = history
+    await session.flush()
+    assistant = await session.get(Assistant, order.assistant_id)
+    if assistant is not None and not order.test:
+        await emit(
+            session,
+            "order.updated",
+            order_data(order),
+            workspace_id=assistant.workspace_id,
+            assistant_id=assistant.id,
+        )
+    return order

@@ -1,0 +1,1 @@
+"""Communication training: WhatsApp chat exports, the questionnaire and the style profile."""
