@@ -20,7 +20,6 @@ MODULES: list[str] = [
     # whatsapp channel and inbox (issue 3)
     "repdesk.channels.whatsapp.sender",
     "repdesk.channels.whatsapp.tasks",
-    "repdesk.channels.whatsapp.routes",
     # developer api, webhooks, broadcasts (issue 4)
     "repdesk.developer_api.routes",
     "repdesk.developer_api.webhooks",
@@ -31,8 +30,4 @@ MODULES: list[str] = [
     "repdesk.knowledge.routes",
     "repdesk.catalog.routes",
     # web widget (issue 6)
-    "repdesk.channels.widget.routes",
-    "repdesk.channels.widget.sender",
-    "repdesk.channels.widget.pages",
-    "repdesk.transcription.tasks",
 ]
