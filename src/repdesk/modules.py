@@ -30,4 +30,8 @@ MODULES: list[str] = [
     "repdesk.knowledge.routes",
     "repdesk.catalog.routes",
     # web widget (issue 6)
+    "repdesk.channels.widget.routes",
+    "repdesk.channels.widget.sender",
+    "repdesk.channels.widget.pages",
+    "repdesk.transcription.tasks",
 ]

@@ -1,0 +1,1 @@
+"""The embeddable web chat widget: settings, visitor tokens, realtime gateway, uploads, voice."""

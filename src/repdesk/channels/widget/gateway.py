@@ -1,0 +1,204 @@
+"""The realtime gateway: a WebSocket per open widget, and Server-Sent Events + POST as the
+fallback for networks that block WebSockets.
+
+Both subscribe to the visitor's topic (``widget:{visitorId}``) on the app's bus, so replies
+written by any process (the AI job, an agent in the inbox, another tab) reach every open widget
+of that visitor. No database connection is held while a connection is idle.
+
+WebSocket frames (JSON). Client: ``{"type":"message","clientId","text"}``, ``{"type":"ping"}``.
+Server: ``{"type":"hello","visitorId","history":[...]}``, ``{"type":"message","message":{...}}``,
+``{"type":"ack","clientId","message":{...}}``, ``{"type":"typing","on":true}``,
+``{"type":"error","code","message","clientId"?}``, ``{"type":"pong"}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import StreamingResponse
+
+from repdesk.assistants.models import Assistant
+from repdesk.channels.widget import service as widget
+from repdesk.channels.widget.config import widget_settings
+from repdesk.db.engine import Database, commit
+from repdesk.kit.errors import AppError, RateLimited, ValidationError
+
+log = logging.getLogger("repdesk.widget")
+
+KEEPALIVE_SECONDS = 20.0
+
+
+def _dumps(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+async def check_ip_rate(limiter: Any, ip: str) -> None:
+    decision = await limiter.hit(widget_settings().ip_rate_limit, "widget-ip", ip)
+    if not decision.allowed:
+        raise RateLimited(
+            "Too many requests from this network: wait a minute and try again.",
+            headers={"Retry-After": "60"},
+        )
+
+
+async def check_visitor_rate(limiter: Any, assistant_id: str, visitor_id: str) -> None:
+    decision = await limiter.hit(
+        widget_settings().visitor_rate_limit, "widget-visitor", assistant_id, visitor_id
+    )
+    if not decision.allowed:
+        wait = max(1, decision.reset_at - int(time.time()))
+        raise RateLimited(
+            "You are sending messages too quickly: wait a moment.",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+async def _authorize(
+    db: Database, limiter: Any, *, public_id: str, origin: str | None, token: str | None, ip: str
+) -> tuple[Assistant, str]:
+    await check_ip_rate(limiter, ip)
+    async with db.session() as session:
+        assistant, s = await widget.get_by_public_id(session, public_id)
+        widget.check_origin(s, origin)
+        visitor_id = widget.verify_visitor_token(assistant.id, token)
+        await session.rollback()
+    return assistant, visitor_id
+
+
+async def _history(db: Database, assistant: Assistant, visitor_id: str) -> list[dict[str, Any]]:
+    async with db.session() as session:
+        rows = await widget.history(session, assistant, visitor_id)
+        await session.rollback()
+    return rows
+
+
+async def websocket_gateway(websocket: WebSocket, public_id: str) -> None:
+    app = websocket.app
+    db: Database = app.state.db
+    ip = websocket.client.host if websocket.client else "unknown"
+    try:
+        assistant, visitor_id = await _authorize(
+            db,
+            app.state.limiter,
+            public_id=public_id,
+            origin=websocket.headers.get("origin"),
+            token=websocket.query_params.get("token"),
+            ip=ip,
+        )
+    except AppError as exc:
+        # Accept, say why, close: the widget shows the reason instead of retrying blindly.
+        await websocket.accept()
+        await websocket.send_text(_dumps({"type": "error", **exc.body()}))
+        await websocket.close(code=4000 + exc.status)
+        return
+    await websocket.accept()
+    async with app.state.bus.subscribe(widget.visitor_topic(visitor_id)) as sub:
+        history = await _history(db, assistant, visitor_id)
+        await websocket.send_text(
+            _dumps({"type": "hello", "visitorId": visitor_id, "history": history})
+        )
+        writer = asyncio.create_task(_forward(websocket, sub))
+        try:
+            while True:
+                raw = await websocket.receive_text()
+                reply = await _handle_frame(app, db, assistant, visitor_id, raw)
+                if reply is not None:
+                    await websocket.send_text(_dumps(reply))
+        except WebSocketDisconnect:
+            pass
+        except RuntimeError:  # the socket closed under us
+            pass
+        finally:
+            writer.cancel()
+            with contextlib.suppress(BaseException):
+                await writer
+
+
+async def _forward(websocket: WebSocket, sub: Any) -> None:
+    while True:
+        payload = await sub.get()
+        await websocket.send_text(_dumps(payload))
+
+
+async def _handle_frame(
+    app: Any, db: Database, assistant: Assistant, visitor_id: str, raw: str
+) -> dict[str, Any] | None:
+    client_id = None
+    try:
+        if len(raw) > 64 * 1024:
+            raise ValidationError("The frame is too large.")
+        try:
+            frame = json.loads(raw)
+        except ValueError as exc:
+            raise ValidationError("Frames are JSON objects.") from exc
+        if not isinstance(frame, dict):
+            raise ValidationError("Frames are JSON objects.")
+        kind = frame.get("type")
+        if kind == "ping":
+            return {"type": "pong"}
+        if kind != "message":
+            raise ValidationError("type: must be message or ping.")
+        client_id = frame.get("clientId")
+        if client_id is not None and not isinstance(client_id, str):
+            raise ValidationError("clientId: must be a string.")
+        text = frame.get("text")
+        if not isinstance(text, str):
+            raise ValidationError("text: must be a string.")
+        await check_visitor_rate(app.state.limiter, assistant.id, visitor_id)
+        async with db.session() as session:
+            fresh = await session.get(Assistant, assistant.id)
+            if fresh is None:
+                raise widget.WidgetNotFoundError("This chat no longer exists.")
+            data = await widget.receive_text(
+                session, fresh, visitor_id=visitor_id, text=text, client_id=client_id
+            )
+            await commit(session)
+        return {"type": "ack", "clientId": data["clientId"], "message": data}
+    except AppError as exc:
+        return {"type": "error", **exc.body(), "clientId": client_id}
+
+
+async def sse_events(public_id: str, request: Request) -> StreamingResponse:
+    """The fallback transport: an event stream of the same frames as the WebSocket."""
+    app = request.app
+    db: Database = app.state.db
+    assistant, visitor_id = await _authorize(
+        db,
+        app.state.limiter,
+        public_id=public_id,
+        origin=request.headers.get("origin"),
+        token=request.query_params.get("token") or request.headers.get("x-widget-token"),
+        ip=request.client.host if request.client else "unknown",
+    )
+
+    async def stream() -> AsyncIterator[str]:
+        async with app.state.bus.subscribe(widget.visitor_topic(visitor_id)) as sub:
+            history = await _history(db, assistant, visitor_id)
+            yield "retry: 2000\n\n"
+            hello = {"type": "hello", "visitorId": visitor_id, "history": history}
+            yield f"data: {_dumps(hello)}\n\n"
+            while True:
+                try:
+                    payload = await asyncio.wait_for(sub.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield ": keepalive\n\n"
+                    continue
+                yield f"data: {_dumps(payload)}\n\n"
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        },
+    )

@@ -1,0 +1,100 @@
+"""The web widget's settings page: appearance, features, allowed domains, live preview and the
+embed code with per-platform instructions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import Response
+
+from repdesk.assistants import service as assistants
+from repdesk.channels.widget import service as widget
+from repdesk.dashboard import nav
+from repdesk.dashboard.render import redirect, render
+from repdesk.kit.errors import AppError
+from repdesk.kit.web import PagePrincipalDep, SessionDep
+from repdesk.transcription.service import get_transcriber
+
+pages = APIRouter(include_in_schema=False)
+
+nav.add_assistant("Widget", "/widget", 20, platforms=("widget",))
+
+
+@pages.get("/assistants/{assistant_id}/widget")
+async def widget_page(
+    assistant_id: str, request: Request, session: SessionDep, principal: PagePrincipalDep
+) -> Response:
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    if assistant.platform != "widget":
+        return redirect(f"/assistants/{assistant_id}", error="This is not a web widget assistant.")
+    s = await widget.ensure_public_id(session, assistant)
+    base = request.app.state.settings.base_url
+    preview: dict[str, Any] = widget.public_config(assistant, s)
+    preview["voiceEnabled"] = bool(s["voiceEnabled"])
+    if s.get("avatarFileId"):
+        preview["avatarUrl"] = f"/api/files/{s['avatarFileId']}"
+    transcriber = get_transcriber()
+    return render(request, "widget/settings.html", {
+        "assistant": assistant,
+        "w": s,
+        "embed_code": widget.embed_code(base, s["publicId"]),
+        "preview": preview,
+        "fonts": widget.FONTS,
+        "transcriber": transcriber.description if transcriber else None,
+    })
+
+
+@pages.post("/assistants/{assistant_id}/widget")
+async def widget_save(
+    assistant_id: str,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    color: Annotated[str, Form()] = "#2563eb",
+    theme: Annotated[str, Form()] = "auto",
+    position: Annotated[str, Form()] = "bottom-right",
+    welcome_message: Annotated[str, Form()] = "",
+    business_name: Annotated[str, Form()] = "",
+    font: Annotated[str, Form()] = "system",
+    voice_enabled: Annotated[str | None, Form()] = None,
+    files_enabled: Annotated[str | None, Form()] = None,
+    allowed_domains: Annotated[str, Form()] = "",
+) -> Response:
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    url = f"/assistants/{assistant_id}/widget"
+    domains = [d for d in allowed_domains.replace(",", "\n").split() if d.strip()]
+    try:
+        await widget.update_widget(session, assistant, {
+            "color": color, "theme": theme, "position": position,
+            "welcomeMessage": welcome_message, "businessName": business_name, "font": font,
+            "voiceEnabled": voice_enabled is not None, "filesEnabled": files_enabled is not None,
+            "allowedDomains": domains,
+        })
+    except AppError as exc:
+        await session.rollback()
+        return redirect(url, error=exc.message)
+    return redirect(url, flash="Widget settings saved.")
+
+
+@pages.post("/assistants/{assistant_id}/widget/avatar")
+async def widget_avatar(
+    assistant_id: str,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    url = f"/assistants/{assistant_id}/widget"
+    try:
+        data = await widget.read_limited(file, widget.MAX_AVATAR_BYTES)
+        await widget.set_avatar(session, assistant, data=data, filename=file.filename or "")
+    except AppError as exc:
+        await session.rollback()
+        return redirect(url, error=exc.message)
+    return redirect(url, flash="Avatar updated.")

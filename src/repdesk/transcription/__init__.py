@@ -1,0 +1,1 @@
+"""Speech to text for voice messages (widget voice input, WhatsApp voice notes)."""
