@@ -16,6 +16,7 @@ from repdesk.db.engine import Database
 from repdesk.developer_api import service as keys
 from repdesk.developer_api.config import reset_api_settings
 from tests.factories import create_account, create_assistant
+from tests.fakes.graph import graph  # noqa: F401  (fixture)
 
 
 @pytest.fixture(autouse=True)
@@ -84,6 +85,40 @@ async def customer_writes(
         a = await session.get(Assistant, assistant.id)
         assert a is not None
         return await conversations.record_inbound(
-            session, assistant=a, channel="whatsapp", type="text", text=text, phone=phone,
-            name=name, external_id=external_id, trigger_ai=False, **kw,
+            session,
+            assistant=a,
+            channel="whatsapp",
+            type="text",
+            text=text,
+            phone=phone,
+            name=name,
+            external_id=external_id,
+            trigger_ai=False,
+            **kw,
         )
+
+
+async def connected_tenant(
+    db: Database, fake_graph: Any, *, email: str = "owner@shop.test", credits: int | None = None
+) -> Tenant:
+    """An assistant connected to the fake Graph API (BYOK), with a live and a sandbox key."""
+    from tests.whatsapp.helpers import connected_assistant
+
+    assistant, _conn = await connected_assistant(db, fake_graph, email=email)
+    async with db.transaction() as session:
+        a = await session.get(Assistant, assistant.id)
+        assert a is not None
+        live = await keys.create_key(session, assistant=a, name="server", environment="live")
+        test = await keys.create_key(session, assistant=a, name="sandbox", environment="test")
+        if credits is not None:
+            await session.execute(
+                update(Workspace).where(Workspace.id == a.workspace_id).values(credits=credits)
+            )
+    return Tenant(a.workspace_id, a, live.raw, test.raw)
+
+
+async def balance(db: Database, workspace_id: str) -> int:
+    async with db.session() as session:
+        ws = await session.get(Workspace, workspace_id)
+        assert ws is not None
+        return ws.credits

@@ -73,7 +73,7 @@ async def test_no_raw_key_is_stored_anywhere(client: httpx.AsyncClient, db: Data
     tenant = await make_tenant(db)
     assert (await client.get("/v1/account", headers=tenant.headers())).status_code == 200
     secrets = [tenant.live_key, tenant.test_key]
-    secret_parts = [s[len("rep_live_"):] for s in secrets]
+    secret_parts = [s[len("rep_live_") :] for s in secrets]
     found = []
     async with db.engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
@@ -108,8 +108,11 @@ async def test_bad_key_creation_is_a_400(client: httpx.AsyncClient, db: Database
     account = await signed_in(client, db)
     assistant = await create_assistant(db, workspace_id=account.workspace_id)
     widget = await create_assistant(db, workspace_id=account.workspace_id, platform="widget")
-    for body in ({"name": "", "environment": "live"}, {"name": "x", "environment": "prod"},
-                 {"name": "x", "environment": "live", "extra": 1}):
+    for body in (
+        {"name": "", "environment": "live"},
+        {"name": "x", "environment": "prod"},
+        {"name": "x", "environment": "live", "extra": 1},
+    ):
         r = await client.post(f"/api/assistants/{assistant.id}/api-keys", json=body)
         assert r.status_code == 400, body
         assert r.json()["code"] == "VALIDATION_ERROR"

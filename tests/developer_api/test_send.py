@@ -1,0 +1,306 @@
+"""POST /v1/messages/send through the real WhatsApp sender against the fake Graph API."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from repdesk.conversations.models import Message
+from repdesk.db.engine import Database
+from repdesk.developer_api.config import reset_api_settings
+from repdesk.jobs.models import Job
+from repdesk.jobs.worker import Worker
+from repdesk.kit.time import utcnow
+from tests.developer_api.conftest import Tenant, balance, connected_tenant, customer_writes
+from tests.fakes.graph import FakeGraph
+
+CUSTOMER = "+2348031234567"
+
+
+@pytest.fixture
+async def shop(db: Database, graph: FakeGraph, worker: Worker) -> Tenant:
+    tenant = await connected_tenant(db, graph)
+    await worker.drain()  # template sync
+    return tenant
+
+
+def text(to: str = CUSTOMER, body: str = "Hello from the 247Rep API!") -> dict:
+    return {"to": to, "type": "text", "text": {"body": body}}
+
+
+async def test_text_in_open_window_is_sent_and_charged_as_the_seed_shows(
+    client: httpx.AsyncClient,
+    db: Database,
+    graph: FakeGraph,
+    shop: Tenant,
+) -> None:
+    await customer_writes(db, shop.assistant, phone=CUSTOMER, text="hi", name="Ade")
+    r = await client.post("/v1/messages/send", headers=shop.headers(), json=text())
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) == {
+        "messageId",
+        "whatsappMessageId",
+        "status",
+        "creditsUsed",
+        "creditsRemaining",
+    }
+    assert body["status"] == "sent" and body["creditsUsed"] == 2 and body["creditsRemaining"] == 18
+    assert body["whatsappMessageId"].startswith("wamid.")
+    assert len(graph.sent) == 1 and graph.sent[0]["to"].lstrip("+") == CUSTOMER.lstrip("+")
+    assert graph.sent[0]["text"]["body"] == "Hello from the 247Rep API!"
+    r = await client.get(f"/v1/messages/{body['messageId']}", headers=shop.headers())
+    assert r.json()["sender"] == "api" and r.json()["status"] == "sent"
+    assert r.json()["externalId"] == body["whatsappMessageId"]
+
+
+async def test_free_form_needs_an_open_window(
+    client: httpx.AsyncClient,
+    db: Database,
+    graph: FakeGraph,
+    shop: Tenant,
+) -> None:
+    r = await client.post("/v1/messages/send", headers=shop.headers(), json=text("+2348099999999"))
+    assert r.status_code == 400 and r.json()["code"] == "SERVICE_WINDOW_CLOSED"
+    await customer_writes(
+        db, shop.assistant, phone=CUSTOMER, text="old", sent_at=utcnow() - timedelta(hours=25)
+    )
+    r = await client.post("/v1/messages/send", headers=shop.headers(), json=text())
+    assert r.status_code == 400 and r.json()["code"] == "SERVICE_WINDOW_CLOSED"
+    for sandbox in (True, False):
+        r = await client.post(
+            "/v1/messages/send", headers=shop.headers(sandbox=sandbox), json=text()
+        )
+        assert r.json()["code"] == "SERVICE_WINDOW_CLOSED"
+    assert graph.sent == [] and await balance(db, shop.workspace_id) == 20
+
+
+async def test_template_to_a_new_number_and_template_rules(
+    client: httpx.AsyncClient,
+    db: Database,
+    graph: FakeGraph,
+    shop: Tenant,
+) -> None:
+    tpl = {
+        "to": "+2348055555555",
+        "type": "template",
+        "template": {
+            "name": "order_confirmation",
+            "language": {"code": "en_US"},
+            "components": [
+                {
+                    "type": "body",
+                    "parameters": [
+                        {"type": "text", "text": "Ade"},
+                        {"type": "text", "text": "#42"},
+                    ],
+                }
+            ],
+        },
+    }
+    r = await client.post("/v1/messages/send", headers=shop.headers(), json=tpl)
+    assert r.status_code == 200, r.text
+    assert r.json()["creditsUsed"] == 4 and r.json()["creditsRemaining"] == 16
+    assert graph.sent[-1]["template"]["name"] == "order_confirmation"
+    tpl["template"]["language"] = "en_US"  # a plain code string works too
+    assert (
+        await client.post("/v1/messages/send", headers=shop.headers(), json=tpl)
+    ).status_code == 200
+
+    for name in ("spring_sale", "no_such_template"):
+        bad = {**tpl, "template": {"name": name, "language": "en_US"}}
+        for sandbox in (False, True):
+            r = await client.post(
+                "/v1/messages/send", headers=shop.headers(sandbox=sandbox), json=bad
+            )
+            assert r.status_code == 400 and r.json()["code"] == "TEMPLATE_NOT_APPROVED", r.text
+    assert len(graph.sent) == 2 and await balance(db, shop.workspace_id) == 12
+
+    r = await client.get("/v1/templates", headers=shop.headers())
+    listed = {t["name"]: t for t in r.json()["data"]}
+    assert listed["order_confirmation"]["status"] == "APPROVED"
+    assert listed["spring_sale"]["status"] == "PENDING"
+    assert listed["welcome_back"]["category"] == "UTILITY"
+    assert listed["welcome_back"]["components"][0]["type"] == "BODY"
+
+
+async def test_invalid_bodies_and_phone_numbers_are_400(
+    client: httpx.AsyncClient,
+    db: Database,
+    graph: FakeGraph,
+    shop: Tenant,
+) -> None:
+    await customer_writes(db, shop.assistant, phone=CUSTOMER, text="hi")
+    for to in ("08031234567", "2348031234567", "+999123", "+234 abc", "", "+1"):
+        r = await client.post("/v1/messages/send", headers=shop.headers(), json=text(to=to))
+        assert r.status_code == 400 and r.json()["code"] == "INVALID_PHONE_NUMBER", to
+    bad_bodies = [
+        {"to": CUSTOMER, "type": "text"},
+        {"to": CUSTOMER, "type": "fax", "text": {"body": "x"}},
+        {"to": CUSTOMER, "type": "text", "text": {"body": ""}},
+        {
+            "to": CUSTOMER,
+            "type": "text",
+            "text": {"body": "x"},
+            "image": {"link": "https://a/b.png"},
+        },
+        {"to": CUSTOMER, "type": "text", "text": {"body": "x"}, "surprise": 1},
+        {"to": CUSTOMER, "type": "image", "image": {"caption": "no source"}},
+        {"type": "text", "text": {"body": "x"}},
+    ]
+    for body in bad_bodies:
+        r = await client.post("/v1/messages/send", headers=shop.headers(), json=body)
+        assert r.status_code == 400 and r.json()["code"] == "VALIDATION_ERROR", body
+        assert set(r.json()) == {"code", "message", "docs"}
+    r = await client.post(
+        "/v1/messages/send",
+        headers={**shop.headers(), "Content-Type": "application/json"},
+        content=b"{not json",
+    )
+    assert r.status_code == 400 and r.json()["code"] == "VALIDATION_ERROR"
+    assert graph.sent == [] and await balance(db, shop.workspace_id) == 20
+
+
+async def test_insufficient_credits_is_402_and_nothing_is_stored(
+    client: httpx.AsyncClient,
+    db: Database,
+    graph: FakeGraph,
+    worker: Worker,
+) -> None:
+    shop = await connected_tenant(db, graph, credits=1)
+    await customer_writes(db, shop.assistant, phone=CUSTOMER, text="hi")
+    r = await client.post("/v1/messages/send", headers=shop.headers(), json=text())
+    assert r.status_code == 402 and r.json()["code"] == "INSUFFICIENT_CREDITS"
+    async with db.session() as s:
+        assert (
+            await s.scalar(
+                select(func.count()).select_from(Message).where(Message.direction == "out")
+            )
+            == 0
+        )
+    # the sandbox does not need credits
+    r = await client.post("/v1/messages/send", headers=shop.headers(sandbox=True), json=text())
+    assert (
+        r.status_code == 200 and r.json()["creditsUsed"] == 0 and r.json()["creditsRemaining"] == 1
+    )
+    assert graph.sent == []
+
+
+async def test_meta_refusal_is_502_and_refunded(
+    client: httpx.AsyncClient,
+    db: Database,
+    graph: FakeGraph,
+    shop: Tenant,
+    worker: Worker,
+) -> None:
+    await customer_writes(db, shop.assistant, phone=CUSTOMER, text="hi")
+    graph.fail_next(code=131026, status=400, message="(#131026) Message undeliverable")
+    r = await client.post("/v1/messages/send", headers=shop.headers(), json=text())
+    assert r.status_code == 502 and r.json()["code"] == "META_API_ERROR", r.text
+    assert await balance(db, shop.workspace_id) == 20
+
+
+async def test_meta_outage_is_502_refunded_and_never_sent_later(
+    client: httpx.AsyncClient,
+    db: Database,
+    graph: FakeGraph,
+    shop: Tenant,
+    worker: Worker,
+) -> None:
+    await customer_writes(db, shop.assistant, phone=CUSTOMER, text="hi")
+    graph.fail_next(code=1, status=500, message="(#1) An unknown error occurred", times=1)
+    r = await client.post("/v1/messages/send", headers=shop.headers(), json=text())
+    assert r.status_code == 502 and r.json()["code"] == "META_API_ERROR", r.text
+    assert await balance(db, shop.workspace_id) == 20
+    async with db.session() as s:
+        assert (
+            await s.scalar(select(func.count()).select_from(Job).where(Job.kind == "channel.send"))
+            == 0
+        )
+        msg = await s.scalar(select(Message).where(Message.direction == "out"))
+        assert msg is not None and msg.status == "failed"
+    await worker.drain()
+    assert graph.sent == []
+
+
+async def test_idempotency_key_sends_once(
+    client: httpx.AsyncClient,
+    db: Database,
+    graph: FakeGraph,
+    shop: Tenant,
+) -> None:
+    await customer_writes(db, shop.assistant, phone=CUSTOMER, text="hi")
+    headers = {**shop.headers(), "Idempotency-Key": "order-42-confirmation"}
+    first = await client.post("/v1/messages/send", headers=headers, json=text())
+    second = await client.post("/v1/messages/send", headers=headers, json=text())
+    assert first.status_code == second.status_code == 200
+    assert first.json()["messageId"] == second.json()["messageId"]
+    assert len(graph.sent) == 1 and await balance(db, shop.workspace_id) == 18
+    other = await client.post(
+        "/v1/messages/send", headers={**shop.headers(), "Idempotency-Key": "other"}, json=text()
+    )
+    assert other.json()["messageId"] != first.json()["messageId"] and len(graph.sent) == 2
+
+
+async def test_sandbox_validates_like_live_but_sends_and_charges_nothing(
+    client: httpx.AsyncClient,
+    db: Database,
+    graph: FakeGraph,
+    shop: Tenant,
+) -> None:
+    await customer_writes(db, shop.assistant, phone=CUSTOMER, text="hi")
+    r = await client.post("/v1/messages/send", headers=shop.headers(sandbox=True), json=text())
+    assert r.status_code == 200, r.text
+    assert set(r.json()) == {
+        "messageId",
+        "whatsappMessageId",
+        "status",
+        "creditsUsed",
+        "creditsRemaining",
+    }
+    assert r.json()["creditsUsed"] == 0 and r.json()["creditsRemaining"] == 20
+    r = await client.post(
+        "/v1/messages/send",
+        headers=shop.headers(sandbox=True),
+        json={
+            "to": "+2348077777777",
+            "type": "template",
+            "template": {"name": "welcome_back", "language": "en_US"},
+        },
+    )
+    assert r.status_code == 200
+    assert graph.sent == [] and await balance(db, shop.workspace_id) == 20
+    async with db.session() as s:
+        assert (
+            await s.scalar(
+                select(func.count()).select_from(Message).where(Message.direction == "out")
+            )
+            == 0
+        )
+
+
+async def test_100_concurrent_sends_with_credits_for_15(
+    client: httpx.AsyncClient,
+    db: Database,
+    graph: FakeGraph,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REPDESK_API_RATE_BURST", "1000/second")
+    monkeypatch.setenv("REPDESK_API_RATE_SEND", "1000/minute")
+    reset_api_settings()
+    shop = await connected_tenant(db, graph, credits=30)
+    await customer_writes(db, shop.assistant, phone=CUSTOMER, text="hi")
+
+    async def one(i: int) -> int:
+        r = await client.post("/v1/messages/send", headers=shop.headers(), json=text(body=f"#{i}"))
+        return r.status_code
+
+    codes = await asyncio.gather(*(one(i) for i in range(100)))
+    assert codes.count(200) == 15, codes
+    assert codes.count(402) == 85
+    assert await balance(db, shop.workspace_id) == 0
+    assert len(graph.sent) == 15
