@@ -20,6 +20,7 @@ MODULES: list[str] = [
     # whatsapp channel and inbox (issue 3)
     "repdesk.channels.whatsapp.sender",
     "repdesk.channels.whatsapp.tasks",
+    "repdesk.channels.whatsapp.routes",
     # developer api, webhooks, broadcasts (issue 4)
     "repdesk.developer_api.routes",
     "repdesk.developer_api.webhooks",

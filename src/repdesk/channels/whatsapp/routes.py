@@ -1,0 +1,302 @@
+"""WhatsApp routes: the management API (session auth) and Meta's webhooks.
+
+- ``POST /api/assistants/{id}/whatsapp/credentials``: BYOK (seed 004), validated against Meta
+- ``GET|DELETE /api/assistants/{id}/whatsapp``, ``POST .../whatsapp/check``: status, disconnect
+- ``GET .../whatsapp/templates``, ``POST .../whatsapp/templates/sync``
+- ``POST .../whatsapp/embedded-signup``: finish Meta's Embedded Signup on the server
+- ``GET|POST /webhooks/whatsapp_cloud/{webhookPath}``: one connection's webhook (BYOK)
+- ``GET|POST /webhooks/whatsapp``: the platform app's webhook (Embedded Signup numbers),
+  routed by phone number id
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from repdesk.accounts.service import Principal
+from repdesk.assistants import service as assistants
+from repdesk.assistants.models import Assistant
+from repdesk.channels.whatsapp import service
+from repdesk.channels.whatsapp.client import GraphClient, GraphError
+from repdesk.channels.whatsapp.config import get_whatsapp_settings
+from repdesk.channels.whatsapp.models import WhatsAppConnection
+from repdesk.channels.whatsapp.parser import PayloadError, parse
+from repdesk.channels.whatsapp.schemas import (
+    ConnectionRead,
+    CredentialsCreate,
+    CredentialsResult,
+    EmbeddedSignup,
+    EmbeddedSignupConfig,
+    TemplateList,
+    TemplateRead,
+)
+from repdesk.db.engine import commit
+from repdesk.kit.errors import AppError, Forbidden, NotFound
+from repdesk.kit.web import PrincipalDep, SessionDep
+
+log = logging.getLogger("repdesk.whatsapp")
+
+router = APIRouter(tags=["whatsapp"])
+
+
+async def _assistant(session: AsyncSession, principal: Principal, assistant_id: str) -> Assistant:
+    return await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+
+
+def connection_read(conn: WhatsAppConnection | None) -> ConnectionRead:
+    if conn is None:
+        return ConnectionRead(connected=False, status="not_connected")
+    return ConnectionRead(
+        connected=conn.status == "connected",
+        status=conn.status,
+        status_reason=conn.status_reason,
+        mode=conn.mode,
+        phone_number=conn.phone_number,
+        phone_number_id=conn.phone_number_id,
+        business_account_id=conn.business_account_id,
+        display_name=conn.display_name,
+        quality_rating=conn.quality_rating,
+        messaging_tier=conn.messaging_tier,
+        webhook_url=service.webhook_url(conn) if conn.mode == "byok" else None,
+        verify_token=conn.verify_token if conn.mode == "byok" else None,
+        signature_verification=bool(conn.app_secret_enc) or conn.mode == "embedded",
+        unsigned_webhooks_seen=conn.unsigned_seen,
+        checked_at=conn.checked_at,
+    )
+
+
+@router.post(
+    "/api/assistants/{assistant_id}/whatsapp/credentials", response_model=CredentialsResult
+)
+async def save_credentials(
+    assistant_id: str, body: CredentialsCreate, session: SessionDep, principal: PrincipalDep
+) -> CredentialsResult:
+    """Connect a number with your own Cloud API credentials (BYOK). The token is checked
+    against Meta first: an invalid or expired token is a 400 and nothing is saved. Returns the
+    webhook URL and verify token to paste into Meta's App Dashboard."""
+    assistant = await _assistant(session, principal, assistant_id)
+    await session.commit()  # hold no database lock while Meta answers
+    conn = await service.connect_byok(
+        session,
+        assistant,
+        access_token=body.access_token,
+        phone_number_id=body.phone_number_id,
+        business_account_id=body.business_account_id,
+        phone_number=body.phone_number,
+        app_secret=body.app_secret,
+    )
+    return CredentialsResult(
+        webhook_url=service.webhook_url(conn), verify_token=conn.verify_token, status=conn.status
+    )
+
+
+@router.get("/api/assistants/{assistant_id}/whatsapp", response_model=ConnectionRead)
+async def get_connection(
+    assistant_id: str, session: SessionDep, principal: PrincipalDep
+) -> ConnectionRead:
+    """Connection status, display name, quality rating and messaging tier."""
+    assistant = await _assistant(session, principal, assistant_id)
+    return connection_read(await service.get_connection(session, assistant.id))
+
+
+@router.post("/api/assistants/{assistant_id}/whatsapp/check", response_model=ConnectionRead)
+async def check_connection(
+    assistant_id: str, session: SessionDep, principal: PrincipalDep
+) -> ConnectionRead:
+    """Ask Meta again: refreshes the details; a rejected token marks it disconnected."""
+    assistant = await _assistant(session, principal, assistant_id)
+    conn = service.require_connected(await service.get_connection(session, assistant.id))
+    await session.commit()
+    conn = await service.check_connection(session, conn)
+    return connection_read(conn)
+
+
+@router.delete("/api/assistants/{assistant_id}/whatsapp", status_code=204)
+async def disconnect(assistant_id: str, session: SessionDep, principal: PrincipalDep) -> Response:
+    """Disconnect the number: its credentials and synced templates are deleted."""
+    assistant = await _assistant(session, principal, assistant_id)
+    await service.disconnect(session, assistant)
+    return Response(status_code=204)
+
+
+@router.get("/api/assistants/{assistant_id}/whatsapp/templates", response_model=TemplateList)
+async def list_templates(
+    assistant_id: str, session: SessionDep, principal: PrincipalDep
+) -> TemplateList:
+    """The number's message templates as last synced from its WhatsApp Business Account."""
+    assistant = await _assistant(session, principal, assistant_id)
+    rows = await service.list_templates(session, assistant.id)
+    return TemplateList(data=[TemplateRead.model_validate(r) for r in rows])
+
+
+async def sync_now(session: AsyncSession, conn: WhatsAppConnection) -> None:
+    """Network: fetch the WABA's templates now (the route commits what it held first)."""
+    token, waba, assistant_id = (
+        service.access_token(conn),
+        conn.business_account_id,
+        conn.assistant_id,
+    )
+    await session.commit()
+    try:
+        infos = await GraphClient(token).list_templates(waba)
+    except GraphError as exc:
+        if exc.code == 190:
+            await service.mark_disconnected(
+                session, conn, "Meta rejected the access token (code 190)."
+            )
+            await session.commit()
+        raise service.MetaUnavailableError(
+            f"Templates could not be fetched from Meta: {exc.message}"
+        ) from exc
+    await service.store_templates(session, assistant_id, infos)
+
+
+@router.post("/api/assistants/{assistant_id}/whatsapp/templates/sync", response_model=TemplateList)
+async def sync_templates(
+    assistant_id: str, session: SessionDep, principal: PrincipalDep
+) -> TemplateList:
+    """Fetch the templates from Meta now (they also sync on connect and periodically)."""
+    assistant = await _assistant(session, principal, assistant_id)
+    conn = service.require_connected(await service.get_connection(session, assistant.id))
+    await sync_now(session, conn)
+    rows = await service.list_templates(session, assistant.id)
+    return TemplateList(data=[TemplateRead.model_validate(r) for r in rows])
+
+
+@router.get("/api/whatsapp/embedded-signup", response_model=EmbeddedSignupConfig)
+async def embedded_signup_config(principal: PrincipalDep) -> EmbeddedSignupConfig:
+    """What the page needs to launch Meta's Embedded Signup (empty when not configured)."""
+    s = get_whatsapp_settings()
+    return EmbeddedSignupConfig(
+        enabled=bool(s.meta_app_id and s.meta_app_secret and s.meta_config_id),
+        app_id=s.meta_app_id,
+        config_id=s.meta_config_id,
+        graph_api_version=s.graph_api_version,
+    )
+
+
+@router.post(
+    "/api/assistants/{assistant_id}/whatsapp/embedded-signup", response_model=ConnectionRead
+)
+async def embedded_signup(
+    assistant_id: str, body: EmbeddedSignup, session: SessionDep, principal: PrincipalDep
+) -> ConnectionRead:
+    """Finish Embedded Signup: exchange Meta's code for a business token, subscribe the app to
+    the WABA, register the number, and save the connection."""
+    assistant = await _assistant(session, principal, assistant_id)
+    await session.commit()
+    conn = await service.connect_embedded(
+        session,
+        assistant,
+        code=body.code,
+        business_account_id=body.business_account_id,
+        phone_number_id=body.phone_number_id,
+    )
+    return connection_read(conn)
+
+
+# -- Meta's webhooks ------------------------------------------------------------------------
+
+
+def _handshake(request: Request, verify_token: str) -> Response:
+    q = request.query_params
+    sent = q.get("hub.verify_token", "")
+    import hmac
+
+    if (
+        q.get("hub.mode") == "subscribe"
+        and verify_token
+        and hmac.compare_digest(sent, verify_token)
+    ):
+        return PlainTextResponse(q.get("hub.challenge", ""))
+    raise Forbidden("The verify token does not match.", code="VERIFY_TOKEN_MISMATCH")
+
+
+def _load(body: bytes) -> Any:
+    try:
+        payload = json.loads(body)
+        return parse(payload)
+    except (ValueError, PayloadError) as exc:
+        raise AppError(
+            "The body is not a WhatsApp webhook JSON object.", code="INVALID_JSON"
+        ) from exc
+
+
+class SignatureError(AppError):
+    status = 401
+    code = "INVALID_SIGNATURE"
+
+
+@router.get("/webhooks/whatsapp_cloud/{webhook_path}", include_in_schema=False)
+async def byok_handshake(webhook_path: str, request: Request, session: SessionDep) -> Response:
+    conn = await service.get_connection_by_path(session, webhook_path)
+    if conn is None:
+        raise NotFound("Unknown webhook.")
+    return _handshake(request, conn.verify_token)
+
+
+@router.post("/webhooks/whatsapp_cloud/{webhook_path}", include_in_schema=False)
+async def byok_webhook(webhook_path: str, request: Request, session: SessionDep) -> Response:
+    body = await request.body()
+    conn = await service.get_connection_by_path(session, webhook_path)
+    if conn is None:
+        raise NotFound("Unknown webhook.")
+    secret = service.app_secret(conn)
+    if secret is not None and not service.signature_ok(
+        secret, body, request.headers.get("x-hub-signature-256")
+    ):
+        raise SignatureError("X-Hub-Signature-256 is missing or does not match the App Secret.")
+    parsed = _load(body)
+    if secret is None:
+        await service.note_unsigned(session, conn)
+    result = await service.process_webhook(session, parsed, {conn.phone_number_id: conn})
+    await commit(session)  # committed (and published) before Meta gets its 200
+    return JSONResponse(
+        {"received": result.stored, "duplicates": result.duplicates, "statuses": result.statuses}
+    )
+
+
+@router.get("/webhooks/whatsapp", include_in_schema=False)
+async def platform_handshake(request: Request) -> Response:
+    return _handshake(request, get_whatsapp_settings().meta_verify_token)
+
+
+@router.post("/webhooks/whatsapp", include_in_schema=False)
+async def platform_webhook(request: Request, session: SessionDep) -> Response:
+    s = get_whatsapp_settings()
+    if not s.meta_app_secret:
+        raise NotFound("Embedded Signup is not configured on this server.")
+    body = await request.body()
+    if not service.signature_ok(
+        s.meta_app_secret, body, request.headers.get("x-hub-signature-256")
+    ):
+        raise SignatureError("X-Hub-Signature-256 is missing or does not match the App Secret.")
+    parsed = _load(body)
+    ids = parsed.phone_number_ids
+    conns: dict[str, WhatsAppConnection] = {}
+    if ids:
+        rows = await session.scalars(
+            select(WhatsAppConnection).where(WhatsAppConnection.phone_number_id.in_(ids))
+        )
+        conns = {c.phone_number_id: c for c in rows}
+    wabas = {t.business_account_id for t in parsed.templates}
+    if wabas:
+        rows = await session.scalars(
+            select(WhatsAppConnection).where(WhatsAppConnection.business_account_id.in_(wabas))
+        )
+        for c in rows:
+            conns.setdefault(c.phone_number_id, c)
+    result = await service.process_webhook(session, parsed, conns)
+    await commit(session)
+    return JSONResponse(
+        {"received": result.stored, "duplicates": result.duplicates, "statuses": result.statuses}
+    )

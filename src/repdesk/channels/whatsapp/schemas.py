@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from repdesk.kit.schemas import CamelModel, StrictCamelModel
+
+
+class CredentialsCreate(StrictCamelModel):
+    access_token: str = Field(min_length=1, max_length=1024)
+    phone_number_id: str = Field(min_length=1, max_length=64)
+    business_account_id: str = Field(min_length=1, max_length=64)
+    phone_number: str = Field(min_length=1, max_length=32)
+    app_secret: str | None = Field(default=None, max_length=256)
+
+
+class CredentialsResult(CamelModel):
+    webhook_url: str
+    verify_token: str
+    status: str
+
+
+class EmbeddedSignup(StrictCamelModel):
+    code: str = Field(min_length=1, max_length=2048)
+    business_account_id: str = Field(min_length=1, max_length=64)
+    phone_number_id: str = Field(min_length=1, max_length=64)
+
+
+class EmbeddedSignupConfig(CamelModel):
+    enabled: bool
+    app_id: str
+    config_id: str
+    graph_api_version: str
+
+
+class ConnectionRead(CamelModel):
+    connected: bool
+    status: str
+    status_reason: str | None = None
+    mode: str | None = None
+    phone_number: str | None = None
+    phone_number_id: str | None = None
+    business_account_id: str | None = None
+    display_name: str | None = None
+    quality_rating: str | None = None
+    messaging_tier: str | None = None
+    webhook_url: str | None = None
+    verify_token: str | None = None
+    signature_verification: bool = False
+    unsigned_webhooks_seen: bool = False
+    checked_at: datetime | None = None
+
+
+class TemplateRead(CamelModel):
+    id: str
+    name: str
+    language: str
+    status: str
+    category: str | None = None
+    components: list[dict[str, Any]] = Field(default_factory=list)
+    rejected_reason: str | None = None
+    synced_at: datetime | None = None
+
+
+class TemplateList(CamelModel):
+    data: list[TemplateRead]
