@@ -35,8 +35,12 @@ from repdesk.knowledge.text import tokenize
 
 LEXICAL_WEIGHT = 0.2
 SEMANTIC_WEIGHT = 0.8
-# FAQs and policies are matched first: they rank ahead of other hits scoring up to this much more.
-FAQ_PRIORITY = 0.1
+# FAQs and policies are matched first: one that matches well (score at least FAQ_FIRST, or
+# FAQ_FIRST_LEXICAL without embeddings) ranks ahead of every knowledge chunk and product; a weaker
+# one still ranks ahead of hits scoring up to FAQ_PRIORITY more.
+FAQ_FIRST = 0.45
+FAQ_FIRST_LEXICAL = 0.5
+FAQ_PRIORITY = 0.05
 KINDS = frozenset({"faq", "policy", "knowledge", "product"})
 MAX_CACHED_ASSISTANTS = 256
 _CANDIDATES = 400
@@ -95,6 +99,11 @@ def _query_vector(query: str) -> bytes | None:
     return embeddings.to_bytes(encoder.encode([query])[0])
 
 
+def embedding_input(title: str, text: str) -> str:
+    """What is embedded for a chunk: its title and text (once, when the text repeats it)."""
+    return text if not title or text.startswith(title) else f"{title}\n{text}"
+
+
 def _build(key: tuple[int, int], rows: list[Any], model: str | None) -> _Snapshot:
     ids, kinds, titles, texts, sources, metas, token_sets = [], [], [], [], [], [], []
     corpus: list[list[str]] = []
@@ -125,7 +134,9 @@ def _build(key: tuple[int, int], rows: list[Any], model: str | None) -> _Snapsho
         # Fresh content the background job has not embedded yet: embed the few chunks now.
         encoder = embeddings.get_encoder()
         if encoder is not None:
-            vectors[missing] = encoder.encode([f"{titles[i]}\n{texts[i]}" for i in missing])
+            vectors[missing] = encoder.encode(
+                [embedding_input(titles[i], texts[i]) for i in missing]
+            )
             has_vector[missing] = True
     n = len(rows)
     df: dict[str, int] = {}
@@ -186,7 +197,9 @@ def _score(snap: _Snapshot, query: str, k: int, kinds: set[str] | None) -> list[
     mask = np.ones(snap.size, dtype=bool)
     if kinds:
         mask = np.isin(snap.kinds, list(kinds))
-    priority = fused + np.where(np.isin(snap.kinds, ["faq", "policy"]), FAQ_PRIORITY, 0.0)
+    is_faq = np.isin(snap.kinds, ["faq", "policy"])
+    first = FAQ_FIRST if semantic is not None else FAQ_FIRST_LEXICAL
+    priority = fused + np.where(is_faq, np.where(fused >= first, 1.0, FAQ_PRIORITY), 0.0)
     priority = np.where(mask & (fused > 0), priority, -1.0)
     order = np.argsort(-priority, kind="stable")[: max(k, 0)]
     hits = []

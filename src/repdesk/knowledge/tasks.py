@@ -21,6 +21,7 @@ from repdesk.jobs.service import enqueue
 from repdesk.kit.time import utcnow
 from repdesk.knowledge import contradictions, embeddings
 from repdesk.knowledge.models import IndexChunk, KnowledgeIndex
+from repdesk.knowledge.retrieval import embedding_input
 
 log = logging.getLogger("repdesk.knowledge.tasks")
 
@@ -47,7 +48,9 @@ async def embed_missing(session: AsyncSession, assistant_id: str, *, deadline: f
         ).all()
         if not rows:
             return True
-        vectors = await asyncio.to_thread(encoder.encode, [f"{r.title}\n{r.text}" for r in rows])
+        vectors = await asyncio.to_thread(
+            encoder.encode, [embedding_input(r.title, r.text) for r in rows]
+        )
         for row, vector in zip(rows, vectors, strict=True):
             await session.execute(
                 update(IndexChunk)
