@@ -10,7 +10,7 @@ from repdesk.kit.schemas import CamelModel, StrictCamelModel
 class VariantIn(StrictCamelModel):
     name: str = Field(min_length=1, max_length=120)
     price: int | None = Field(
-        default=None, ge=0, description="Minor units; null: the product's price"
+        default=None, ge=0, strict=True, description="Minor units; null: the product's price"
     )
     available: bool = True
 
@@ -18,7 +18,7 @@ class VariantIn(StrictCamelModel):
 class ProductCreate(StrictCamelModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=20000)
-    price: int = Field(ge=0, description="Integer minor units (kobo, cents)")
+    price: int = Field(ge=0, strict=True, description="Integer minor units (kobo, cents)")
     currency: str = Field(default="NGN", min_length=3, max_length=3)
     available: bool = True
     images: list[str] = Field(default_factory=list, max_length=20)
@@ -28,7 +28,7 @@ class ProductCreate(StrictCamelModel):
 class ProductUpdate(StrictCamelModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=20000)
-    price: int | None = Field(default=None, ge=0)
+    price: int | None = Field(default=None, ge=0, strict=True)
     currency: str | None = Field(default=None, min_length=3, max_length=3)
     available: bool | None = None
     images: list[str] | None = Field(default=None, max_length=20)
