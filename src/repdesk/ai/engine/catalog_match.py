@@ -103,10 +103,7 @@ def match_variant(text: str, product: Product) -> Variant | None:
         if len(vname) <= 3 and vname.isalpha():
             # "S", "M", "XL": only as written in capitals, or after "size"
             capital = rf"(?<![A-Za-z0-9'’]){re.escape(v.name.upper())}(?![A-Za-z0-9])"
-            if re.search(capital, text) or (size and size.group(1) == vname):
-                score = 1.0
-            else:
-                score = 0.0
+            score = 1.0 if re.search(capital, text) or (size and size.group(1) == vname) else 0.0
             full = SIZE_ALIASES.get(vname)
             if full and re.search(rf"\b{full}\b", low):
                 score = 1.0

@@ -1,0 +1,96 @@
+"""``repdesk demo`` and ``repdesk eval``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+
+from repdesk.cli import command
+from repdesk.config import Settings
+
+
+def _demo_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--email", default="demo@repdesk.local")
+    p.add_argument("--password", default="demo password 123")
+    p.add_argument("--business", default="Tee's Closet Lagos")
+
+
+@command("demo", "load a sample business (knowledge, FAQs, policies, catalog, style)", _demo_args)
+def demo_cmd(args: argparse.Namespace, settings: Settings) -> int:
+    from repdesk import vault
+    from repdesk.accounts import service as accounts
+    from repdesk.ai.demo import load_demo
+    from repdesk.cli import _upgrade
+    from repdesk.db.engine import Database
+
+    vault.init(settings.secret_key, settings.data_dir)
+    _upgrade(settings)
+
+    async def main() -> int:
+        db = Database(settings.resolved_database_url)
+        try:
+            async with db.transaction() as session:
+                user = await accounts.get_user_by_email(session, args.email)
+                if user is None:
+                    user, ws = await accounts.register(
+                        session,
+                        email=args.email,
+                        password=args.password,
+                        business_name=args.business,
+                        verified=True,
+                        send_email=False,
+                    )
+                    ws_id = ws.id
+                else:
+                    from sqlalchemy import select
+
+                    from repdesk.accounts.models import Membership
+
+                    ws_id = str(
+                        await session.scalar(
+                            select(Membership.workspace_id).where(Membership.user_id == user.id)
+                        )
+                    )
+                assistant = await load_demo(session, workspace_id=ws_id)
+            print(f"demo business loaded: assistant {assistant.id} in workspace {ws_id}")
+            print(f"log in as {args.email} and open /assistants/{assistant.id}")
+            return 0
+        finally:
+            await db.dispose()
+
+    return asyncio.run(main())
+
+
+def _eval_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument("--failures", action="store_true", help="list the cases that failed")
+
+
+@command("eval", "run the assistant's evaluation set (built-in engine, demo business)", _eval_args)
+def eval_cmd(args: argparse.Namespace, settings: Settings) -> int:
+    from repdesk.ai.eval.runner import FLOOR, run_eval
+
+    report = asyncio.run(run_eval())
+    metrics = report.metrics()
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+    else:
+        print(f"evaluation set v{report.version}: {report.cases} cases, {report.replies} replies")
+        print(f"  answer accuracy        {metrics['answer_accuracy']:.1%}")
+        print(f"  invented-amount rate   {metrics['invented_amount_rate']:.1%}")
+        print(f"  correct 'I don't know' {metrics['idk_rate']:.1%}")
+        print(f"  order exactness        {metrics['order_exactness']:.1%}")
+        print(f"  handoff precision      {metrics['handoff_precision']:.1%}")
+        print(f"  handoff recall         {metrics['handoff_recall']:.1%}")
+        print(f"  injection refusals     {metrics['injection_refusals']:.1%}")
+        print(f"  reply latency p50/p99  {metrics['p50_ms']:.2f} ms / {metrics['p99_ms']:.2f} ms")
+        print(f"  floor: {FLOOR}")
+    if args.failures:
+        for f in report.failures:
+            print(f"FAIL {f.id}: {f.replies[-1:]} {f.invented}")
+    below = report.below_floor()
+    if below:
+        print("BELOW FLOOR: " + "; ".join(below))
+        return 1
+    return 0

@@ -1,0 +1,278 @@
+"""Running an engine for a conversation or the playground: context, grounding, actions.
+
+``respond`` builds the engine context from the business's data (part A's retrieval and
+catalog, the style profile, delivery options in the assistant's settings), runs the engine,
+checks every figure in every reply against the business's data (a reply that fails is
+replaced by an honest "let me check with the team" and a handoff), and keeps the engine's
+memory. ``apply_actions`` performs what the engine decided: orders, handoff, tags.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from repdesk.accounts import service as accounts
+from repdesk.accounts.email import queue_email
+from repdesk.ai import dialect
+from repdesk.ai.engine.base import (
+    Action,
+    DeliveryOption,
+    Engine,
+    EngineContext,
+    EngineResult,
+    Fact,
+    Product,
+    Style,
+    Turn,
+    Variant,
+)
+from repdesk.ai.engine.builtin import CHECK_WITH_TEAM, BuiltinEngine
+from repdesk.ai.grounding import Evidence, unsupported
+from repdesk.ai.models import EngineState
+from repdesk.assistants.models import Assistant
+from repdesk.conversations import service as conversations
+from repdesk.conversations.models import Conversation
+from repdesk.orders import service as orders
+from repdesk.training.models import StyleProfile
+
+log = logging.getLogger("repdesk.ai")
+
+
+class DbSource:
+    """The business's data through part A's retrieval and catalog services."""
+
+    def __init__(self, session: AsyncSession, assistant_id: str) -> None:
+        self.session = session
+        self.assistant_id = assistant_id
+        self.seen: list[Fact] = []
+        self._products: list[Product] | None = None
+
+    async def search(
+        self, query: str, *, k: int = 5, kinds: tuple[str, ...] | None = None
+    ) -> list[Fact]:
+        from repdesk.knowledge import retrieval
+
+        hits = await retrieval.search(
+            self.session,
+            assistant_id=self.assistant_id,
+            query=query,
+            k=k,
+            kinds=set(kinds) if kinds else None,
+        )
+        facts = [
+            Fact(h.kind, h.id, h.title, h.text, float(h.score), h.source_id, dict(h.metadata))
+            for h in hits
+        ]
+        self.seen += facts
+        return facts
+
+    async def products(self) -> list[Product]:
+        if self._products is None:
+            from repdesk.catalog import service as catalog
+
+            rows = await catalog.list_products(self.session, assistant_id=self.assistant_id)
+            self._products = [
+                Product(
+                    p.id,
+                    p.name,
+                    p.description or "",
+                    int(p.price),
+                    p.currency,
+                    bool(p.available),
+                    tuple(Variant(v.id, v.name, v.price, bool(v.available)) for v in p.variants),
+                )
+                for p in rows
+            ]
+        return self._products
+
+
+@dataclass
+class Turnout:
+    result: EngineResult
+    blocked: list[str]  # figures a reply stated without a source (replaced before sending)
+
+
+def engine_for(workspace_id: str | None) -> Engine:
+    return BuiltinEngine()
+
+
+async def load_state(session: AsyncSession, *, key: str, assistant_id: str) -> EngineState:
+    row = await session.scalar(select(EngineState).where(EngineState.key == key))
+    if row is not None:
+        return row
+    row = EngineState(
+        key=key, assistant_id=assistant_id, state={}, history=[], test=key.startswith("pg:")
+    )
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        row = await session.scalar(select(EngineState).where(EngineState.key == key))
+        assert row is not None
+    return row
+
+
+async def style_for(session: AsyncSession, assistant_id: str) -> tuple[Style, list[dict[str, str]]]:
+    profile = await session.scalar(
+        select(StyleProfile).where(StyleProfile.assistant_id == assistant_id)
+    )
+    if profile is None:
+        return Style(), []
+    return Style.from_profile(profile.profile), list(profile.examples or [])[:20]
+
+
+def delivery_options(assistant: Assistant) -> list[DeliveryOption]:
+    raw = (assistant.settings or {}).get("delivery") or []
+    return [DeliveryOption.from_dict(d) for d in raw if isinstance(d, dict)]
+
+
+async def respond(
+    session: AsyncSession,
+    *,
+    assistant: Assistant,
+    text: str,
+    state_key: str,
+    channel: str,
+    history: list[Turn],
+    contact_name: str | None = None,
+    contact_phone: str | None = None,
+    conversation_id: str | None = None,
+    engine: Engine | None = None,
+) -> Turnout:
+    business = await accounts.get_workspace_or_404(session, assistant.workspace_id)
+    source = DbSource(session, assistant.id)
+    style, examples = await style_for(session, assistant.id)
+    row = await load_state(session, key=state_key, assistant_id=assistant.id)
+    state = copy.deepcopy(row.state or {})
+    ctx = EngineContext(
+        business_name=business.business_name,
+        channel=channel,
+        text=text,
+        source=source,
+        history=history,
+        style=style,
+        examples=examples,
+        delivery=delivery_options(assistant),
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        state=state,
+        workspace_id=assistant.workspace_id,
+        assistant_id=assistant.id,
+        conversation_id=conversation_id,
+    )
+    engine = engine or engine_for(assistant.workspace_id)
+    result = await engine.respond(ctx)
+    products = await source.products()
+    evidence = Evidence.build(
+        [
+            *result.evidence,
+            *(f"{f.title} {f.text}" for f in source.seen),
+            *(p.name + " " + " ".join(v.name for v in p.variants) for p in products),
+        ],
+        amounts_minor=[
+            a for p in products for a in (p.price, *(p.variant_price(v) for v in p.variants))
+        ]
+        + [o.fee for o in ctx.delivery if o.fee is not None],
+        customer_texts=[text, *(t.text for t in history if t.role == "customer")],
+        phones=[contact_phone] if contact_phone else [],
+    )
+    blocked: list[str] = []
+    replies: list[str] = []
+    for reply in result.replies:
+        bad = unsupported(reply, evidence)
+        if bad:
+            blocked += [f.raw for f in bad]
+            continue
+        replies.append(dialect.for_channel(reply, channel))
+    if blocked:
+        log.warning("ai reply blocked by grounding check", extra={"figures": blocked[:5]})
+        result.replies = [CHECK_WITH_TEAM]
+        result.actions = [a for a in result.actions if a.type != "create_order"]
+        result.actions.append(Action("escalate", {"reason": "Reply failed the grounding check"}))
+        result.intent = "blocked"
+    else:
+        result.replies = replies
+    row.state = ctx.state
+    return Turnout(result, blocked)
+
+
+async def apply_actions(
+    session: AsyncSession,
+    *,
+    assistant: Assistant,
+    actions: list[Action],
+    conversation: Conversation | None = None,
+    contact_id: str | None = None,
+    test: bool = False,
+) -> list[dict[str, Any]]:
+    """Perform the engine's actions; returns what was done (for the playground and logs)."""
+    done: list[dict[str, Any]] = []
+    for action in actions:
+        if action.type == "create_order":
+            d = action.data
+            new = orders.NewOrder(
+                currency=d["currency"],
+                items=[
+                    orders.LineItem(
+                        name=i["name"],
+                        quantity=int(i["quantity"]),
+                        unit_price=int(i["unitPrice"]),
+                        product_id=i.get("productId"),
+                        variant_id=i.get("variantId"),
+                        variant=i.get("variant"),
+                    )
+                    for i in d["items"]
+                ],
+                delivery_fee=int(d.get("deliveryFee") or 0),
+                customer_name=d.get("customerName"),
+                customer_phone=d.get("customerPhone"),
+                delivery_address=d.get("deliveryAddress"),
+                delivery_method=d.get("deliveryMethod"),
+            )
+            order = await orders.create(
+                session,
+                assistant=assistant,
+                new=new,
+                conversation_id=conversation.id if conversation else None,
+                contact_id=contact_id,
+                test=test,
+            )
+            done.append(
+                {
+                    "type": "create_order",
+                    "orderId": order.id,
+                    "number": order.number,
+                    "total": order.total,
+                    "currency": order.currency,
+                    "test": test,
+                }
+            )
+        elif action.type == "escalate":
+            reason = str(action.data.get("reason") or "The assistant asked for a person")
+            if conversation is not None and not test:
+                await conversations.request_human(session, conversation, reason)
+                await notify_owners(
+                    session,
+                    assistant=assistant,
+                    subject=f"A customer needs a person ({assistant.name})",
+                    body=f"{reason}.\n\nOpen the inbox to reply: conversation {conversation.id}.",
+                )
+            done.append({"type": "escalate", "reason": reason})
+        elif action.type == "tag":
+            done.append({"type": "tag", "tag": action.data.get("tag")})
+    return done
+
+
+async def notify_owners(
+    session: AsyncSession, *, assistant: Assistant, subject: str, body: str
+) -> None:
+    for email in await accounts.workspace_owner_emails(session, assistant.workspace_id):
+        await queue_email(session, to=email, subject=subject, body=body)
