@@ -27,6 +27,9 @@ MODULES: list[str] = [
     "repdesk.campaigns.service",
     # ai assistant: knowledge, catalog, training, orders (issue 5)
     "repdesk.orders.routes",
+    "repdesk.ai.routes",
+    "repdesk.ai.cli",
+    "repdesk.training.routes",
     "repdesk.knowledge.tasks",
     "repdesk.knowledge.routes",
     "repdesk.catalog.routes",
