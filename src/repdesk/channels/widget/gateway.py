@@ -68,14 +68,14 @@ async def _authorize(
         assistant, s = await widget.get_by_public_id(session, public_id)
         widget.check_origin(s, origin)
         visitor_id = widget.verify_visitor_token(assistant.id, token)
-        await session.rollback()
+        await session.commit()  # (not rollback: that would expire the loaded rows)
     return assistant, visitor_id
 
 
 async def _history(db: Database, assistant: Assistant, visitor_id: str) -> list[dict[str, Any]]:
     async with db.session() as session:
         rows = await widget.history(session, assistant, visitor_id)
-        await session.rollback()
+        await session.commit()  # (not rollback: that would expire the loaded rows)
     return rows
 
 
