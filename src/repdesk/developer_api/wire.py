@@ -26,11 +26,11 @@ def _is_array_index(key: str) -> bool:
 def _js_number(value: float) -> str:
     if math.isnan(value) or math.isinf(value):
         return "null"
-    if value == int(value) and abs(value) < 1e21:
+    if value == int(value) and abs(value) < 2**53:  # exact: JS prints the integer
         return str(int(value))
     text = repr(value)  # shortest round-trip digits, as V8 uses
     if "e" not in text:
-        return text
+        return text[:-2] if text.endswith(".0") else text
     mantissa, exp = text.split("e")
     exponent = int(exp)
     digits = mantissa.replace("-", "").replace(".", "")
@@ -58,7 +58,8 @@ def _write(value: Any, out: list[str]) -> None:
     elif isinstance(value, str):
         out.append(json.dumps(value, ensure_ascii=False))
     elif isinstance(value, int):
-        out.append(str(value))
+        # Beyond 2**53 JavaScript holds only a double: write what JSON.stringify would.
+        out.append(str(value) if abs(value) < 2**53 else _js_number(float(value)))
     elif isinstance(value, float):
         out.append(_js_number(value))
     elif isinstance(value, dict):
