@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -61,8 +60,16 @@ def rss_mb(pid: int) -> float:
 async def bulk_enqueue(db: Database, n: int) -> None:
     now = utcnow()
     rows = [
-        {"id": new_id(), "kind": "bench.noop", "payload": {}, "status": "queued", "run_at": now,
-         "attempts": 0, "max_attempts": 3, "created_at": now}
+        {
+            "id": new_id(),
+            "kind": "bench.noop",
+            "payload": {},
+            "status": "queued",
+            "run_at": now,
+            "attempts": 0,
+            "max_attempts": 3,
+            "created_at": now,
+        }
         for _ in range(n)
     ]
     async with db.session() as s:
@@ -78,13 +85,24 @@ async def remaining(db: Database) -> int:
         return n
 
 
-def spawn(url: str, data_dir: str, latency_log: str, concurrency: int = 8) -> subprocess.Popen[bytes]:
+def spawn(
+    url: str, data_dir: str, latency_log: str, concurrency: int = 8
+) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
-    env.update(REPDESK_DATABASE_URL=url, REPDESK_DATA_DIR=data_dir, REPDESK_LOG_LEVEL="WARNING",
-               REPDESK_BENCH_LATENCY_LOG=latency_log, PYTHONPATH=f"{ROOT / 'src'}{os.pathsep}{ROOT}",
-               REPDESK_JOB_POLL_INTERVAL="0.05")
-    return subprocess.Popen([sys.executable, "-m", "repdesk.cli", "worker", "--concurrency", str(concurrency)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env.update(
+        REPDESK_DATABASE_URL=url,
+        REPDESK_DATA_DIR=data_dir,
+        REPDESK_LOG_LEVEL="WARNING",
+        REPDESK_BENCH_LATENCY_LOG=latency_log,
+        PYTHONPATH=f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+        REPDESK_JOB_POLL_INTERVAL="0.05",
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "repdesk.cli", "worker", "--concurrency", str(concurrency)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 async def steady_latency(db: Database, n: int, rate: float) -> None:
@@ -98,7 +116,9 @@ async def steady_latency(db: Database, n: int, rate: float) -> None:
             await asyncio.sleep(delay)
 
 
-async def run_processes(url: str, workers: int, jobs: int, latency_jobs: int, rate: float) -> dict[str, Any]:
+async def run_processes(
+    url: str, workers: int, jobs: int, latency_jobs: int, rate: float
+) -> dict[str, Any]:
     db = Database(url, pool_size=4)
     data_dir = tempfile.mkdtemp()
     log = Path(tempfile.mkdtemp()) / "latency.log"
@@ -122,9 +142,15 @@ async def run_processes(url: str, workers: int, jobs: int, latency_jobs: int, ra
         p.wait(10)
     lat = [float(x) * 1000 for x in log.read_text().split()] if log.exists() else []
     await db.dispose()
-    return {"workers": workers, "jobs": jobs, "seconds": round(elapsed, 2),
-            "jobs_per_s": round(jobs / elapsed), "latency_p50_ms": round(pct(lat, 50), 1),
-            "latency_p99_ms": round(pct(lat, 99), 1), "worker_rss_mb": round(max(mem), 1)}
+    return {
+        "workers": workers,
+        "jobs": jobs,
+        "seconds": round(elapsed, 2),
+        "jobs_per_s": round(jobs / elapsed),
+        "latency_p50_ms": round(pct(lat, 50), 1),
+        "latency_p99_ms": round(pct(lat, 99), 1),
+        "worker_rss_mb": round(max(mem), 1),
+    }
 
 
 async def run_inprocess_sqlite(jobs: int, latency_jobs: int, rate: float) -> dict[str, Any]:
@@ -153,26 +179,37 @@ async def run_inprocess_sqlite(jobs: int, latency_jobs: int, rate: float) -> dic
     await runner
     lat = [float(x) * 1000 for x in log.read_text().split()] if log.exists() else []
     await db.dispose()
-    return {"workers": "in-process", "jobs": jobs, "seconds": round(elapsed, 2),
-            "jobs_per_s": round(jobs / elapsed), "latency_p50_ms": round(pct(lat, 50), 1),
-            "latency_p99_ms": round(pct(lat, 99), 1),
-            "process_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    return {
+        "workers": "in-process",
+        "jobs": jobs,
+        "seconds": round(elapsed, 2),
+        "jobs_per_s": round(jobs / elapsed),
+        "latency_p50_ms": round(pct(lat, 50), 1),
+        "latency_p99_ms": round(pct(lat, 99), 1),
+        "process_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
 
 
 async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--jobs", type=int, default=20000)
     ap.add_argument("--latency-jobs", type=int, default=1000)
-    ap.add_argument("--rate", type=float, default=200.0, help="jobs/s enqueued in the latency phase")
+    ap.add_argument(
+        "--rate", type=float, default=200.0, help="jobs/s enqueued in the latency phase"
+    )
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
     args = ap.parse_args()
 
     results: list[dict[str, Any]] = []
-    admin = create_async_engine(args.pg.replace("postgresql://", "postgresql+asyncpg://"), isolation_level="AUTOCOMMIT")
+    admin = create_async_engine(
+        args.pg.replace("postgresql://", "postgresql+asyncpg://"), isolation_level="AUTOCOMMIT"
+    )
     name = f"repdesk_bench_{uuid.uuid4().hex[:6]}"
     async with admin.connect() as c:
         await c.execute(text(f'CREATE DATABASE "{name}"'))
-    pg_url = args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
+    pg_url = (
+        args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
+    )
     try:
         upgrade(pg_url)
         for workers in (1, 4):
@@ -189,14 +226,20 @@ async def main() -> None:
     results.append(r)
     print(json.dumps(r), flush=True)
 
-    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")
+    print(
+        f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}"
+    )
     print("| database | workers | jobs | jobs/s | enqueue→done p50 ms | p99 ms | RSS MB |")
     print("|---|---|---|---|---|---|---|")
     for r in results:
         mem = r.get("worker_rss_mb", r.get("process_rss_mb"))
-        print(f"| {r['db']} | {r['workers']} | {r['jobs']} | {r['jobs_per_s']} | {r['latency_p50_ms']} | {r['latency_p99_ms']} | {mem} |")
+        print(
+            f"| {r['db']} | {r['workers']} | {r['jobs']} | {r['jobs_per_s']} | {r['latency_p50_ms']} | {r['latency_p99_ms']} | {mem} |"
+        )
     if len(results) >= 2 and results[0]["jobs_per_s"]:
-        print(f"\n4 workers / 1 worker on PostgreSQL: {results[1]['jobs_per_s'] / results[0]['jobs_per_s']:.2f}x")
+        print(
+            f"\n4 workers / 1 worker on PostgreSQL: {results[1]['jobs_per_s'] / results[0]['jobs_per_s']:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -159,7 +159,9 @@ class LiveServer:
         self.app = app
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -180,13 +182,20 @@ class LiveServer:
 def live_settings(settings: Settings) -> Settings:
     port = free_port()
     return settings.model_copy(
-        update={"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}",
-                "worker_in_process": True, "job_poll_interval": 0.05}
+        update={
+            "host": "127.0.0.1",
+            "port": port,
+            "public_url": f"http://127.0.0.1:{port}",
+            "worker_in_process": True,
+            "job_poll_interval": 0.05,
+        }
     )
 
 
 @pytest.fixture
-def live_server(live_settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
+def live_server(
+    live_settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LiveServer]:
     """repdesk served over real HTTP by uvicorn in a thread, with its in-process worker.
 
     It owns its own engine (its own event loop); tests talk to it over HTTP only.
@@ -203,8 +212,14 @@ def live_server(live_settings: Settings, database_url: str, monkeypatch: pytest.
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 
 

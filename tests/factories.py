@@ -49,8 +49,12 @@ async def create_account(
     """A verified account made through the service (no email round trip)."""
     async with db.transaction() as session:
         return await accounts.register(
-            session, email=email, password=password, business_name=business_name,
-            verified=True, send_email=False,
+            session,
+            email=email,
+            password=password,
+            business_name=business_name,
+            verified=True,
+            send_email=False,
         )
 
 

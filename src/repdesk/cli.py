@@ -16,13 +16,24 @@ from repdesk.config import Settings, get_settings
 log = logging.getLogger("repdesk.cli")
 
 # Other domains add subcommands here: name -> (help, add_arguments, handler).
-COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace, Settings], int]]] = {}
+COMMANDS: dict[
+    str,
+    tuple[
+        str,
+        Callable[[argparse.ArgumentParser], None],
+        Callable[[argparse.Namespace, Settings], int],
+    ],
+] = {}
 
 
 def command(
     name: str, help: str, add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
-) -> Callable[[Callable[[argparse.Namespace, Settings], int]], Callable[[argparse.Namespace, Settings], int]]:
-    def register(fn: Callable[[argparse.Namespace, Settings], int]) -> Callable[[argparse.Namespace, Settings], int]:
+) -> Callable[
+    [Callable[[argparse.Namespace, Settings], int]], Callable[[argparse.Namespace, Settings], int]
+]:
+    def register(
+        fn: Callable[[argparse.Namespace, Settings], int],
+    ) -> Callable[[argparse.Namespace, Settings], int]:
         COMMANDS[name] = (help, add_arguments or (lambda p: None), fn)
         return fn
 
@@ -63,8 +74,13 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     app = create_app(settings)
     print(f"\n  repdesk is running: open {settings.base_url}/ in your browser\n", flush=True)
     uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level="warning", proxy_headers=True,
-        ws_ping_interval=20, ws_ping_timeout=20,
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        proxy_headers=True,
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
     )
     return 0
 
@@ -74,7 +90,9 @@ def _worker_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--drain", action="store_true", help="run due jobs, then exit")
 
 
-@command("worker", "run a standalone job worker (any number may run against one database)", _worker_args)
+@command(
+    "worker", "run a standalone job worker (any number may run against one database)", _worker_args
+)
 def worker(args: argparse.Namespace, settings: Settings) -> int:
     from repdesk import vault
     from repdesk.app import load_modules
@@ -141,7 +159,9 @@ def _user_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--operator", action="store_true")
 
 
-@command("user", "admin helpers: `repdesk user create --email … --password … --business …`", _user_args)
+@command(
+    "user", "admin helpers: `repdesk user create --email … --password … --business …`", _user_args
+)
 def user_cmd(args: argparse.Namespace, settings: Settings) -> int:
     from repdesk import vault
     from repdesk.accounts import service

@@ -15,7 +15,10 @@ _SECRET_PATTERNS = [
     re.compile(r"(Bearer\s+)[A-Za-z0-9._\-]{8,}", re.IGNORECASE),
     re.compile(r"(EAA)[A-Za-z0-9]{10,}"),  # Meta access tokens
     re.compile(r"(sk-)[A-Za-z0-9_\-]{10,}"),  # LLM provider keys
-    re.compile(r"((?:password|secret|token|api_key|apikey)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{4,}", re.IGNORECASE),
+    re.compile(
+        r"((?:password|secret|token|api_key|apikey)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{4,}",
+        re.IGNORECASE,
+    ),
 ]
 
 

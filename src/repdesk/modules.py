@@ -21,6 +21,8 @@ MODULES: list[str] = [
     "repdesk.channels.whatsapp.sender",
     "repdesk.channels.whatsapp.tasks",
     "repdesk.channels.whatsapp.routes",
+    "repdesk.inbox.routes",
+    "repdesk.inbox.pages",
     # developer api, webhooks, broadcasts (issue 4)
     "repdesk.developer_api.routes",
     "repdesk.developer_api.webhooks",
@@ -33,6 +35,8 @@ MODULES: list[str] = [
     "repdesk.knowledge.tasks",
     "repdesk.knowledge.routes",
     "repdesk.catalog.routes",
+    "repdesk.knowledge.pages",
+    "repdesk.catalog.pages",
     # web widget (issue 6)
     "repdesk.channels.widget.routes",
     "repdesk.channels.widget.sender",

@@ -1,9 +1,9 @@
 """Secrets at rest: AES-256-GCM under a master key, with a key id for rotation.
 
 Ciphertext format: ``v1:<key id>:<base64url(nonce || ciphertext+tag)>``. The master key comes
-from ``REPDESK_SECRET_KEY`` (base64url of 32 bytes; several keys may be given as
-``id1=key1,id2=key2``, the first encrypting, all decrypting) or, when unset, from a key file
-generated under the data directory on first run.
+from ``REPDESK_SECRET_KEY`` (base64url or hex of 32 bytes; to rotate, give several keys
+separated by commas: the first encrypts, all decrypt) or, when unset, from a key file generated
+under the data directory on first run. A key's id is derived from the key itself.
 """
 
 from __future__ import annotations
@@ -52,22 +52,21 @@ class SecretBox:
                 path.chmod(0o600)
                 log.warning(
                     "REPDESK_SECRET_KEY is not set: generated a master key at %s. Back it up; "
-                    "set REPDESK_SECRET_KEY in production.", path,
+                    "set REPDESK_SECRET_KEY in production.",
+                    path,
                 )
             spec = path.read_text().strip()
         keys: dict[str, bytes] = {}
         primary = ""
-        for i, part in enumerate(p.strip() for p in spec.split(",") if p.strip()):
-            if "=" in part and not part.endswith("="):
-                kid, raw = part.split("=", 1)
-            else:
-                raw = part
-                kid = ""
-            key = _b64d(raw) if len(raw) != 64 else bytes.fromhex(raw)
+        for i, raw in enumerate(p.strip() for p in spec.split(",") if p.strip()):
+            try:
+                key = bytes.fromhex(raw) if len(raw) == 64 else _b64d(raw)
+            except ValueError:
+                key = b""
             if len(key) != 32:
-                # Accept any passphrase, stretched to 32 bytes (documented as less ideal).
+                # Any other string is stretched to 32 bytes (a random 32-byte key is better).
                 key = hashlib.sha256(raw.encode()).digest()
-            kid = kid or hashlib.sha256(key).hexdigest()[:8]
+            kid = hashlib.sha256(key).hexdigest()[:8]
             keys[kid] = key
             if i == 0:
                 primary = kid
@@ -75,7 +74,9 @@ class SecretBox:
 
     def encrypt(self, plaintext: str) -> str:
         nonce = os.urandom(12)
-        ct = AESGCM(self.keys[self.primary]).encrypt(nonce, plaintext.encode(), self.primary.encode())
+        ct = AESGCM(self.keys[self.primary]).encrypt(
+            nonce, plaintext.encode(), self.primary.encode()
+        )
         return f"v1:{self.primary}:{_b64e(nonce + ct)}"
 
     def decrypt(self, token: str) -> str:

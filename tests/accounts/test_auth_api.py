@@ -26,7 +26,9 @@ async def test_register_verify_login_flow_grants_twenty_credits(
     assert body["workspaceId"]
 
     # Unverified: login refused with the documented code.
-    r = await client.post("/api/auth/login", json={"email": "ada@shop.test", "password": "s3cret-pass"})
+    r = await client.post(
+        "/api/auth/login", json={"email": "ada@shop.test", "password": "s3cret-pass"}
+    )
     assert r.status_code == 403 and r.json()["code"] == "EMAIL_NOT_VERIFIED"
 
     # The email is sent by a job into the file outbox (no SMTP configured).
@@ -40,13 +42,19 @@ async def test_register_verify_login_flow_grants_twenty_credits(
     r = await client.post("/api/auth/verify", json={"token": token})
     assert r.status_code == 200
 
-    r = await client.post("/api/auth/login", json={"email": "ADA@shop.test", "password": "s3cret-pass"})
+    r = await client.post(
+        "/api/auth/login", json={"email": "ADA@shop.test", "password": "s3cret-pass"}
+    )
     assert r.status_code == 200
     assert "repdesk_session" in r.cookies and "repdesk_csrf" in r.cookies
     client.headers["X-CSRF-Token"] = r.json()["csrfToken"]
 
     ws = (await client.get("/api/workspace")).json()
-    assert ws["credits"] == 20 and ws["businessName"] == "Ada's Shop" and ws["id"] == body["workspaceId"]
+    assert (
+        ws["credits"] == 20
+        and ws["businessName"] == "Ada's Shop"
+        and ws["id"] == body["workspaceId"]
+    )
 
     r = await client.post("/api/auth/logout")
     assert r.status_code == 200
@@ -61,12 +69,18 @@ async def test_duplicate_email_is_409_email_taken(client: httpx.AsyncClient) -> 
     assert set(r.json()) >= {"code", "message", "docs"}
 
 
-async def test_wrong_password_is_401_invalid_credentials(client: httpx.AsyncClient, db: Database) -> None:
+async def test_wrong_password_is_401_invalid_credentials(
+    client: httpx.AsyncClient, db: Database
+) -> None:
     await signed_in(client, db)
     client.cookies.clear()
-    r = await client.post("/api/auth/login", json={"email": "owner@shop.test", "password": "nope-nope"})
+    r = await client.post(
+        "/api/auth/login", json={"email": "owner@shop.test", "password": "nope-nope"}
+    )
     assert r.status_code == 401 and r.json()["code"] == "INVALID_CREDENTIALS"
-    r = await client.post("/api/auth/login", json={"email": "nobody@shop.test", "password": "nope-nope"})
+    r = await client.post(
+        "/api/auth/login", json={"email": "nobody@shop.test", "password": "nope-nope"}
+    )
     assert r.status_code == 401 and r.json()["code"] == "INVALID_CREDENTIALS"
 
 
@@ -97,10 +111,14 @@ async def test_malformed_bodies_get_clear_4xx_never_500(client: httpx.AsyncClien
         b'{"email":"not-an-email","password":"longenough","businessName":"B"}',
     ]
     for raw in cases:
-        r = await client.post("/api/auth/register", content=raw, headers={"content-type": "application/json"})
+        r = await client.post(
+            "/api/auth/register", content=raw, headers={"content-type": "application/json"}
+        )
         assert 400 <= r.status_code < 500, (raw, r.status_code, r.text)
         assert r.json()["code"] == "VALIDATION_ERROR"
-    r = await client.post("/api/auth/login", content=b"email=x", headers={"content-type": "text/plain"})
+    r = await client.post(
+        "/api/auth/login", content=b"email=x", headers={"content-type": "text/plain"}
+    )
     assert 400 <= r.status_code < 500
 
 
@@ -108,7 +126,9 @@ async def test_login_attempts_are_rate_limited(client: httpx.AsyncClient, app: o
     app.state.settings.login_rate_limit = "3/minute"  # type: ignore[attr-defined]
     codes = []
     for _ in range(5):
-        r = await client.post("/api/auth/login", json={"email": "x@shop.test", "password": "wrong-one"})
+        r = await client.post(
+            "/api/auth/login", json={"email": "x@shop.test", "password": "wrong-one"}
+        )
         codes.append(r.status_code)
     assert codes[:3] == [401, 401, 401]
     assert codes[3:] == [429, 429]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+
 import pytest
 from sqlalchemy import func, select
 
@@ -15,16 +16,22 @@ from tests.factories import create_account
 async def test_signup_grant_is_the_first_ledger_entry(db: Database) -> None:
     _user, ws = await create_account(db)
     async with db.session() as s:
-        entries = (await s.scalars(select(LedgerEntry).where(LedgerEntry.workspace_id == ws.id))).all()
+        entries = (
+            await s.scalars(select(LedgerEntry).where(LedgerEntry.workspace_id == ws.id))
+        ).all()
     assert [(e.kind, e.amount, e.balance_after) for e in entries] == [("grant", 20, 20)]
 
 
 async def test_charge_is_idempotent_on_reference(db: Database) -> None:
     _user, ws = await create_account(db)
     async with db.transaction() as s:
-        first = await billing.charge(s, workspace_id=ws.id, credits=2, reason="outbound_text", reference="msg:1")
+        first = await billing.charge(
+            s, workspace_id=ws.id, credits=2, reason="outbound_text", reference="msg:1"
+        )
     async with db.transaction() as s:
-        again = await billing.charge(s, workspace_id=ws.id, credits=2, reason="outbound_text", reference="msg:1")
+        again = await billing.charge(
+            s, workspace_id=ws.id, credits=2, reason="outbound_text", reference="msg:1"
+        )
     assert first.created and not again.created
     assert again.entry.id == first.entry.id
     async with db.session() as s:
@@ -40,14 +47,18 @@ async def test_charge_refuses_rather_than_go_below_zero(db: Database) -> None:
             await billing.charge(s, workspace_id=ws.id, credits=2, reason="x", reference="b")
     async with db.session() as s:
         assert await billing.balance(s, ws.id) == 1
-        n = await s.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.reference == "b"))
+        n = await s.scalar(
+            select(func.count()).select_from(LedgerEntry).where(LedgerEntry.reference == "b")
+        )
         assert n == 0
 
 
 async def test_refund_returns_a_usage_charge_once(db: Database) -> None:
     _user, ws = await create_account(db)
     async with db.transaction() as s:
-        await billing.charge(s, workspace_id=ws.id, credits=4, reason="outbound_media", reference="m")
+        await billing.charge(
+            s, workspace_id=ws.id, credits=4, reason="outbound_media", reference="m"
+        )
     for _ in range(2):
         async with db.transaction() as s:
             await billing.refund(s, workspace_id=ws.id, reference="m")
@@ -74,7 +85,9 @@ async def test_concurrent_charges_exactly_the_affordable_number_succeed(db: Data
     async def one(i: int) -> bool:
         try:
             async with db.transaction() as s:
-                await billing.charge(s, workspace_id=ws.id, credits=3, reason="x", reference=f"c{i}")
+                await billing.charge(
+                    s, workspace_id=ws.id, credits=3, reason="x", reference=f"c{i}"
+                )
             return True
         except InsufficientCredits:
             return False

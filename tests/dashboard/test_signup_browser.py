@@ -24,7 +24,9 @@ def wait_for_email(data_dir: Path, timeout: float = 10) -> dict[str, str]:
     raise AssertionError("no email reached the outbox")
 
 
-def test_register_verify_login_create_assistant(live_server: LiveServer, page, data_dir: Path) -> None:
+def test_register_verify_login_create_assistant(
+    live_server: LiveServer, page, data_dir: Path
+) -> None:
     page.goto(f"{live_server.url}/")
     page.get_by_role("link", name="Create an account").click()
     page.get_by_label("Email").fill("ada@shop.example")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import socket
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
@@ -19,10 +20,17 @@ class SmtpSink:
         return "250 OK"
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 class SmtpServer:
     def __init__(self) -> None:
         self.sink = SmtpSink()
-        self.controller = Controller(self.sink, hostname="127.0.0.1", port=0)
+        self._port = _free_port()
+        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self._port)
 
     def start(self) -> None:
         self.controller.start()
@@ -32,7 +40,7 @@ class SmtpServer:
 
     @property
     def port(self) -> int:
-        return int(self.controller.server.sockets[0].getsockname()[1])
+        return self._port
 
     @property
     def messages(self) -> list[Message]:

@@ -32,7 +32,9 @@ async def count_jobs(db: Database, **where: str) -> int:
         return int(await s.scalar(stmt) or 0)
 
 
-async def test_job_exists_only_if_its_transaction_commits(db: Database, worker: Worker, tmp_path: Path) -> None:
+async def test_job_exists_only_if_its_transaction_commits(
+    db: Database, worker: Worker, tmp_path: Path
+) -> None:
     log = tmp_path / "log"
     with pytest.raises(RuntimeError):
         async with db.transaction() as s:
@@ -46,7 +48,9 @@ async def test_job_exists_only_if_its_transaction_commits(db: Database, worker: 
     assert await count_jobs(db) == 0  # completed jobs are removed with their handler's commit
 
 
-async def test_retries_stop_at_the_limit_and_keep_the_last_error(db: Database, worker: Worker) -> None:
+async def test_retries_stop_at_the_limit_and_keep_the_last_error(
+    db: Database, worker: Worker
+) -> None:
     async with db.transaction() as s:
         await enqueue(s, "test.always_fails", {"n": 7})
     for _ in range(50):
@@ -121,7 +125,10 @@ def _worker_env(database_url: str, data_dir: Path, lease: int = 2) -> dict[str, 
         REPDESK_JOB_POLL_INTERVAL="0.05",
         REPDESK_LOG_FORMAT="text",
         PYTHONPATH=os.pathsep.join(
-            [str(Path(__file__).resolve().parents[2] / "src"), str(Path(__file__).resolve().parents[2])]
+            [
+                str(Path(__file__).resolve().parents[2] / "src"),
+                str(Path(__file__).resolve().parents[2]),
+            ]
         ),
     )
     return env
@@ -145,12 +152,15 @@ async def wait_until(predicate, timeout: float = 30.0) -> None:  # type: ignore[
     raise AssertionError("condition not reached in time")
 
 
-async def test_killed_worker_job_is_rerun_exactly_once(db: Database, database_url: str, data_dir: Path, tmp_path: Path) -> None:
+async def test_killed_worker_job_is_rerun_exactly_once(
+    db: Database, database_url: str, data_dir: Path, tmp_path: Path
+) -> None:
     log = tmp_path / "log"
     async with db.transaction() as s:
         await enqueue(s, "test.record", {"log": str(log), "n": 1, "sleep": 30})
     victim = spawn_worker(database_url, data_dir, lease=2)
     try:
+
         async def started() -> bool:
             return any(ln.startswith("start 1") for ln in lines(log))
 
@@ -167,6 +177,7 @@ async def test_killed_worker_job_is_rerun_exactly_once(db: Database, database_ur
         job.payload = {**job.payload, "sleep": 0}
     rescuer = spawn_worker(database_url, data_dir, lease=2)
     try:
+
         async def finished() -> bool:
             return await count_jobs(db) == 0
 
@@ -179,7 +190,9 @@ async def test_killed_worker_job_is_rerun_exactly_once(db: Database, database_ur
 
 
 @pytest.mark.postgres_only
-async def test_several_worker_processes_run_each_job_exactly_once(db: Database, database_url: str, data_dir: Path, tmp_path: Path) -> None:
+async def test_several_worker_processes_run_each_job_exactly_once(
+    db: Database, database_url: str, data_dir: Path, tmp_path: Path
+) -> None:
     assert not db.is_sqlite
     log = tmp_path / "log"
     async with db.transaction() as s:
@@ -187,6 +200,7 @@ async def test_several_worker_processes_run_each_job_exactly_once(db: Database, 
             await enqueue(s, "test.record", {"log": str(log), "n": n, "sleep": 0.01})
     workers = [spawn_worker(database_url, data_dir, lease=30) for _ in range(3)]
     try:
+
         async def finished() -> bool:
             return await count_jobs(db) == 0
 
@@ -203,11 +217,15 @@ async def test_several_worker_processes_run_each_job_exactly_once(db: Database, 
     assert len(pids) >= 2, "work was not shared between the worker processes"
 
 
-async def test_in_process_worker_runs_jobs_while_serving(settings, db: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_in_process_worker_runs_jobs_while_serving(
+    settings, db: Database, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     from repdesk.app import create_app
 
     log = tmp_path / "log"
-    app = create_app(settings.model_copy(update={"worker_in_process": True, "job_poll_interval": 0.05}), db=db)
+    app = create_app(
+        settings.model_copy(update={"worker_in_process": True, "job_poll_interval": 0.05}), db=db
+    )
     async with app.router.lifespan_context(app):
         async with db.transaction() as s:
             await enqueue(s, "test.record", {"log": str(log), "n": 1})

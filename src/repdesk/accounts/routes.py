@@ -61,7 +61,9 @@ def clear_login_cookies(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
-async def check_login_rate(request: Request, limiter: LimiterDep, settings: Settings, email: str) -> None:
+async def check_login_rate(
+    request: Request, limiter: LimiterDep, settings: Settings, email: str
+) -> None:
     ip = request.client.host if request.client else "unknown"
     for key in (f"login:ip:{ip}", f"login:email:{service.normalize_email(email)}"):
         decision = await limiter.hit(settings.login_rate_limit, key)
@@ -104,7 +106,9 @@ async def login(
     await check_login_rate(request, limiter, settings, body.email)
     user, workspace, raw = await service.login(session, email=body.email, password=body.password)
     csrf = set_login_cookies(response, settings, raw)
-    return LoginResponse(user_id=user.id, workspace_id=workspace.id, email=user.email, csrf_token=csrf)
+    return LoginResponse(
+        user_id=user.id, workspace_id=workspace.id, email=user.email, csrf_token=csrf
+    )
 
 
 @router.post("/auth/logout", response_model=OkResponse)

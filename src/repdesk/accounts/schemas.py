@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 import re
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
 from repdesk.kit.schemas import CamelModel, StrictCamelModel
-
 
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+$")
 

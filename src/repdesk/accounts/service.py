@@ -14,7 +14,14 @@ from repdesk.accounts.models import AuthSession, EmailToken, Membership, User, W
 from repdesk.accounts.security import hash_password, sha256_hex, verify_password
 from repdesk.billing import service as billing
 from repdesk.config import get_settings
-from repdesk.kit.errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, ValidationError
+from repdesk.kit.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    ValidationError,
+)
 from repdesk.kit.ids import token
 from repdesk.kit.time import ensure_utc, utcnow
 
@@ -141,9 +148,7 @@ async def verify_email(session: AsyncSession, raw_token: str) -> User:
     return user
 
 
-async def login(
-    session: AsyncSession, *, email: str, password: str
-) -> tuple[User, Workspace, str]:
+async def login(session: AsyncSession, *, email: str, password: str) -> tuple[User, Workspace, str]:
     """Check credentials and open a session. Returns (user, workspace, raw session token)."""
     user = await get_user_by_email(session, email)
     if not verify_password(user.password_hash if user else None, password) or user is None:
@@ -208,7 +213,9 @@ async def get_workspace_or_404(session: AsyncSession, workspace_id: str) -> Work
     return ws
 
 
-async def update_workspace(session: AsyncSession, workspace: Workspace, *, business_name: str) -> Workspace:
+async def update_workspace(
+    session: AsyncSession, workspace: Workspace, *, business_name: str
+) -> Workspace:
     name = business_name.strip()
     if not name:
         raise ValidationError("businessName: must not be empty")

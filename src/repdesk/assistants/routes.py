@@ -45,7 +45,9 @@ async def create_assistant(
 
 
 @router.get("/{assistant_id}", response_model=AssistantRead)
-async def get_assistant(assistant_id: str, session: SessionDep, principal: PrincipalDep) -> AssistantRead:
+async def get_assistant(
+    assistant_id: str, session: SessionDep, principal: PrincipalDep
+) -> AssistantRead:
     assistant = await service.get_or_404(
         session, workspace_id=principal.workspace.id, assistant_id=assistant_id
     )
@@ -65,13 +67,15 @@ async def update_assistant(
         session,
         assistant,
         name=fields.get("name"),
-        purpose=fields["purpose"] if "purpose" in fields else ...,
+        purpose=fields.get("purpose", ...),
     )
     return AssistantRead.model_validate(assistant)
 
 
 @router.delete("/{assistant_id}", status_code=204)
-async def delete_assistant(assistant_id: str, session: SessionDep, principal: PrincipalDep) -> Response:
+async def delete_assistant(
+    assistant_id: str, session: SessionDep, principal: PrincipalDep
+) -> Response:
     """Delete an assistant and all of its data (conversations, contacts, knowledge, keys)."""
     assistant = await service.get_or_404(
         session, workspace_id=principal.workspace.id, assistant_id=assistant_id

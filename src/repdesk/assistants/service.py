@@ -65,7 +65,9 @@ async def create(
 
 async def get(session: AsyncSession, *, workspace_id: str, assistant_id: str) -> Assistant | None:
     return await session.scalar(
-        select(Assistant).where(Assistant.id == assistant_id, Assistant.workspace_id == workspace_id)
+        select(Assistant).where(
+            Assistant.id == assistant_id, Assistant.workspace_id == workspace_id
+        )
     )
 
 

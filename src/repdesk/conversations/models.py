@@ -42,9 +42,7 @@ class Message(IdMixin, TimestampMixin, Base):
     )
 
     assistant_id: Mapped[str] = mapped_column(ForeignKey("assistants.id", ondelete="CASCADE"))
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE")
-    )
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(20))
     direction: Mapped[str] = mapped_column(String(3))  # in | out
     # text, image, document, audio, video, sticker, location, contacts, interactive, button,

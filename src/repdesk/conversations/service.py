@@ -61,11 +61,18 @@ async def upsert_contact(
     if not phone and not visitor_id:
         raise ValidationError("A contact needs a phone number or a visitor id.")
     cond = Contact.phone == phone if phone else Contact.visitor_id == visitor_id
-    contact = await session.scalar(select(Contact).where(Contact.assistant_id == assistant_id, cond))
+    contact = await session.scalar(
+        select(Contact).where(Contact.assistant_id == assistant_id, cond)
+    )
     if contact is None:
         contact = Contact(
-            assistant_id=assistant_id, phone=phone, visitor_id=visitor_id, name=name, tags=[],
-            attributes={}, message_count=0,
+            assistant_id=assistant_id,
+            phone=phone,
+            visitor_id=visitor_id,
+            name=name,
+            tags=[],
+            attributes={},
+            message_count=0,
         )
         try:
             async with session.begin_nested():
@@ -145,7 +152,9 @@ async def get_conversation_for_workspace(
 # -- event payloads -------------------------------------------------------------------------
 
 
-def message_data(message: Message, conv: Conversation, contact: Contact, assistant: Assistant) -> dict[str, Any]:
+def message_data(
+    message: Message, conv: Conversation, contact: Contact, assistant: Assistant
+) -> dict[str, Any]:
     """The ``data`` of a ``message.*`` event (and the public shape of a message)."""
     customer = contact.phone or contact.visitor_id
     business = assistant.channel_address
@@ -284,9 +293,7 @@ async def record_inbound(
     await session.flush()
 
     if trigger_ai and conv.automation_enabled:
-        await enqueue(
-            session, "ai.reply", {"conversationId": conv.id, "messageId": message.id}
-        )
+        await enqueue(session, "ai.reply", {"conversationId": conv.id, "messageId": message.id})
     await _emit_message(session, "message.received", message, conv)
     return Inbound(message, conv, contact, created=True)
 
@@ -420,7 +427,9 @@ async def deliver(session: AsyncSession, message_id: str) -> Message:
         return message
     channel_sender = get_sender(message.channel)
     if channel_sender is None:
-        await mark_failed(session, message, code="CHANNEL_UNAVAILABLE", title=f"No {message.channel} channel")
+        await mark_failed(
+            session, message, code="CHANNEL_UNAVAILABLE", title=f"No {message.channel} channel"
+        )
         return message
     message.status = "sending"
     await session.commit()  # release locks before the network call
@@ -506,8 +515,12 @@ async def apply_status(
     await session.flush()
     conv = await session.get(Conversation, message.conversation_id)
     assert conv is not None
-    event = {"sent": "message.sent", "delivered": "message.delivered", "read": "message.read",
-             "played": "message.read"}[status]
+    event = {
+        "sent": "message.sent",
+        "delivered": "message.delivered",
+        "read": "message.read",
+        "played": "message.read",
+    }[status]
     await _emit_message(session, event, message, conv)
     return message
 
@@ -573,9 +586,9 @@ async def _emit_conversation(
 
 async def workspace_of(session: AsyncSession, conv: Conversation) -> Workspace:
     ws = await session.scalar(
-        select(Workspace).join(Assistant, Assistant.workspace_id == Workspace.id).where(
-            Assistant.id == conv.assistant_id
-        )
+        select(Workspace)
+        .join(Assistant, Assistant.workspace_id == Workspace.id)
+        .where(Assistant.id == conv.assistant_id)
     )
     assert ws is not None
     return ws

@@ -81,21 +81,32 @@ async def register_submit(
         msg = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
         return render(request, "auth/register.html", {"form": form, "form_error": msg}, status=400)
     except AppError as exc:
-        return render(request, "auth/register.html", {"form": form, "form_error": exc.message}, status=exc.status)
+        return render(
+            request,
+            "auth/register.html",
+            {"form": form, "form_error": exc.message},
+            status=exc.status,
+        )
     return render(request, "auth/check_email.html", {"email": body.email})
 
 
 @pages.get("/verify")
-async def verify_page(request: Request, session: SessionDep, token: str = Query(default="")) -> Response:
+async def verify_page(
+    request: Request, session: SessionDep, token: str = Query(default="")
+) -> Response:
     try:
         await accounts.verify_email(session, token)
     except AppError as exc:
-        return render(request, "auth/verified.html", {"ok": False, "message": exc.message}, status=400)
+        return render(
+            request, "auth/verified.html", {"ok": False, "message": exc.message}, status=400
+        )
     return render(request, "auth/verified.html", {"ok": True})
 
 
 @pages.get("/login")
-async def login_page(request: Request, principal: OptionalPrincipalDep, next: str | None = None) -> Response:
+async def login_page(
+    request: Request, principal: OptionalPrincipalDep, next: str | None = None
+) -> Response:
     if principal:
         return RedirectResponse(_safe_next(next), status_code=303)
     return render(request, "auth/login.html", {"next": _safe_next(next), "form": {}})
@@ -124,7 +135,9 @@ async def login_submit(
 
 
 @pages.post("/logout")
-async def logout_submit(request: Request, session: SessionDep, principal: PagePrincipalDep) -> Response:
+async def logout_submit(
+    request: Request, session: SessionDep, principal: PagePrincipalDep
+) -> Response:
     await accounts.logout(session, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
     clear_login_cookies(response)
@@ -132,14 +145,18 @@ async def logout_submit(request: Request, session: SessionDep, principal: PagePr
 
 
 @pages.get("/dashboard")
-async def dashboard_home(request: Request, session: SessionDep, principal: PagePrincipalDep) -> Response:
+async def dashboard_home(
+    request: Request, session: SessionDep, principal: PagePrincipalDep
+) -> Response:
     ws = await accounts.get_workspace_or_404(session, principal.workspace.id)
     items = await assistants.list_all(session, workspace_id=ws.id)
     return render(request, "home.html", {"workspace": ws, "assistants": items})
 
 
 @pages.get("/assistants")
-async def assistants_page(request: Request, session: SessionDep, principal: PagePrincipalDep) -> Response:
+async def assistants_page(
+    request: Request, session: SessionDep, principal: PagePrincipalDep
+) -> Response:
     items = await assistants.list_all(session, workspace_id=principal.workspace.id)
     return render(request, "assistants/list.html", {"assistants": items})
 
@@ -167,7 +184,10 @@ async def new_assistant_submit(
             purpose=purpose or None,
         )
     except AppError as exc:
-        ctx = {"form": {"name": name, "platform": platform, "purpose": purpose}, "form_error": exc.message}
+        ctx = {
+            "form": {"name": name, "platform": platform, "purpose": purpose},
+            "form_error": exc.message,
+        }
         return render(request, "assistants/new.html", ctx, status=exc.status)
     return redirect(f"/assistants/{assistant.id}", flash="Assistant created.")
 
@@ -258,13 +278,21 @@ async def billing_page(
     except (ValueError, AppError) as exc:
         error = exc.message if isinstance(exc, AppError) else "Dates must look like 2025-01-31."
     balance = await billing.balance(session, principal.workspace.id)
-    ctx = {"entries": rows, "filters": filters, "has_more": has_more, "next_cursor": nxt,
-           "balance": balance, "filter_error": error}
+    ctx = {
+        "entries": rows,
+        "filters": filters,
+        "has_more": has_more,
+        "next_cursor": nxt,
+        "balance": balance,
+        "filter_error": error,
+    }
     return render(request, "billing.html", ctx)
 
 
 @pages.get("/settings")
-async def settings_page(request: Request, session: SessionDep, principal: PagePrincipalDep) -> Response:
+async def settings_page(
+    request: Request, session: SessionDep, principal: PagePrincipalDep
+) -> Response:
     ws = await accounts.get_workspace_or_404(session, principal.workspace.id)
     return render(request, "settings.html", {"workspace": ws})
 

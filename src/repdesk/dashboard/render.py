@@ -67,8 +67,13 @@ def render(
     if fresh:
         settings = request.app.state.settings
         response.set_cookie(
-            CSRF_COOKIE, fresh, httponly=False, samesite="lax", secure=settings.secure_cookies,
-            path="/", max_age=settings.session_days * 86400,
+            CSRF_COOKIE,
+            fresh,
+            httponly=False,
+            samesite="lax",
+            secure=settings.secure_cookies,
+            path="/",
+            max_age=settings.session_days * 86400,
         )
     return response
 

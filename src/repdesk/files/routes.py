@@ -19,7 +19,10 @@ async def get_file(file_id: str, session: SessionDep, principal: PrincipalDep) -
     data = await service.read(stored)
     # Served as an attachment unless it is an image/audio/video, and never sniffed: a stored
     # HTML or SVG file from a customer must not run in the dashboard's origin.
-    inline = stored.mime_type.startswith(("image/", "audio/", "video/")) and "svg" not in stored.mime_type
+    inline = (
+        stored.mime_type.startswith(("image/", "audio/", "video/"))
+        and "svg" not in stored.mime_type
+    )
     disposition = "inline" if inline else "attachment"
     headers = {
         "Content-Disposition": f'{disposition}; filename="{stored.filename or stored.id}"',

@@ -71,7 +71,9 @@ async def read(stored: StoredFile) -> bytes:
     return await asyncio.to_thread(path.read_bytes)
 
 
-async def get_for_workspace(session: AsyncSession, *, workspace_id: str, file_id: str) -> StoredFile:
+async def get_for_workspace(
+    session: AsyncSession, *, workspace_id: str, file_id: str
+) -> StoredFile:
     stored = await session.scalar(
         select(StoredFile).where(StoredFile.id == file_id, StoredFile.workspace_id == workspace_id)
     )

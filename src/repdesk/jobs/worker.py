@@ -9,6 +9,7 @@ same transaction as its handler's writes, so each successful attempt takes effec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -240,8 +241,6 @@ class Worker:
                 n = 0
             if n == 0:
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
-                except TimeoutError:
-                    pass
         log.info("worker %s stopped", self.name)

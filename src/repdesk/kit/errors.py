@@ -42,7 +42,12 @@ class AppError(Exception):
         self.extra = extra or {}
 
     def body(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "docs": DOCS_BASE + self.code, **self.extra}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "docs": DOCS_BASE + self.code,
+            **self.extra,
+        }
 
 
 class ValidationError(AppError):

@@ -84,7 +84,9 @@ async def check_csrf(request: Request) -> None:
             value = form.get(CSRF_FIELD)
             sent = value if isinstance(value, str) else ""
     if not cookie or not sent or not hmac.compare_digest(cookie, sent):
-        raise Forbidden("Missing or invalid CSRF token. Reload the page and try again.", code="CSRF_FAILED")
+        raise Forbidden(
+            "Missing or invalid CSRF token. Reload the page and try again.", code="CSRF_FAILED"
+        )
 
 
 async def require_principal(
