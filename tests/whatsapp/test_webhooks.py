@@ -102,8 +102,12 @@ async def test_signature_is_over_the_raw_bytes(
         '"wa_id":"CUST"}],"messages":[{"from":"CUST","id":"wamid.raw1","timestamp":"TS","type":"text",'
         '"text":{"body":"caf\\u00e9 \\ud83d\\ude00"}}]}}]}]}'
     )
-    for key, value in (("WABA", graph.business_account_id), ("PNID", graph.phone_number_id),
-                       ("CUST", CUSTOMER), ("TS", str(int(time.time())))):
+    for key, value in (
+        ("WABA", graph.business_account_id),
+        ("PNID", graph.phone_number_id),
+        ("CUST", CUSTOMER),
+        ("TS", str(int(time.time()))),
+    ):
         raw = raw.replace(key, value)
     r = await post(client, conn, None, raw=raw.encode())
     assert r.status_code == 200, r.text

@@ -1,0 +1,1 @@
+"""The channel-agnostic inbox: conversation list, history, manual replies, live updates."""
