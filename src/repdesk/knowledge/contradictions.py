@@ -26,6 +26,7 @@ _AMOUNT = re.compile(
 )
 _TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s?(am|pm|a\.m\.|p\.m\.)", re.I)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_CLAUSE = re.compile(r"[;,]\s+|\s(?:and|but|while|whereas)\s", re.I)
 
 
 @dataclass(frozen=True)
@@ -92,25 +93,35 @@ _NOISE = frozenset(
 )
 
 
+def _subject(text: str) -> frozenset[str]:
+    return frozenset(
+        t
+        for t in tokenize(_TIME.sub(" ", _AMOUNT.sub(" ", text)))
+        if not any(ch.isdigit() for ch in t) and t not in _NOISE
+    )
+
+
 def facts_of(statements: Sequence[Statement]) -> list[Fact]:
+    """One fact per clause holding an amount or a time; its subject is the clause's words
+    (the sentence's when the clause alone says too little, as in "and costs ₦500")."""
     facts: list[Fact] = []
     for st in statements:
         for sentence in _SENTENCE.split(st.text):
             sentence = sentence.strip()
             if not sentence:
                 continue
-            subject = frozenset(
-                t
-                for t in tokenize(_TIME.sub(" ", _AMOUNT.sub(" ", sentence)))
-                if not any(ch.isdigit() for ch in t) and t not in _NOISE
-            )
-            if len(subject) < 2:
-                continue
-            for kind, values in (("price", _amounts(sentence)), ("hours", _times(sentence))):
-                if values:
-                    facts.append(Fact(st, sentence, kind, frozenset(values), subject))
-            if len(facts) >= MAX_FACTS:
-                return facts
+            whole = _subject(sentence)
+            for clause in _CLAUSE.split(sentence):
+                subject = _subject(clause)
+                if len(subject) < 2:
+                    subject = whole
+                if len(subject) < 2:
+                    continue
+                for kind, values in (("price", _amounts(clause)), ("hours", _times(clause))):
+                    if values:
+                        facts.append(Fact(st, sentence, kind, frozenset(values), subject))
+                if len(facts) >= MAX_FACTS:
+                    return facts
     return facts
 
 

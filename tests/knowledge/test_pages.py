@@ -1,0 +1,131 @@
+"""The Knowledge, FAQs & policies and Catalog pages, rendered over HTTP (escaping, forms)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from repdesk.jobs.worker import Worker
+
+
+def _csrf(client: httpx.AsyncClient) -> str:
+    return str(client.headers["X-CSRF-Token"])
+
+
+async def test_knowledge_page_lists_items_escaped_and_shows_index_state(
+    client: httpx.AsyncClient, assistant_id: str, worker: Worker
+) -> None:
+    evil = "<script>alert('x')</script>"
+    r = await client.post(
+        f"/assistants/{assistant_id}/knowledge/add",
+        data={"csrf_token": _csrf(client), "type": "text", "title": evil, "content": "Hours 9am."},
+    )
+    assert r.status_code == 303 and "flash=" in r.headers["location"]
+    page = (await client.get(f"/assistants/{assistant_id}/knowledge")).text
+    assert evil not in page and "&lt;script&gt;alert(" in page
+    assert "Indexing…" in page
+    assert 'href="/assistants/' + assistant_id + '/knowledge"' in page  # assistant menu entry
+    await worker.drain()
+    page = (await client.get(f"/assistants/{assistant_id}/knowledge")).text
+    assert "Up to date" in page
+    r = await client.get(f"/assistants/{assistant_id}/knowledge", params={"q": "when do you open"})
+    assert re.search(r'data-testid="search-hits".*Hours 9am', r.text, re.S)
+
+
+async def test_bad_upload_through_the_page_shows_the_error(
+    client: httpx.AsyncClient, assistant_id: str
+) -> None:
+    r = await client.post(
+        f"/assistants/{assistant_id}/knowledge/upload",
+        data={"csrf_token": _csrf(client)},
+        files={"file": ("x.pdf", b"%PDF-1.4 nope", "application/pdf")},
+    )
+    assert r.status_code == 303 and "error=" in r.headers["location"]
+    page = (await client.get(r.headers["location"])).text
+    assert "corrupt" in page
+    listing = (await client.get(f"/api/assistants/{assistant_id}/knowledge")).json()
+    assert listing["data"] == []
+
+
+async def test_faq_page_adds_edits_and_deletes(
+    client: httpx.AsyncClient, assistant_id: str
+) -> None:
+    base = f"/assistants/{assistant_id}/faqs"
+    r = await client.post(
+        f"{base}/save",
+        data={
+            "csrf_token": _csrf(client),
+            "question": "Do you ship abroad?",
+            "answer": "Only to Ghana.",
+            "category": "shipping",
+        },
+    )
+    assert r.status_code == 303
+    faq = (await client.get(f"/api/assistants/{assistant_id}/faqs")).json()["data"][0]
+    assert faq["category"] == "shipping"
+    page = (await client.get(base)).text
+    assert "Only to Ghana." in page and "Shipping policy" in page
+    await client.post(
+        f"{base}/save",
+        data={
+            "csrf_token": _csrf(client),
+            "faq_id": faq["id"],
+            "question": "Do you ship abroad?",
+            "answer": "To Ghana and Togo.",
+            "category": "shipping",
+        },
+    )
+    assert "To Ghana and Togo." in (await client.get(base)).text
+    r = await client.post(
+        f"{base}/save", data={"csrf_token": _csrf(client), "question": "", "answer": "x"}
+    )
+    assert "error=" in r.headers["location"]
+    await client.post(f"{base}/{faq['id']}/delete", data={"csrf_token": _csrf(client)})
+    assert (await client.get(f"/api/assistants/{assistant_id}/faqs")).json()["data"] == []
+
+
+async def test_catalog_page_takes_prices_in_major_units(
+    client: httpx.AsyncClient, assistant_id: str
+) -> None:
+    base = f"/assistants/{assistant_id}/catalog"
+    r = await client.post(
+        f"{base}/save",
+        data={
+            "csrf_token": _csrf(client),
+            "name": "Ankara <b>Dress</b>",
+            "price": "25,000.50",
+            "currency": "NGN",
+            "available": "1",
+            "variants": "Small; Large=27000; Red!",
+        },
+    )
+    assert r.status_code == 303 and "flash=" in r.headers["location"], r.headers["location"]
+    p = (await client.get(f"/api/assistants/{assistant_id}/products")).json()["data"][0]
+    assert p["price"] == 2500050
+    assert [(v["name"], v["price"], v["available"]) for v in p["variants"]] == [
+        ("Small", 2500050, True),
+        ("Large", 2700000, True),
+        ("Red", 2500050, False),
+    ]
+    page = (await client.get(base)).text
+    assert "Ankara &lt;b&gt;Dress&lt;/b&gt;" in page and "₦25,000.50" in page
+    edit = (await client.get(base, params={"edit": p["id"]})).text
+    assert 'value="25000.50"' in edit and 'value="Small; Large=27000; Red!"' in edit
+    r = await client.post(
+        f"{base}/save", data={"csrf_token": _csrf(client), "name": "X", "price": "abc"}
+    )
+    assert "error=" in r.headers["location"]
+    r = await client.post(
+        f"{base}/import",
+        data={"csrf_token": _csrf(client)},
+        files={"file": ("p.csv", b"name,price\nScarf,oops\n", "text/csv")},
+    )
+    assert "error=" in r.headers["location"] and "nothing" in r.headers["location"].lower()
+    r = await client.post(
+        f"{base}/import",
+        data={"csrf_token": _csrf(client)},
+        files={"file": ("p.csv", b"name,price\nScarf,500000\n", "text/csv")},
+    )
+    assert "flash=" in r.headers["location"]
+    assert len((await client.get(f"/api/assistants/{assistant_id}/products")).json()["data"]) == 2
