@@ -60,6 +60,13 @@ async def check_visitor_rate(limiter: Any, assistant_id: str, visitor_id: str) -
         )
 
 
+def wake_worker(app: Any) -> None:
+    """Start the AI reply now rather than at the in-process worker's next poll."""
+    worker = getattr(app.state, "worker", None)
+    if worker is not None:
+        worker.wake()
+
+
 async def _authorize(
     db: Database, limiter: Any, *, public_id: str, origin: str | None, token: str | None, ip: str
 ) -> tuple[Assistant, str]:
@@ -160,6 +167,7 @@ async def _handle_frame(
                 session, fresh, visitor_id=visitor_id, text=text, client_id=client_id
             )
             await commit(session)
+        wake_worker(app)
         return {"type": "ack", "clientId": data["clientId"], "message": data}
     except AppError as exc:
         return {"type": "error", **exc.body(), "clientId": client_id}

@@ -37,14 +37,18 @@ async def widget_page(
     if s.get("avatarFileId"):
         preview["avatarUrl"] = f"/api/files/{s['avatarFileId']}"
     transcriber = get_transcriber()
-    return render(request, "widget/settings.html", {
-        "assistant": assistant,
-        "w": s,
-        "embed_code": widget.embed_code(base, s["publicId"]),
-        "preview": preview,
-        "fonts": widget.FONTS,
-        "transcriber": transcriber.description if transcriber else None,
-    })
+    return render(
+        request,
+        "widget/settings.html",
+        {
+            "assistant": assistant,
+            "w": s,
+            "embed_code": widget.embed_code(base, s["publicId"]),
+            "preview": preview,
+            "fonts": widget.FONTS,
+            "transcriber": transcriber.description if transcriber else None,
+        },
+    )
 
 
 @pages.post("/assistants/{assistant_id}/widget")
@@ -68,12 +72,21 @@ async def widget_save(
     url = f"/assistants/{assistant_id}/widget"
     domains = [d for d in allowed_domains.replace(",", "\n").split() if d.strip()]
     try:
-        await widget.update_widget(session, assistant, {
-            "color": color, "theme": theme, "position": position,
-            "welcomeMessage": welcome_message, "businessName": business_name, "font": font,
-            "voiceEnabled": voice_enabled is not None, "filesEnabled": files_enabled is not None,
-            "allowedDomains": domains,
-        })
+        await widget.update_widget(
+            session,
+            assistant,
+            {
+                "color": color,
+                "theme": theme,
+                "position": position,
+                "welcomeMessage": welcome_message,
+                "businessName": business_name,
+                "font": font,
+                "voiceEnabled": voice_enabled is not None,
+                "filesEnabled": files_enabled is not None,
+                "allowedDomains": domains,
+            },
+        )
     except AppError as exc:
         await session.rollback()
         return redirect(url, error=exc.message)

@@ -23,6 +23,7 @@ from repdesk.channels.widget.schemas import (
     WidgetSettingsRead,
     WidgetSettingsUpdate,
 )
+from repdesk.db.engine import commit
 from repdesk.files import service as files
 from repdesk.files.models import StoredFile
 from repdesk.kit.errors import RateLimited
@@ -222,9 +223,12 @@ async def visitor_send(
     """Send a text message (the fallback transport when WebSockets are blocked)."""
     visitor_id = visitor_of(request, ctx)
     await check_visitor_rate(request, ctx, visitor_id)
-    return await widget.receive_text(
+    data = await widget.receive_text(
         session, ctx.assistant, visitor_id=visitor_id, text=body.text, client_id=body.client_id
     )
+    await commit(session)  # commit (and publish) before waking the worker that answers
+    gateway.wake_worker(request.app)
+    return data
 
 
 def _check_length(request: Request, limit: int) -> None:
@@ -250,7 +254,7 @@ async def visitor_upload(
     if not ctx.settings["filesEnabled"]:
         raise widget.FeatureDisabledError("File sharing is turned off for this chat.")
     data = await widget.read_limited(file, limit)
-    return await widget.receive_file(
+    result = await widget.receive_file(
         session,
         ctx.assistant,
         ctx.settings,
@@ -260,6 +264,9 @@ async def visitor_upload(
         caption=caption,
         client_id=client_id,
     )
+    await commit(session)
+    gateway.wake_worker(request.app)
+    return result
 
 
 @public.post("/voice", status_code=201)
@@ -276,9 +283,12 @@ async def visitor_voice(
     visitor_id = visitor_of(request, ctx)
     await check_visitor_rate(request, ctx, visitor_id)
     data = await widget.read_limited(file, limit)
-    return await widget.receive_voice(
+    result = await widget.receive_voice(
         session, ctx.assistant, ctx.settings, visitor_id=visitor_id, data=data, client_id=client_id
     )
+    await commit(session)
+    gateway.wake_worker(request.app)
+    return result
 
 
 async def _file_response(stored: StoredFile) -> Response:
