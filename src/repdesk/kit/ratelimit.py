@@ -23,7 +23,8 @@ class Limiter:
         if redis_url:
             url = redis_url.replace("redis://", "async+redis://", 1)
             url = url.replace("rediss://", "async+rediss://", 1)
-            self.storage = RedisStorage(url)
+            # redis-py (already a dependency) rather than the default coredis client.
+            self.storage = RedisStorage(url, implementation="redispy")
         else:
             self.storage = MemoryStorage()
         self.strategy: RateLimiter = MovingWindowRateLimiter(self.storage)
