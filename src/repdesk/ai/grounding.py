@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 _CUR = r"(?:₦|#|\$|£|€|GH₵|KSh|NGN|USD|GBP|EUR|\bN(?=\s?\d))"
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
@@ -162,3 +163,40 @@ _INJECTION_RX = re.compile("|".join(f"(?:{p})" for p in _INJECTION), re.I)
 
 def is_injection(text: str) -> bool:
     return bool(_INJECTION_RX.search(text))
+
+
+# -- amounts attached to the wrong product -----------------------------------------------------
+
+_SEGMENT = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def misattributed(
+    reply: str, products: list[Any], *, fees: Iterable[int] = (), max_quantity: int = 50
+) -> list[Figure]:
+    """Amounts stated next to exactly one product that are not that product's price (or a
+    multiple of it, or one plus a delivery fee): "the maxi dress is ₦15,000" when ₦15,000 is
+    another product's price passes the plain evidence check but fails this one."""
+    from repdesk.ai.engine.catalog_match import CatalogIndex
+
+    if not products:
+        return []
+    index = CatalogIndex(products)
+    fee_list = [0, *fees]
+    bad: list[Figure] = []
+    for segment in _SEGMENT.split(reply):
+        amounts = [f for f in figures(segment) if f.kind == "amount"]
+        if not amounts:
+            continue
+        mentions = index.match(segment)
+        if len(mentions) != 1:
+            continue
+        p = mentions[0].product
+        unit_prices = {p.price, *(p.variant_price(v) for v in p.variants)}
+        allowed: set[str] = set()
+        for unit in unit_prices:
+            for q in range(1, max_quantity + 1):
+                for fee in fee_list:
+                    allowed.add(format((Decimal(unit * q + fee) / 100).normalize(), "f"))
+        allowed |= {format((Decimal(fee) / 100).normalize(), "f") for fee in fee_list if fee}
+        bad += [f for f in amounts if f.value not in allowed]
+    return bad

@@ -6,15 +6,15 @@ confirmed here is stored as a test order (``"test": true``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import Field
 
-from repdesk.ai import service
+from repdesk.ai import service, settings_service
 from repdesk.ai.engine.base import Turn
 from repdesk.assistants import service as assistants
-from repdesk.kit.errors import ValidationError
+from repdesk.kit.errors import Forbidden, ValidationError
 from repdesk.kit.ids import new_id
 from repdesk.kit.schemas import CamelModel, StrictCamelModel
 from repdesk.kit.web import PrincipalDep, SessionDep
@@ -77,3 +77,48 @@ async def playground(
         actions=done,
         intent=result.intent,
     )
+
+
+class AISettingsRead(CamelModel):
+    provider: str
+    base_url: str
+    model: str
+    has_api_key: bool
+    timeout_seconds: int
+    source: str
+
+
+class AISettingsUpdate(StrictCamelModel):
+    provider: Literal["builtin", "openai", "anthropic"]
+    base_url: str | None = Field(default=None, max_length=500)
+    model: str | None = Field(default=None, max_length=120)
+    api_key: str | None = Field(default=None, max_length=500)  # "" removes the key
+    timeout_seconds: int | None = Field(default=None, ge=1, le=120)
+
+
+@router.get("/api/workspace/ai", response_model=AISettingsRead)
+async def get_ai_settings(session: SessionDep, principal: PrincipalDep) -> AISettingsRead:
+    """Which engine answers customers: the built-in one or an LLM provider. Keys are never
+    returned; ``hasApiKey`` says whether one is stored."""
+    eff = await settings_service.get(session, principal.workspace.id)
+    return AISettingsRead.model_validate(eff, from_attributes=True)
+
+
+@router.put("/api/workspace/ai", response_model=AISettingsRead)
+async def put_ai_settings(
+    body: AISettingsUpdate, session: SessionDep, principal: PrincipalDep
+) -> AISettingsRead:
+    """Choose the engine: ``builtin``, ``openai`` (any OpenAI-compatible ``baseUrl``) or
+    ``anthropic``. The API key is encrypted at rest."""
+    if principal.role not in ("owner", "admin"):
+        raise Forbidden("Only owners and admins can change the AI provider.")
+    eff = await settings_service.put(
+        session,
+        principal.workspace.id,
+        provider=body.provider,
+        base_url=body.base_url,
+        model=body.model,
+        api_key=body.api_key,
+        timeout_seconds=body.timeout_seconds,
+    )
+    return AISettingsRead.model_validate(eff, from_attributes=True)

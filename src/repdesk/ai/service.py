@@ -18,9 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from repdesk import vault
 from repdesk.accounts import service as accounts
 from repdesk.accounts.email import queue_email
 from repdesk.ai import dialect
+from repdesk.ai.config import ai_settings
 from repdesk.ai.engine.base import (
     Action,
     DeliveryOption,
@@ -34,8 +36,10 @@ from repdesk.ai.engine.base import (
     Variant,
 )
 from repdesk.ai.engine.builtin import CHECK_WITH_TEAM, BuiltinEngine
-from repdesk.ai.grounding import Evidence, unsupported
-from repdesk.ai.models import EngineState
+from repdesk.ai.grounding import Evidence, misattributed, unsupported
+from repdesk.ai.llm.engine import LLMEngine
+from repdesk.ai.llm.providers import AnthropicProvider, OpenAIProvider
+from repdesk.ai.models import EngineState, LLMCall, WorkspaceAI
 from repdesk.assistants.models import Assistant
 from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Conversation
@@ -99,8 +103,75 @@ class Turnout:
     blocked: list[str]  # figures a reply stated without a source (replaced before sending)
 
 
-def engine_for(workspace_id: str | None) -> Engine:
+async def engine_for(session: AsyncSession, workspace_id: str) -> Engine:
+    """The workspace's engine: its own LLM settings, else the operator's default, else the
+    built-in engine."""
+    row = await session.scalar(select(WorkspaceAI).where(WorkspaceAI.workspace_id == workspace_id))
+    op = ai_settings()
+    if row is not None:
+        provider, base_url, model, timeout = (
+            row.provider,
+            row.base_url or "",
+            row.model or "",
+            float(row.timeout_seconds),
+        )
+        key = vault.decrypt(row.api_key_encrypted) if row.api_key_encrypted else ""
+    else:
+        provider, base_url, model, timeout, key = (
+            op.provider,
+            op.base_url,
+            op.model,
+            op.timeout,
+            op.api_key,
+        )
+    if provider == "openai" and model:
+        return LLMEngine(
+            OpenAIProvider(base_url=base_url, api_key=key, model=model, timeout=timeout)
+        )
+    if provider == "anthropic" and model:
+        return LLMEngine(
+            AnthropicProvider(base_url=base_url, api_key=key, model=model, timeout=timeout)
+        )
     return BuiltinEngine()
+
+
+async def record_calls(
+    session: AsyncSession,
+    engine: Engine,
+    *,
+    workspace_id: str,
+    assistant_id: str,
+    conversation_id: str | None,
+) -> None:
+    for c in getattr(engine, "calls", []):
+        session.add(
+            LLMCall(
+                workspace_id=workspace_id,
+                assistant_id=assistant_id,
+                conversation_id=conversation_id,
+                provider=c.provider,
+                model=c.model[:120],
+                prompt_tokens=c.prompt_tokens,
+                completion_tokens=c.completion_tokens,
+                latency_ms=c.latency_ms,
+                status=c.status,
+                error=c.error,
+            )
+        )
+        log.info(
+            "llm call",
+            extra={
+                "provider": c.provider,
+                "model": c.model,
+                "status": c.status,
+                "latency_ms": c.latency_ms,
+                "prompt_tokens": c.prompt_tokens,
+                "completion_tokens": c.completion_tokens,
+            },
+        )
+    if getattr(engine, "calls", None):
+        engine.calls.clear()  # type: ignore[attr-defined]
+        await session.flush()
 
 
 async def load_state(session: AsyncSession, *, key: str, assistant_id: str) -> EngineState:
@@ -168,30 +239,44 @@ async def respond(
         assistant_id=assistant.id,
         conversation_id=conversation_id,
     )
-    engine = engine or engine_for(assistant.workspace_id)
+    engine = engine or await engine_for(session, assistant.workspace_id)
+    state_before = copy.deepcopy(state)
     result = await engine.respond(ctx)
-    products = await source.products()
-    evidence = Evidence.build(
-        [
-            *result.evidence,
-            *(f"{f.title} {f.text}" for f in source.seen),
-            *(p.name + " " + " ".join(v.name for v in p.variants) for p in products),
-        ],
-        amounts_minor=[
-            a for p in products for a in (p.price, *(p.variant_price(v) for v in p.variants))
-        ]
-        + [o.fee for o in ctx.delivery if o.fee is not None],
-        customer_texts=[text, *(t.text for t in history if t.role == "customer")],
-        phones=[contact_phone] if contact_phone else [],
+    await record_calls(
+        session,
+        engine,
+        workspace_id=assistant.workspace_id,
+        assistant_id=assistant.id,
+        conversation_id=conversation_id,
     )
-    blocked: list[str] = []
-    replies: list[str] = []
-    for reply in result.replies:
-        bad = unsupported(reply, evidence)
-        if bad:
-            blocked += [f.raw for f in bad]
-            continue
-        replies.append(dialect.for_channel(reply, channel))
+    products = await source.products()
+
+    def evidence_for(res: EngineResult) -> Evidence:
+        return Evidence.build(
+            [
+                *res.evidence,
+                *(f"{f.title} {f.text}" for f in source.seen),
+                *(p.name + " " + " ".join(v.name for v in p.variants) for p in products),
+            ],
+            amounts_minor=[
+                a for p in products for a in (p.price, *(p.variant_price(v) for v in p.variants))
+            ]
+            + [o.fee for o in ctx.delivery if o.fee is not None],
+            customer_texts=[text, *(t.text for t in history if t.role == "customer")],
+            phones=[contact_phone] if contact_phone else [],
+        )
+
+    fees = [o.fee for o in ctx.delivery if o.fee is not None]
+    blocked = _blocked(result, evidence_for(result), products, fees)
+    reported = list(blocked)
+    if blocked and engine.name != "builtin":
+        # The model stated a figure no source supports: answer with the built-in engine.
+        log.warning("llm reply blocked by grounding check", extra={"figures": blocked[:5]})
+        ctx.state.clear()
+        ctx.state.update(state_before)
+        result = await BuiltinEngine().respond(ctx)
+        result.engine = "builtin-after-grounding"
+        blocked = _blocked(result, evidence_for(result), products, fees)
     if blocked:
         log.warning("ai reply blocked by grounding check", extra={"figures": blocked[:5]})
         result.replies = [CHECK_WITH_TEAM]
@@ -199,9 +284,19 @@ async def respond(
         result.actions.append(Action("escalate", {"reason": "Reply failed the grounding check"}))
         result.intent = "blocked"
     else:
-        result.replies = replies
+        result.replies = [dialect.for_channel(r, channel) for r in result.replies]
     row.state = ctx.state
-    return Turnout(result, blocked)
+    return Turnout(result, reported)
+
+
+def _blocked(
+    result: EngineResult, evidence: Evidence, products: list[Product], fees: list[int]
+) -> list[str]:
+    out = []
+    for reply in result.replies:
+        out += [f.raw for f in unsupported(reply, evidence)]
+        out += [f.raw for f in misattributed(reply, products, fees=fees)]
+    return out
 
 
 async def apply_actions(

@@ -20,7 +20,7 @@ from typing import Any
 from repdesk.ai.demo import demo_data
 from repdesk.ai.engine.base import Engine, EngineContext, Style, Turn
 from repdesk.ai.engine.builtin import BuiltinEngine
-from repdesk.ai.grounding import Evidence, unsupported
+from repdesk.ai.grounding import Evidence, misattributed, unsupported
 from repdesk.ai.memory_source import MemorySource, demo_delivery, demo_products
 
 EVAL_DIR = Path(__file__).parent
@@ -171,6 +171,8 @@ async def run_eval(
     delivery = demo_delivery(data)
     base_texts = _base_evidence(data)
     prices = _prices(data)
+    products = demo_products(data)
+    fees = [o.fee for o in delivery if o.fee is not None]
     wanted = set(only) if only else None
 
     latencies: list[float] = []
@@ -210,7 +212,7 @@ async def run_eval(
             last = result.replies
             for reply in result.replies:
                 replies_total += 1
-                bad = unsupported(reply, evidence)
+                bad = unsupported(reply, evidence) + misattributed(reply, products, fees=fees)
                 if bad:
                     invented_replies += 1
                     invented += [f.raw for f in bad]

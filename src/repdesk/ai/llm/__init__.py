@@ -1,0 +1,1 @@
+"""The LLM engine: OpenAI-compatible chat completions and Anthropic Messages, with tools."""
