@@ -23,6 +23,7 @@ MODULES: list[str] = [
     "repdesk.channels.whatsapp.routes",
     "repdesk.inbox.routes",
     "repdesk.inbox.pages",
+    "repdesk.channels.whatsapp.pages",
     # developer api, webhooks, broadcasts (issue 4)
     "repdesk.developer_api.routes",
     "repdesk.developer_api.webhooks",

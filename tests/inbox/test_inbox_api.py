@@ -137,13 +137,13 @@ async def test_agent_reply_is_charged_and_reaches_graph(
         assert a is not None
         before = await billing.balance(session, a.workspace_id)
     r = await client.post(
-        f"/api/conversations/{conv['id']}/messages", json={"text": "It is **₦5,000**"}
+        f"/api/conversations/{conv['id']}/messages", json={"text": "It is *₦5,000*"}
     )
     assert r.status_code == 201, r.text
     msg = r.json()
     assert msg["direction"] == "out" and msg["status"] == "queued" and msg["creditsCharged"] == 2
     await worker.drain()
-    assert graph.sent[-1]["text"]["body"] == "It is *₦5,000*"
+    assert graph.sent[-1]["text"]["body"] == "It is *₦5,000*"  # a person's text goes as written
     async with db.transaction() as session:
         stored = await session.get(Message, msg["id"])
         after = await billing.balance(session, a.workspace_id)

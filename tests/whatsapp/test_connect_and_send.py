@@ -83,7 +83,7 @@ async def test_connect_byok_refuses_a_rejected_token_and_saves_nothing(
         assert await session.scalar(select(WhatsAppConnection)) is None
 
 
-async def test_sender_sends_formatted_text_and_stores_wamid(
+async def test_sender_formats_ai_text_and_stores_wamid(
     db: Database, graph: FakeGraph, worker: Worker
 ) -> None:
     assistant, _ = await connected_assistant(db, graph)
@@ -94,7 +94,7 @@ async def test_sender_sends_formatted_text_and_stores_wamid(
         msg = await conversations.queue_outbound(
             session,
             conversation=c,
-            sender="agent",
+            sender="ai",
             outbound=OutboundMessage(type="text", text="**Hello** see https://shop.test"),
         )
     await worker.drain()

@@ -176,6 +176,7 @@ class WhatsAppSender:
             conn.id,
             contact.phone,
         )
+        sender_is_ai = message.sender == "ai"
         await session.commit()  # no transaction (SQLite write lock) is held over the network call
 
         client = GraphClient(token)
@@ -184,7 +185,8 @@ class WhatsAppSender:
                 outbound.media.id = await client.upload_media(
                     pnid, data=upload[0], mime_type=upload[1], filename=upload[2]
                 )
-            wamids = [await client.send(pnid, body) for body in bodies_for(to, outbound)]
+            bodies = bodies_for(to, outbound, assistant_text=sender_is_ai)
+            wamids = [await client.send(pnid, body) for body in bodies]
         except GraphError as exc:
             raise await self._channel_error(session, conn_id, exc) from exc
         return SendResult(wamids[0], {"wamids": wamids})
@@ -217,20 +219,30 @@ class WhatsAppSender:
         return ChannelError(title, code="META_API_ERROR", provider_code=exc.code)
 
 
-def bodies_for(to: str, outbound: OutboundMessage) -> list[dict[str, Any]]:
-    """Meta send bodies for one message: text in WhatsApp's dialect, split when too long."""
+def bodies_for(
+    to: str, outbound: OutboundMessage, *, assistant_text: bool = True
+) -> list[dict[str, Any]]:
+    """Meta send bodies for one message, text split when over Meta's limit.
+
+    ``assistant_text``: the text is the assistant's markdown and is turned into WhatsApp's
+    dialect. People (inbox agents, Developer API callers) already write what they want sent,
+    so their text goes out as written.
+    """
+
+    def fmt(value: str) -> str:
+        return (to_whatsapp(value) or value) if assistant_text else value
+
     if outbound.type == "text":
-        text = to_whatsapp(outbound.text or "") or (outbound.text or "")
-        parts = split_text(text)
+        parts = split_text(fmt(outbound.text or ""))
         bodies = [message_body(to, outbound, text=part) for part in parts]
         for later in bodies[1:]:
             later.pop("context", None)  # only the first part is the reply
         return bodies
     if outbound.type == "interactive" and outbound.interactive:
         body_text = str((outbound.interactive.get("body") or {}).get("text") or "")
-        return [message_body(to, outbound, text=to_whatsapp(body_text))]
+        return [message_body(to, outbound, text=fmt(body_text))]
     if outbound.media is not None and outbound.media.caption:
-        return [message_body(to, outbound, text=to_whatsapp(outbound.media.caption))]
+        return [message_body(to, outbound, text=fmt(outbound.media.caption))]
     return [message_body(to, outbound)]
 
 

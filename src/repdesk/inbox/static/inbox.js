@@ -1,5 +1,5 @@
 // The inbox: conversation list + conversation view, live through server-sent events.
-// Customer text only ever goes into the DOM through textContent (never innerHTML).
+// Customer text only ever goes into the DOM through textContent, never parsed as HTML.
 (function () {
   "use strict";
   var root = document.getElementById("inbox");

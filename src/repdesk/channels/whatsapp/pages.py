@@ -1,0 +1,151 @@
+"""Dashboard pages: WhatsApp connection (Embedded Signup or BYOK, status, check, disconnect)
+and Templates. Pages call the WhatsApp service; they never write tables themselves."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from repdesk.assistants import service as assistants
+from repdesk.channels.whatsapp import service
+from repdesk.channels.whatsapp.config import get_whatsapp_settings
+from repdesk.channels.whatsapp.routes import connection_read, sync_now
+from repdesk.dashboard import nav
+from repdesk.dashboard.render import redirect, render
+from repdesk.kit.errors import AppError
+from repdesk.kit.web import PagePrincipalDep, SessionDep
+
+pages = APIRouter(include_in_schema=False)
+
+nav.add_assistant("WhatsApp", "/whatsapp", 60, platforms=("whatsapp",))
+nav.add_assistant("Templates", "/templates", 30, platforms=("whatsapp",))
+
+
+@pages.get("/assistants/{assistant_id}/whatsapp")
+async def whatsapp_page(
+    assistant_id: str, request: Request, session: SessionDep, principal: PagePrincipalDep
+) -> Response:
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    conn = await service.get_connection(session, assistant.id)
+    s = get_whatsapp_settings()
+    return render(
+        request,
+        "whatsapp/connect.html",
+        {
+            "assistant": assistant,
+            "conn": conn,
+            "status": connection_read(conn),
+            "signup_enabled": bool(s.meta_app_id and s.meta_app_secret and s.meta_config_id),
+            "meta_app_id": s.meta_app_id,
+            "meta_config_id": s.meta_config_id,
+            "graph_version": s.graph_api_version,
+        },
+    )
+
+
+@pages.post("/assistants/{assistant_id}/whatsapp/credentials")
+async def save_credentials(
+    assistant_id: str,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    access_token: Annotated[str, Form()] = "",
+    phone_number_id: Annotated[str, Form()] = "",
+    business_account_id: Annotated[str, Form()] = "",
+    phone_number: Annotated[str, Form()] = "",
+    app_secret: Annotated[str, Form()] = "",
+) -> Response:
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    back = f"/assistants/{assistant.id}/whatsapp"
+    await session.commit()
+    try:
+        await service.connect_byok(
+            session,
+            assistant,
+            access_token=access_token,
+            phone_number_id=phone_number_id,
+            business_account_id=business_account_id,
+            phone_number=phone_number,
+            app_secret=app_secret or None,
+        )
+    except AppError as exc:
+        await session.rollback()
+        return redirect(back, error=exc.message)
+    return redirect(
+        back, flash="WhatsApp connected. Paste the webhook URL and verify token into Meta."
+    )
+
+
+@pages.post("/assistants/{assistant_id}/whatsapp/check")
+async def check(assistant_id: str, session: SessionDep, principal: PagePrincipalDep) -> Response:
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    back = f"/assistants/{assistant.id}/whatsapp"
+    conn = await service.get_connection(session, assistant.id)
+    if conn is None:
+        return redirect(back, error="No WhatsApp number is connected.")
+    await session.commit()
+    try:
+        conn = await service.check_connection(session, conn)
+    except AppError as exc:
+        return redirect(back, error=exc.message)
+    if conn.status != "connected":
+        return redirect(back, error=conn.status_reason or "Disconnected.")
+    return redirect(back, flash="Connection checked: Meta accepts the token.")
+
+
+@pages.post("/assistants/{assistant_id}/whatsapp/disconnect")
+async def disconnect(
+    assistant_id: str, session: SessionDep, principal: PagePrincipalDep
+) -> Response:
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    await service.disconnect(session, assistant)
+    return redirect(
+        f"/assistants/{assistant.id}/whatsapp", flash="WhatsApp disconnected; credentials removed."
+    )
+
+
+@pages.get("/assistants/{assistant_id}/templates")
+async def templates_page(
+    assistant_id: str, request: Request, session: SessionDep, principal: PagePrincipalDep
+) -> Response:
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    conn = await service.get_connection(session, assistant.id)
+    rows = await service.list_templates(session, assistant.id)
+    return render(
+        request,
+        "whatsapp/templates.html",
+        {
+            "assistant": assistant,
+            "conn": conn,
+            "templates": rows,
+        },
+    )
+
+
+@pages.post("/assistants/{assistant_id}/templates/sync")
+async def templates_sync(
+    assistant_id: str, session: SessionDep, principal: PagePrincipalDep
+) -> Response:
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    back = f"/assistants/{assistant.id}/templates"
+    conn = await service.get_connection(session, assistant.id)
+    if conn is None or conn.status != "connected":
+        return redirect(back, error="Connect a WhatsApp number first.")
+    try:
+        await sync_now(session, conn)
+    except AppError as exc:
+        return redirect(back, error=exc.message)
+    return redirect(back, flash="Templates synced from Meta.")
