@@ -184,6 +184,13 @@ async def run_kind(db: Database, kind: str) -> None:
 
 
 def test_provider_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REPDESK_TRANSCRIPTION_PROVIDER", "auto")
+    monkeypatch.delenv("REPDESK_TRANSCRIPTION_BASE_URL", raising=False)
+    t = get_transcriber()  # the offline default, installed by the quick start
+    assert t is not None and t.name == "local_en"
+    monkeypatch.setenv("REPDESK_TRANSCRIPTION_BASE_URL", "http://127.0.0.1:9/v1")
+    t = get_transcriber()  # an endpoint configured explicitly wins
+    assert t is not None and t.name == "openai"
     monkeypatch.setenv("REPDESK_TRANSCRIPTION_PROVIDER", "none")
     assert get_transcriber() is None
     monkeypatch.setenv("REPDESK_TRANSCRIPTION_PROVIDER", "openai")

@@ -172,6 +172,10 @@ def test_widget_appears_in_the_configured_position_and_theme(shop: Shop, page: A
     assert page.get_by_role("textbox", name="Message").evaluate(
         "e => e === e.getRootNode().activeElement"
     )
+    page.get_by_role("button", name="Send").focus()
+    page.keyboard.press("Tab")  # focus stays inside the open chat
+    close = page.get_by_role("button", name="Close chat", exact=True)
+    assert close.evaluate("e => e === e.getRootNode().activeElement")
     page.keyboard.press("Escape")  # keyboard: closes and gives focus back to the launcher
     panel.wait_for(state="hidden")
     assert launcher.evaluate("e => e === e.getRootNode().activeElement")

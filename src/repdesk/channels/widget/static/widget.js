@@ -181,7 +181,15 @@
       h("div", { "class": "foot" }, [this.fileInput, this.attachBtn, this.micBtn, this.input, this.sendBtn])
     ]);
     this.panel.addEventListener("keydown", function (ev) {
-      if (ev.key === "Escape") { ev.stopPropagation(); self.toggle(false); }
+      if (ev.key === "Escape") { ev.stopPropagation(); self.toggle(false); return; }
+      if (ev.key !== "Tab") return;
+      // Keep keyboard focus inside the open chat (it covers the page on phones).
+      var items = Array.prototype.filter.call(self.panel.querySelectorAll("button,textarea,a[href],[tabindex='0']"),
+        function (e) { return !e.hidden && !e.disabled && e.getClientRects().length; });
+      if (!items.length) return;
+      var active = shadow.activeElement, first = items[0], last = items[items.length - 1];
+      if (ev.shiftKey && active === first) { ev.preventDefault(); last.focus(); }
+      else if (!ev.shiftKey && active === last) { ev.preventDefault(); first.focus(); }
     });
     this.root.appendChild(this.panel); this.root.appendChild(this.launcher);
     this.welcome = h("div", { "class": "msg out welcome" });
