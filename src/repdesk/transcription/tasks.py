@@ -19,7 +19,7 @@ from repdesk.contacts.models import Contact
 from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Conversation, Message
 from repdesk.db.engine import queue_realtime
-from repdesk.events.service import conversation_topic, emit, on_event
+from repdesk.events.service import on_event
 from repdesk.files import service as files
 from repdesk.jobs.registry import PermanentError, current_attempt, task
 from repdesk.jobs.service import enqueue
@@ -79,26 +79,13 @@ async def apply_transcript(
     contact = await session.get(Contact, conv.contact_id) if conv else None
     if conv is None or assistant is None or contact is None:
         return
-    content = dict(message.content or {})
     if error:
-        content["transcript"] = ""
-        content["transcriptError"] = error
+        changes: dict[str, Any] = {"transcript": "", "transcriptError": error}
     else:
-        content["transcript"] = text
-        content["transcriptProvider"] = provider
-        message.text = text
-    message.content = content
-    await session.flush()
-    data = conversations.message_data(message, conv, contact, assistant)
-    await emit(
-        session,
-        "message.transcribed",
-        data,
-        workspace_id=assistant.workspace_id,
-        assistant_id=assistant.id,
-        topics=(conversation_topic(conv.id),),
-        durable=False,
-    )
+        changes = {"transcript": text, "transcriptProvider": provider}
+        message.text = text  # the readable rendering of a voice message is what was said
+    # Merged through the pipeline, which tells the inbox (message.updated).
+    await conversations.update_content(session, message, changes)
     if message.channel == "widget" and contact.visitor_id:
         from repdesk.channels.widget.service import public_message, visitor_topic
 
