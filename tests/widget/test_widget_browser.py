@@ -383,9 +383,14 @@ def test_voice_button_is_hidden_without_transcription(
 
 
 def test_sse_fallback_when_websockets_are_blocked(shop: Shop, page: Any) -> None:
-    page.route(re.compile(r"^ws://"), lambda route: route.abort())
-    snippet = shop.embed.replace(" async>", ' data-transport="sse" async>')
-    page.goto(shop.site.page("sse.html", snippet))
+    attempts: list[str] = []
+
+    def drop(ws: Any) -> None:  # a network that upgrades, then drops every WebSocket
+        attempts.append(ws.url)
+        ws.close()
+
+    page.route_web_socket(re.compile(r"/ws\?token="), drop)
+    page.goto(shop.site.page("sse.html", shop.embed))
     open_widget(page)
     send(page, "Hello")
     page.locator("repdesk-widget .msg.out[data-sender=ai]").first.wait_for(timeout=20000)
@@ -396,6 +401,15 @@ def test_sse_fallback_when_websockets_are_blocked(shop: Shop, page: Any) -> None
         f"/api/conversations/{conv['id']}/messages", json={"text": "Agent here (over SSE)"}
     )
     page.locator("repdesk-widget .msg.out[data-sender=agent]").wait_for(timeout=15000)
+    assert len(attempts) == 2  # two WebSocket tries, then the fallback took over
+
+
+def test_sse_transport_can_be_forced(shop: Shop, page: Any) -> None:
+    snippet = shop.embed.replace(" async>", ' data-transport="sse" async>')
+    page.goto(shop.site.page("sse.html", snippet))
+    open_widget(page)
+    send(page, "Hello")
+    page.locator("repdesk-widget .msg.out[data-sender=ai]").first.wait_for(timeout=20000)
 
 
 def test_settings_page_live_preview_and_copy(shop: Shop, page: Any) -> None:
@@ -414,3 +428,33 @@ def test_settings_page_live_preview_and_copy(shop: Shop, page: Any) -> None:
     page.get_by_role("button", name="Save").click()
     page.get_by_text("Widget settings saved.").wait_for()
     assert shop.configure()["businessName"] == "Preview Shop"
+
+
+def test_widget_reconnects_after_the_connection_drops(shop: Shop, page: Any) -> None:
+    sockets: list[Any] = []
+
+    def relay(ws: Any) -> None:
+        ws.connect_to_server()
+        sockets.append(ws)
+
+    page.route_web_socket(re.compile(r"/ws\?token="), relay)
+    page.goto(shop.site.page("index.html", shop.embed))
+    open_widget(page)
+    send(page, "Can I talk to a person?")
+    bubble = page.locator("repdesk-widget .msg.in").first
+    for _ in range(100):
+        if bubble.get_attribute("data-id"):
+            break
+        page.wait_for_timeout(100)
+    assert len(sockets) == 1
+    sockets[0].close()  # the network drops the connection
+    for _ in range(100):
+        if len(sockets) == 2:
+            break
+        page.wait_for_timeout(100)
+    assert len(sockets) == 2, "the widget did not reconnect"
+    conv = wait_for(shop.conversations)[0]
+    shop.api.patch(f"/api/conversations/{conv['id']}", json={"automationEnabled": False})
+    r = shop.api.post(f"/api/conversations/{conv['id']}/messages", json={"text": "Back online?"})
+    assert r.status_code == 201
+    page.locator("repdesk-widget .msg.out[data-sender=agent]").wait_for(timeout=15000)

@@ -282,13 +282,18 @@
       try { ws = new WebSocket(API.replace(/^http/, "ws") + "/ws?token=" + encodeURIComponent(this.token)); }
       catch (e) { this.mode = "sse"; return this.connect(); }
       this.ws = ws;
-      ws.onopen = function () { opened = true; self.wsFailures = 0; self.retry = 0; self.setOnline(true); };
-      ws.onmessage = function (ev) { self.onFrame(ev.data); };
+      ws.onopen = function () { self.setOnline(true); };
+      ws.onmessage = function (ev) {
+        if (!opened) { opened = true; self.wsFailures = 0; self.retry = 0; } // a real hello from us
+        self.onFrame(ev.data);
+      };
       ws.onclose = function (ev) {
         self.ws = null; self.setOnline(false);
         if (ev.code === 4401) { self.resetVisitor(); return; }
         if (ev.code >= 4400 && ev.code < 4500 && ev.code !== 4429) { self.stopped = true; return; }
-        if (!opened && ++self.wsFailures >= 2) self.mode = "sse"; // WebSockets blocked: fall back
+        // Never got a frame from us (blocked, or a proxy that upgrades then drops): after two
+        // such attempts, fall back to Server-Sent Events + POST.
+        if (!opened && ++self.wsFailures >= 2) self.mode = "sse";
         self.reconnectLater();
       };
     } else {
