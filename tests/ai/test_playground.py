@@ -83,3 +83,25 @@ async def test_playground_rejects_bad_input(client: httpx.AsyncClient, shop: Dem
     assert r.status_code == 400
     r = await client.post("/api/assistants/nope/playground", json={"text": "hi"})
     assert r.status_code == 404
+
+
+async def test_a_correction_becomes_knowledge_the_next_answer_uses(
+    client: httpx.AsyncClient, shop: DemoShop
+) -> None:
+    out = await _say(client, shop, "Do you have a loyalty card?")
+    assert "check with the team" in out["replies"][0]["text"]
+    r = await client.post(
+        f"/api/assistants/{shop.assistant.id}/playground/corrections",
+        json={
+            "question": "Do you have a loyalty card?",
+            "answer": "Yes! Every 5th order gets a free gele head tie with our loyalty card.",
+        },
+    )
+    assert r.status_code == 201, r.text
+    out = await _say(client, shop, "Do you have a loyalty card?")
+    assert "Every 5th order" in out["replies"][0]["text"]
+    r = await client.post(
+        f"/api/assistants/{shop.assistant.id}/playground/corrections",
+        json={"question": "", "answer": "x"},
+    )
+    assert r.status_code == 400

@@ -122,3 +122,35 @@ async def put_ai_settings(
         timeout_seconds=body.timeout_seconds,
     )
     return AISettingsRead.model_validate(eff, from_attributes=True)
+
+
+class CorrectionBody(StrictCamelModel):
+    question: str = Field(min_length=1, max_length=2000)
+    answer: str = Field(min_length=1, max_length=20000)
+
+
+class CorrectionRead(CamelModel):
+    knowledge_item_id: str
+    question: str
+    answer: str
+
+
+@router.post(
+    "/api/assistants/{assistant_id}/playground/corrections",
+    status_code=201,
+    response_model=CorrectionRead,
+)
+async def playground_correction(
+    assistant_id: str, body: CorrectionBody, session: SessionDep, principal: PrincipalDep
+) -> CorrectionRead:
+    """Correct one of the assistant's answers: saved as a Q&A pair in the knowledge base, so
+    the next customer who asks gets the right answer."""
+    from repdesk.knowledge import service as knowledge
+
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    item = await knowledge.create_qa(
+        session, assistant_id=assistant.id, question=body.question, answer=body.answer
+    )
+    return CorrectionRead(knowledge_item_id=item.id, question=body.question, answer=body.answer)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import Field
 
 from repdesk.assistants import service as assistants
 from repdesk.kit.schemas import CamelModel, StrictCamelModel
 from repdesk.kit.web import PrincipalDep, SessionDep
-from repdesk.training import service
+from repdesk.training import chat_export, service
 
 router = APIRouter(tags=["training"])
 
@@ -65,6 +65,74 @@ async def put_profile(
         session,
         assistant_id=assistant.id,
         profile=body.model_dump(by_alias=True),
+        edited_by=principal.user.id,
+    )
+    return ProfileRead(
+        assistant_id=assistant.id,
+        profile=row.profile,
+        questionnaire=row.questionnaire,
+        examples=row.examples,
+    )
+
+
+class ChatExportResult(CamelModel):
+    assistant_id: str
+    profile: dict[str, Any]
+    examples_added: int
+    participants: list[str]
+
+
+@router.post("/api/assistants/{assistant_id}/training/chat-export", response_model=ChatExportResult)
+async def upload_chat_export(
+    assistant_id: str,
+    session: SessionDep,
+    principal: PrincipalDep,
+    file: UploadFile = File(...),
+    business_name: str = Form(..., alias="businessName", min_length=1, max_length=80),
+) -> ChatExportResult:
+    """Import a WhatsApp chat export (Android or iOS ``.txt``, or the ``.zip``).
+    ``businessName`` is the participant who speaks for the business. The chat is analysed for
+    the style profile and customer->business examples; the chat itself is not stored."""
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    data = await file.read(chat_export.MAX_EXPORT_BYTES + 1)
+    row, added, people = await service.import_chat_export(
+        session,
+        assistant_id=assistant.id,
+        data=data,
+        filename=file.filename or "chat.txt",
+        business_name=business_name,
+    )
+    return ChatExportResult(
+        assistant_id=assistant.id, profile=row.profile, examples_added=added, participants=people
+    )
+
+
+class QuestionnaireBody(StrictCamelModel):
+    tone: Literal["friendly", "professional", "playful", "warm"] | None = None
+    formality: Literal["casual", "neutral", "formal"] | None = None
+    emoji_use: Literal["none", "some", "lots"] | None = None
+    address_customers_as: str | None = Field(default=None, max_length=60)
+    greeting: str | None = Field(default=None, max_length=120)
+    sign_off: str | None = Field(default=None, max_length=200)
+    phrases_to_use: list[str] = Field(default_factory=list, max_length=20)
+    phrases_to_avoid: list[str] = Field(default_factory=list, max_length=20)
+    languages: list[str] = Field(default_factory=list, max_length=10)
+
+
+@router.put("/api/assistants/{assistant_id}/training/questionnaire", response_model=ProfileRead)
+async def put_questionnaire(
+    assistant_id: str, body: QuestionnaireBody, session: SessionDep, principal: PrincipalDep
+) -> ProfileRead:
+    """The personality questionnaire; its answers shape the style profile."""
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    row = await service.save_questionnaire(
+        session,
+        assistant_id=assistant.id,
+        answers=body.model_dump(by_alias=True, exclude_none=True),
         edited_by=principal.user.id,
     )
     return ProfileRead(
