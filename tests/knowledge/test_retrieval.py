@@ -61,6 +61,9 @@ def test_paraphrases_are_closer_than_unrelated_sentences() -> None:
     assert v.shape == (3, 384)
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
     assert float(v[0] @ v[1]) > 0.5 > float(v[0] @ v[2])
+    # Padding in a batch does not change a sentence's vector.
+    alone = enc.encode(["How much is shipping?"])[0]
+    assert float(alone @ v[0]) > 0.9999
 
 
 async def test_search_finds_each_kind_and_policies_come_first(

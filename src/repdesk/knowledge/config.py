@@ -17,7 +17,7 @@ class KnowledgeSettings(BaseSettings):
     embeddings_model_dir: str = ""
     knowledge_max_upload_mb: int = 10
     # Chunks embedded on the fly by a search that finds fresh, not yet indexed content.
-    knowledge_inline_embed_limit: int = 16
+    knowledge_inline_embed_limit: int = 64
 
 
 @lru_cache(maxsize=1)

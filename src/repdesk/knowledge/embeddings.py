@@ -57,41 +57,37 @@ def _layer_norm(x: Vector, w: Vector, b: Vector) -> Vector:
 
 def _gelu(x: Vector) -> Vector:
     # BERT's exact (erf) GELU, not the tanh approximation.
-    return (0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))).astype(np.float32)  # type: ignore[no-any-return]
+    return x * np.float32(0.5) * (np.float32(1.0) + _erf(x * np.float32(1 / math.sqrt(2.0))))
+
+
+_ERF_COEFFS = [
+    np.float32(c)
+    for c in (
+        -1.26551223,
+        1.00002368,
+        0.37409196,
+        0.09678418,
+        -0.18628806,
+        0.27886807,
+        -1.13520398,
+        1.48851587,
+        -0.82215223,
+        0.17087277,
+    )
+]
 
 
 def _erf(x: Vector) -> Vector:
-    # numpy has no erf; Numerical Recipes' erfc approximation (max error 1.2e-7) is exact to
-    # float32 precision.
-    a = np.abs(x).astype(np.float64)
-    t = 1.0 / (1.0 + 0.5 * a)
-    y = 1.0 - t * np.exp(
-        -a * a
-        - 1.26551223
-        + t
-        * (
-            1.00002368
-            + t
-            * (
-                0.37409196
-                + t
-                * (
-                    0.09678418
-                    + t
-                    * (
-                        -0.18628806
-                        + t
-                        * (
-                            0.27886807
-                            + t
-                            * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))
-                        )
-                    )
-                )
-            )
-        )
-    )
-    return np.where(x >= 0, y, -y).astype(np.float32)  # type: ignore[no-any-return]
+    # numpy has no erf; Numerical Recipes' erfc approximation (relative error < 1.2e-7) is as
+    # exact as float32 arithmetic, and stays in float32 to keep the encoder fast.
+    a = np.abs(x)
+    t = np.float32(1.0) / (np.float32(1.0) + np.float32(0.5) * a)
+    c = _ERF_COEFFS
+    poly = c[9]
+    for coeff in reversed(c[1:9]):
+        poly = coeff + t * poly
+    y = np.float32(1.0) - t * np.exp(-a * a + c[0] + t * poly)
+    return np.copysign(y, x)  # type: ignore[no-any-return]
 
 
 class Encoder:
@@ -102,7 +98,8 @@ class Encoder:
         from tokenizers import Tokenizer
 
         w = load_file(str(path / "model.safetensors"))
-        self.w = {k.removeprefix("bert."): v.astype(np.float32) for k, v in w.items()}
+        self.w = {k.removeprefix("bert."): v.astype(np.float32, copy=False) for k, v in w.items()}
+        del w
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
@@ -132,6 +129,8 @@ class Encoder:
                     self.w[p + "output.LayerNorm.bias"],
                 )
             )
+        # Only the transposed copies are used from here on.
+        self.w = {k: v for k, v in self.w.items() if k.startswith("embeddings.")}
 
     def _forward(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.float32]) -> Vector:
         w = self.w
@@ -142,6 +141,8 @@ class Encoder:
             + w["embeddings.token_type_embeddings.weight"][0][None, None, :]
         )
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        # Dense layers run as one (batch*seq, dim) GEMM each; attention per sequence and head.
+        x = x.reshape(batch * seq, DIM)
         head = DIM // _HEADS
         bias = ((1.0 - mask) * -1e9)[:, None, None, :].astype(np.float32)
         scale = np.float32(1.0 / math.sqrt(head))
@@ -168,10 +169,11 @@ class Encoder:
             scores -= scores.max(-1, keepdims=True)
             probs = np.exp(scores)
             probs /= probs.sum(-1, keepdims=True)
-            ctx = (probs @ v).transpose(0, 2, 1, 3).reshape(batch, seq, DIM)
+            ctx = (probs @ v).transpose(0, 2, 1, 3).reshape(batch * seq, DIM)
             x = _layer_norm(ctx @ ao_w + ao_b + x, ln1_w, ln1_b)
             hidden = _gelu(x @ in_w + in_b)
             x = _layer_norm(hidden @ out_w + out_b + x, ln2_w, ln2_b)
+        x = x.reshape(batch, seq, DIM)
         summed = (x * mask[:, :, None]).sum(1)
         pooled = summed / np.maximum(mask.sum(1, keepdims=True), 1.0)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
