@@ -69,19 +69,21 @@ def wake_worker(app: Any) -> None:
 
 async def _authorize(
     db: Database, limiter: Any, *, public_id: str, origin: str | None, token: str | None, ip: str
-) -> tuple[Assistant, str]:
+) -> tuple[str, str]:
     await check_ip_rate(limiter, ip)
     async with db.session() as session:
         assistant, s = await widget.get_by_public_id(session, public_id)
         widget.check_origin(s, origin)
         visitor_id = widget.verify_visitor_token(assistant.id, token)
+        assistant_id = assistant.id
         await session.commit()  # (not rollback: that would expire the loaded rows)
-    return assistant, visitor_id
+    return assistant_id, visitor_id
 
 
-async def _history(db: Database, assistant: Assistant, visitor_id: str) -> list[dict[str, Any]]:
+async def _history(db: Database, assistant_id: str, visitor_id: str) -> list[dict[str, Any]]:
     async with db.session() as session:
-        rows = await widget.history(session, assistant, visitor_id)
+        assistant = await session.get(Assistant, assistant_id)
+        rows = await widget.history(session, assistant, visitor_id) if assistant else []
         await session.commit()  # (not rollback: that would expire the loaded rows)
     return rows
 
@@ -91,7 +93,7 @@ async def websocket_gateway(websocket: WebSocket, public_id: str) -> None:
     db: Database = app.state.db
     ip = websocket.client.host if websocket.client else "unknown"
     try:
-        assistant, visitor_id = await _authorize(
+        assistant_id, visitor_id = await _authorize(
             db,
             app.state.limiter,
             public_id=public_id,
@@ -107,7 +109,7 @@ async def websocket_gateway(websocket: WebSocket, public_id: str) -> None:
         return
     await websocket.accept()
     async with app.state.bus.subscribe(widget.visitor_topic(visitor_id)) as sub:
-        history = await _history(db, assistant, visitor_id)
+        history = await _history(db, assistant_id, visitor_id)
         await websocket.send_text(
             _dumps({"type": "hello", "visitorId": visitor_id, "history": history})
         )
@@ -115,7 +117,7 @@ async def websocket_gateway(websocket: WebSocket, public_id: str) -> None:
         try:
             while True:
                 raw = await websocket.receive_text()
-                reply = await _handle_frame(app, db, assistant, visitor_id, raw)
+                reply = await _handle_frame(app, db, assistant_id, visitor_id, raw)
                 if reply is not None:
                     await websocket.send_text(_dumps(reply))
         except WebSocketDisconnect:
@@ -135,7 +137,7 @@ async def _forward(websocket: WebSocket, sub: Any) -> None:
 
 
 async def _handle_frame(
-    app: Any, db: Database, assistant: Assistant, visitor_id: str, raw: str
+    app: Any, db: Database, assistant_id: str, visitor_id: str, raw: str
 ) -> dict[str, Any] | None:
     client_id = None
     try:
@@ -158,9 +160,9 @@ async def _handle_frame(
         text = frame.get("text")
         if not isinstance(text, str):
             raise ValidationError("text: must be a string.")
-        await check_visitor_rate(app.state.limiter, assistant.id, visitor_id)
+        await check_visitor_rate(app.state.limiter, assistant_id, visitor_id)
         async with db.session() as session:
-            fresh = await session.get(Assistant, assistant.id)
+            fresh = await session.get(Assistant, assistant_id)
             if fresh is None:
                 raise widget.WidgetNotFoundError("This chat no longer exists.")
             data = await widget.receive_text(
@@ -177,7 +179,7 @@ async def sse_events(public_id: str, request: Request) -> StreamingResponse:
     """The fallback transport: an event stream of the same frames as the WebSocket."""
     app = request.app
     db: Database = app.state.db
-    assistant, visitor_id = await _authorize(
+    assistant_id, visitor_id = await _authorize(
         db,
         app.state.limiter,
         public_id=public_id,
@@ -188,7 +190,7 @@ async def sse_events(public_id: str, request: Request) -> StreamingResponse:
 
     async def stream() -> AsyncIterator[str]:
         async with app.state.bus.subscribe(widget.visitor_topic(visitor_id)) as sub:
-            history = await _history(db, assistant, visitor_id)
+            history = await _history(db, assistant_id, visitor_id)
             yield "retry: 2000\n\n"
             hello = {"type": "hello", "visitorId": visitor_id, "history": history}
             yield f"data: {_dumps(hello)}\n\n"
