@@ -25,6 +25,7 @@ MODULES: list[str] = [
     "repdesk.inbox.pages",
     "repdesk.channels.whatsapp.pages",
     # developer api, webhooks, broadcasts (issue 4)
+    "repdesk.developer_api.pages",
     "repdesk.developer_api.routes",
     "repdesk.developer_api.webhooks",
     "repdesk.campaigns.service",

@@ -1,0 +1,145 @@
+"""The Developer API and Broadcasts pages: keys shown once, revoke, webhooks with their delivery
+log and redeliver, broadcasts with progress. Through the real pages with CSRF."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from sqlalchemy import func, select
+
+from repdesk.db.engine import Database
+from repdesk.developer_api.models import ApiKey, WebhookDelivery
+from repdesk.jobs.worker import Worker
+from tests.developer_api.conftest import customer_writes
+from tests.factories import Account, create_assistant, signed_in
+
+
+async def _setup(client: httpx.AsyncClient, db: Database) -> tuple[Account, str]:
+    account = await signed_in(client, db)
+    assistant = await create_assistant(db, workspace_id=account.workspace_id)
+    return account, assistant.id
+
+
+async def test_keys_are_created_shown_once_and_revoked(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    account, aid = await _setup(client, db)
+    page = await client.get(f"/assistants/{aid}/developer")
+    assert page.status_code == 200 and "Developer API" in page.text
+    assert f'href="/assistants/{aid}/developer"' in page.text  # in the assistant menu
+
+    r = await client.post(
+        f"/assistants/{aid}/developer/keys",
+        data={"name": "CRM <script>", "environment": "live", "csrf_token": account.csrf},
+    )
+    assert r.status_code == 201
+    raw = re.search(r"rep_live_[A-Za-z0-9]{40}", r.text)
+    assert raw is not None
+    assert "CRM &lt;script&gt;" in r.text and "CRM <script>" not in r.text
+    again = await client.get(f"/assistants/{aid}/developer")
+    assert raw.group(0) not in again.text and f"rep_live_…{raw.group(0)[-4:]}" in again.text
+
+    api = await client.get("/v1/account", headers={"Authorization": f"Bearer {raw.group(0)}"})
+    assert api.status_code == 200
+
+    async with db.session() as s:
+        key_id = await s.scalar(select(ApiKey.id))
+    r = await client.post(
+        f"/assistants/{aid}/developer/keys/{key_id}/revoke", data={"csrf_token": account.csrf}
+    )
+    assert r.status_code == 303
+    api = await client.get("/v1/account", headers={"Authorization": f"Bearer {raw.group(0)}"})
+    assert api.status_code == 401
+
+    # without the CSRF token nothing happens
+    r = await client.post(
+        f"/assistants/{aid}/developer/keys", data={"name": "x"}, headers={"X-CSRF-Token": ""}
+    )
+    assert r.status_code == 403
+    async with db.session() as s:
+        assert await s.scalar(select(func.count()).select_from(ApiKey)) == 1
+
+
+async def test_webhook_delivery_log_and_redeliver(
+    client: httpx.AsyncClient, db: Database, worker: Worker
+) -> None:
+    account, aid = await _setup(client, db)
+    r = await client.post(
+        f"/assistants/{aid}/developer/webhooks",
+        data={
+            "url": "http://127.0.0.1:9/unreachable",
+            "events": ["message.received"],
+            "csrf_token": account.csrf,
+        },
+    )
+    assert r.status_code == 201 and re.search(r"whsec_[0-9a-f]{48}", r.text)
+    from repdesk.assistants.models import Assistant
+
+    async with db.session() as s:
+        assistant = await s.get(Assistant, aid)
+    assert assistant is not None
+    await customer_writes(db, assistant, phone="+2348012345678", text="hello")
+    await worker.drain()
+    page = await client.get(f"/assistants/{aid}/developer")
+    assert "message.received" in page.text and "Redeliver" in page.text
+    assert "retrying" in page.text or "failed" in page.text
+
+    async with db.session() as s:
+        delivery = await s.scalar(select(WebhookDelivery))
+        assert delivery is not None
+        endpoint_id = delivery.endpoint_id
+    r = await client.post(
+        f"/assistants/{aid}/developer/webhooks/{endpoint_id}/deliveries/{delivery.id}/redeliver",
+        data={"csrf_token": account.csrf},
+    )
+    assert r.status_code == 303
+    async with db.session() as s:
+        rows = list(await s.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)))
+    assert len(rows) == 2 and rows[1].body == rows[0].body and rows[1].status == "pending"
+
+    r = await client.post(
+        f"/assistants/{aid}/developer/webhooks/{endpoint_id}/delete",
+        data={"csrf_token": account.csrf},
+    )
+    assert r.status_code == 303
+    assert "No webhooks yet" in (await client.get(f"/assistants/{aid}/developer")).text
+
+
+async def test_pages_refuse_other_workspaces_and_widget_assistants(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    account, _aid = await _setup(client, db)
+    widget = await create_assistant(db, workspace_id=account.workspace_id, platform="widget")
+    assert (await client.get(f"/assistants/{widget.id}/developer")).status_code == 404
+    from tests.developer_api.conftest import make_tenant
+
+    other = await make_tenant(db, email="rival@shop.test")
+    assert (await client.get(f"/assistants/{other.assistant.id}/developer")).status_code == 404
+    assert (await client.get(f"/assistants/{other.assistant.id}/broadcasts")).status_code == 404
+
+
+async def test_broadcast_page_creates_and_lists(
+    client: httpx.AsyncClient, db: Database, worker: Worker
+) -> None:
+    account, aid = await _setup(client, db)
+    r = await client.post(
+        f"/assistants/{aid}/broadcasts",
+        data={
+            "kind": "text",
+            "text": "Sale <b>today</b>",
+            "recipients": "+2348012345678\n+2348012345679",
+            "name": "Friday",
+            "csrf_token": account.csrf,
+        },
+    )
+    assert r.status_code == 303 and "flash=" in r.headers["location"]
+    await worker.drain()
+    page = await client.get(f"/assistants/{aid}/broadcasts")
+    assert page.status_code == 200 and "Friday" in page.text
+    assert "completed" in page.text  # both skipped: nobody wrote, so no open window
+    r = await client.post(
+        f"/assistants/{aid}/broadcasts",
+        data={"kind": "text", "text": "x", "recipients": "0801", "csrf_token": account.csrf},
+    )
+    assert r.status_code == 303 and "error=" in r.headers["location"]
