@@ -303,3 +303,38 @@ async def test_routes_are_in_the_openapi_document(client: httpx.AsyncClient, own
         "/api/assistants/{assistant_id}/products/import",
     ):
         assert path in paths, path
+
+
+async def test_knowledge_disagreeing_with_the_catalog_price_is_flagged(
+    client: httpx.AsyncClient, assistant_id: str, worker: Worker
+) -> None:
+    r = await client.post(
+        f"/api/assistants/{assistant_id}/products",
+        json={
+            "name": "Ankara Maxi Dress",
+            "price": 2500000,
+            "currency": "NGN",
+            "variants": [{"name": "Large", "price": 2700000}],
+        },
+    )
+    product_id = r.json()["id"]
+    k = f"/api/assistants/{assistant_id}/knowledge"
+    await client.post(
+        k, json={"type": "text", "content": "The large Ankara maxi dress is ₦27,000."}
+    )
+    await worker.drain()
+    assert (await client.get(f"{k}/status")).json()["contradictions"] == []  # a variant's price
+    r = await client.post(
+        k, json={"type": "text", "content": "Our Ankara maxi dress costs ₦20,000."}
+    )
+    await worker.drain()
+    flags = (await client.get(f"{k}/status")).json()["contradictions"]
+    with_catalog = [
+        f for f in flags if {s["sourceKind"] for s in f["items"]} == {"product", "knowledge"}
+    ]
+    assert len(with_catalog) == 1
+    sides = {side["sourceKind"]: side for side in with_catalog[0]["items"]}
+    assert sides["product"]["sourceId"] == product_id
+    assert sides["product"]["values"] == ["25000", "27000"]
+    assert sides["knowledge"]["sourceId"] == r.json()["id"]
+    assert sides["knowledge"]["values"] == ["20000"]

@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from repdesk.assistants import service as assistants
-from repdesk.catalog import service
+from repdesk.catalog import money, service
 from repdesk.catalog.models import Product
 from repdesk.dashboard import nav
 from repdesk.dashboard.render import redirect, render
@@ -31,7 +31,7 @@ def to_minor(text: str, currency: str, field: str = "price") -> int:
         amount = Decimal(cleaned)
     except InvalidOperation as exc:
         raise ValidationError(f"{field}: enter an amount such as 25000 or 25,000.50") from exc
-    decimals = service._DECIMALS.get(currency.upper(), 2)
+    decimals = money.decimals(currency)
     minor = amount * (10**decimals)
     if amount < 0 or minor != minor.to_integral_value():
         raise ValidationError(f"{field}: enter a positive amount with at most {decimals} decimals")
@@ -39,7 +39,7 @@ def to_minor(text: str, currency: str, field: str = "price") -> int:
 
 
 def to_major(minor: int, currency: str) -> str:
-    decimals = service._DECIMALS.get(currency.upper(), 2)
+    decimals = money.decimals(currency)
     if not decimals:
         return str(minor)
     text = f"{Decimal(minor) / (10**decimals):.{decimals}f}"

@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from repdesk.catalog.models import Product, ProductVariant
+from repdesk.catalog.money import format_price
 from repdesk.kit.errors import NotFound, ValidationError
 from repdesk.kit.time import utcnow
 from repdesk.knowledge import index, retrieval
 
 MAX_PRODUCTS = 5000
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
-_DECIMALS = {"JPY": 0, "KRW": 0, "XOF": 0, "XAF": 0, "UGX": 0, "RWF": 0}
 
 
 @dataclass(frozen=True)
@@ -35,17 +35,6 @@ class VariantData:
 class ProductMatch:
     product: Product
     score: float
-
-
-def format_price(minor: int, currency: str) -> str:
-    decimals = _DECIMALS.get(currency, 2)
-    symbol = {"NGN": "₦", "USD": "$", "GBP": "£", "EUR": "€", "GHS": "GH₵", "KES": "KSh "}.get(
-        currency
-    )
-    amount = f"{minor / 10**decimals:,.{decimals}f}" if decimals else f"{minor:,}"
-    if decimals and amount.endswith(".00"):
-        amount = amount[:-3]
-    return f"{symbol}{amount}" if symbol else f"{currency} {amount}"
 
 
 def variant_price(product: Product, variant: ProductVariant) -> int:

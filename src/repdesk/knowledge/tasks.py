@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from repdesk.catalog.money import format_price
 from repdesk.jobs.registry import current_attempt, task
 from repdesk.jobs.service import enqueue
 from repdesk.kit.time import utcnow
@@ -25,8 +26,10 @@ from repdesk.knowledge.retrieval import embedding_input
 
 log = logging.getLogger("repdesk.knowledge.tasks")
 
-BATCH = 64
-TIME_SLICE_SECONDS = 20.0
+# Small batches and a short slice: a batch takes seconds on a busy 2-core machine, and the
+# job must finish well inside the worker's lease (60 s by default).
+BATCH = 32
+TIME_SLICE_SECONDS = 15.0
 
 
 async def embed_missing(session: AsyncSession, assistant_id: str, *, deadline: float) -> bool:
@@ -66,15 +69,30 @@ async def embed_missing(session: AsyncSession, assistant_id: str, *, deadline: f
 async def find_contradictions(session: AsyncSession, assistant_id: str) -> list[dict[str, Any]]:
     rows = (
         await session.execute(
-            select(IndexChunk.kind, IndexChunk.source_id, IndexChunk.title, IndexChunk.text)
-            .where(
-                IndexChunk.assistant_id == assistant_id,
-                IndexChunk.kind.in_(("knowledge", "faq", "policy")),
+            select(
+                IndexChunk.kind,
+                IndexChunk.source_id,
+                IndexChunk.title,
+                IndexChunk.text,
+                IndexChunk.meta,
             )
+            .where(IndexChunk.assistant_id == assistant_id)
             .order_by(IndexChunk.source_id, IndexChunk.position)
         )
     ).all()
-    statements = [contradictions.Statement(r.source_id, r.kind, r.title, r.text) for r in rows]
+    statements = []
+    for r in rows:
+        if r.kind == "product":
+            # The catalog's prices, as one statement per product: "<name> costs ₦X, ₦Y".
+            meta = r.meta or {}
+            currency = str(meta.get("currency", "NGN"))
+            prices = {int(meta.get("price", 0))} | {
+                int(v["price"]) for v in meta.get("variants", []) if v.get("price") is not None
+            }
+            text = f"{r.title} costs " + " ".join(format_price(p, currency) for p in sorted(prices))
+            statements.append(contradictions.Statement(r.source_id, "product", r.title, text))
+        else:
+            statements.append(contradictions.Statement(r.source_id, r.kind, r.title, r.text))
     encoder = embeddings.get_encoder()
     return await asyncio.to_thread(
         contradictions.find, statements, embed=encoder.encode if encoder else None
