@@ -216,3 +216,26 @@ async def test_local_whisper_transcribes_english_speech_offline() -> None:
     assert "saturday" in words and "open" in words
     assert result.provider == "local_en" and result.language == "en"
     assert 2.0 < (result.duration_seconds or 0) < 4.0
+
+
+async def test_widget_voice_with_the_offline_default_end_to_end(
+    client: httpx.AsyncClient,
+    db: Database,
+    widget_setup: WidgetSetup,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REPDESK_TRANSCRIPTION_PROVIDER", "auto")
+    monkeypatch.delenv("REPDESK_TRANSCRIPTION_BASE_URL", raising=False)
+    token = await visitor(client, widget_setup)
+    r = await client.post(
+        f"{widget_setup.api}/voice",
+        headers=vh(token),
+        files={"file": ("voice.wav", WAV.read_bytes(), "audio/wav")},
+    )
+    assert r.status_code == 201, r.text
+    await run_kind(db, "transcription.transcribe")
+    async with db.session() as s:
+        msg = await s.get(Message, r.json()["id"])
+        assert msg is not None and "saturday" in msg.text.lower()
+        assert msg.content["transcriptProvider"] == "local_en"
+    assert await ai_jobs(db) == [r.json()["id"]]

@@ -24,6 +24,11 @@ from tests.fakes.transcription import FakeTranscription
 pytestmark = pytest.mark.browser
 
 WAV = Path(__file__).parent / "fixtures" / "open_saturday.wav"
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f"
+    b"\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 HOSTILE_CSS = """
 * { font-family: "Comic Sans MS", cursive !important; color: #ff0000 !important;
     line-height: 3 !important; box-sizing: content-box !important; }
@@ -157,6 +162,11 @@ def test_widget_appears_in_the_configured_position_and_theme(shop: Shop, page: A
     shop.configure(
         position="bottom-left", theme="dark", color="#ff5500", businessName="Ada's Fabrics"
     )
+    r = shop.api.post(
+        f"/api/assistants/{shop.assistant_id}/widget/avatar",
+        files={"file": ("ada.png", PNG, "image/png")},
+    )
+    assert r.status_code == 200, r.text
     page.goto(shop.site.page("index.html", shop.embed))
     launcher = page.locator("repdesk-widget .launcher")
     launcher.wait_for()
@@ -169,6 +179,13 @@ def test_widget_appears_in_the_configured_position_and_theme(shop: Shop, page: A
     panel = page.locator("repdesk-widget .panel")
     assert panel.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(17, 24, 39)"  # dark
     assert page.get_by_role("dialog").get_by_role("heading").inner_text() == "Ada's Fabrics"
+    avatar = page.locator("repdesk-widget .avatar")
+    avatar.wait_for()
+    for _ in range(50):
+        if avatar.evaluate("e => e.complete && e.naturalWidth") == 1:
+            break
+        page.wait_for_timeout(100)
+    assert avatar.evaluate("e => e.naturalWidth") == 1  # the 1x1 PNG, fetched with the Origin check
     assert page.get_by_role("textbox", name="Message").evaluate(
         "e => e === e.getRootNode().activeElement"
     )
@@ -275,6 +292,16 @@ def test_agent_reply_from_the_inbox_appears_without_reload(shop: Shop, page: Any
     agent = page.locator("repdesk-widget .msg.out[data-sender=agent]")
     agent.wait_for(timeout=15000)
     assert "Hi, I'm Ada. How can I help?" in agent.inner_text()
+    # With the chat closed, a new reply shows as unread on the launcher.
+    page.get_by_role("button", name="Close chat", exact=True).click()
+    shop.api.post(f"/api/conversations/{conv['id']}/messages", json={"text": "Still there?"})
+    launcher = page.locator("repdesk-widget .launcher")
+    for _ in range(150):
+        if "(1 unread)" in (launcher.get_attribute("aria-label") or ""):
+            break
+        page.wait_for_timeout(100)
+    assert "(1 unread)" in (launcher.get_attribute("aria-label") or "")
+    assert page.locator("repdesk-widget .badge").inner_text() == "1"
 
 
 def test_host_page_css_does_not_change_the_widget_and_the_widget_css_does_not_leak(

@@ -172,3 +172,16 @@ async def test_settings_page_form_saves_and_reports_errors(
     assert bad.status_code == 303 and "error=" in bad.headers["location"]
     after = (await client.get(f"/api/assistants/{widget_setup.assistant_id}/widget")).json()
     assert after["businessName"] == "Ada"  # nothing half-saved
+
+
+async def test_settings_page_avatar_upload(
+    client: httpx.AsyncClient, widget_setup: WidgetSetup
+) -> None:
+    url = f"/assistants/{widget_setup.assistant_id}/widget/avatar"
+    csrf = {"csrf_token": widget_setup.account.csrf}
+    bad = await client.post(url, data=csrf, files={"file": ("a.png", b"GIF? no", "image/png")})
+    assert bad.status_code == 303 and "error=" in bad.headers["location"]
+    ok = await client.post(url, data=csrf, files={"file": ("a.png", PNG, "image/png")})
+    assert ok.status_code == 303 and "flash=" in ok.headers["location"]
+    got = (await client.get(f"/api/assistants/{widget_setup.assistant_id}/widget")).json()
+    assert got["avatarUrl"] == f"/api/files/{got['avatarFileId']}"
