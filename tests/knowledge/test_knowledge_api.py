@@ -338,3 +338,32 @@ async def test_knowledge_disagreeing_with_the_catalog_price_is_flagged(
     assert sides["product"]["values"] == ["25000", "27000"]
     assert sides["knowledge"]["sourceId"] == r.json()["id"]
     assert sides["knowledge"]["values"] == ["20000"]
+
+
+async def test_deleting_the_assistant_removes_its_knowledge_and_index(
+    client: httpx.AsyncClient, assistant_id: str, db: Database, worker: Worker
+) -> None:
+    await client.post(
+        f"/api/assistants/{assistant_id}/knowledge",
+        json={"type": "text", "content": "We sell shoes."},
+    )
+    await client.post(
+        f"/api/assistants/{assistant_id}/faqs", json={"question": "Hi?", "answer": "Hello."}
+    )
+    await client.post(
+        f"/api/assistants/{assistant_id}/products",
+        json={"name": "Shoe", "price": 100, "currency": "NGN"},
+    )
+    await worker.drain()
+    assert (
+        await client.get(f"/api/assistants/{assistant_id}/knowledge/search", params={"q": "shoes"})
+    ).json()["data"]
+    assert (await client.delete(f"/api/assistants/{assistant_id}")).status_code == 204
+    from repdesk.catalog.models import Product
+    from repdesk.knowledge.models import Faq, KnowledgeIndex
+
+    for model in (KnowledgeItem, Faq, IndexChunk, KnowledgeIndex, Product):
+        assert await _count(db, model) == 0, model
+    from repdesk.knowledge import retrieval
+
+    assert assistant_id not in retrieval._cache
