@@ -1,0 +1,317 @@
+"""Developer API benchmark: ``POST /v1/messages/send`` against the fake Graph API at increasing
+concurrency, and signed webhook deliveries to a local receiver, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/api.py [--sends 600] [--deliveries 1000] [--backends sqlite,postgres]
+
+repdesk runs as its own process (uvicorn, one worker process, in-process job worker), the fake
+Graph API in this process, the webhook receiver in Node (``tests/fakes/webhook_receiver.js``).
+Rate limits are raised for the run (the seed's 100 sends/min per key would cap it at 1.7/s).
+
+Sends: each request is the full synchronous path (auth, rate limit, validate, charge, store,
+run ``channel.send`` at once, Graph call, answer). Reported: requests/s, p50/p99 latency.
+Deliveries: N customer messages are recorded at once; each becomes ``message.received`` ->
+``events.dispatch`` -> ``webhooks.deliver`` -> a signed POST the receiver verifies. Reported:
+deliveries/s from the first insert to the last delivery, and p50/p99 of event -> delivered.
+Memory: the server's resident set size at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import create_async_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from repdesk.accounts.models import Workspace  # noqa: E402
+from repdesk.assistants.models import Assistant  # noqa: E402
+from repdesk.db.engine import Database  # noqa: E402
+from repdesk.db.migrate import upgrade  # noqa: E402
+from repdesk.developer_api.models import WebhookDelivery  # noqa: E402
+
+CUSTOMER = "+2348031234567"
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def seed(db: Database, graph: Any) -> tuple[str, str]:
+    """An account with a connected WhatsApp assistant, a live key, lots of credits, and a
+    customer who wrote (open window). Returns (assistant id, raw key)."""
+    from repdesk import vault
+    from repdesk.accounts import service as accounts
+    from repdesk.assistants import service as assistants
+    from repdesk.channels.whatsapp import service as wa
+    from repdesk.conversations import service as conversations
+    from repdesk.developer_api import service as keys
+
+    async with db.transaction() as s:
+        _user, ws = await accounts.register(
+            s, email=f"bench-{uuid.uuid4().hex[:6]}@shop.test", password="bench password 123",
+            business_name="Bench Shop", verified=True, send_email=False,
+        )
+        a = await assistants.create(s, workspace_id=ws.id, name="Bench", platform="whatsapp")
+        await wa.connect_byok(
+            s, a, access_token=graph.access_token, phone_number_id=graph.phone_number_id,
+            business_account_id=graph.business_account_id, phone_number=graph.e164,
+        )
+        key = await keys.create_key(s, assistant=a, name="bench", environment="live")
+        await s.execute(update(Workspace).where(Workspace.id == ws.id).values(credits=10**9))
+        await conversations.record_inbound(
+            s, assistant=a, channel="whatsapp", type="text", text="hi", phone=CUSTOMER,
+            trigger_ai=False,
+        )
+        assert vault
+        return a.id, key.raw
+
+
+def start_server(url: str, data_dir: Path, graph_url: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "REPDESK_DATABASE_URL": url,
+        "REPDESK_DATA_DIR": str(data_dir),
+        "REPDESK_GRAPH_API_URL": graph_url,
+        "REPDESK_ALLOW_PRIVATE_WEBHOOKS": "true",
+        "REPDESK_API_RATE_SEND": "1000000/minute",
+        "REPDESK_API_RATE_READS": "1000000/minute",
+        "REPDESK_API_RATE_BURST": "1000000/second",
+        "REPDESK_WORKER_CONCURRENCY": "16",
+        "REPDESK_JOB_POLL_INTERVAL": "0.05",
+        "REPDESK_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT / "src"),
+    }
+    code = (
+        "import uvicorn; from repdesk.app import create_app; "
+        f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning')"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=str(ROOT))
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("repdesk did not start")
+
+
+async def bench_sends(base: str, key: str, concurrency: int, total: int) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+    body = {"to": CUSTOMER, "type": "text", "text": {"body": "Hello from the bench 👋"}}
+    headers = {"Authorization": f"Bearer {key}"}
+    counter = iter(range(total))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+
+        async def one_worker() -> None:
+            nonlocal errors
+            for _ in counter:
+                t0 = time.perf_counter()
+                r = await client.post("/v1/messages/send", json=body, headers=headers)
+                latencies.append((time.perf_counter() - t0) * 1000)
+                if r.status_code != 200:
+                    errors += 1
+
+        # warm-up
+        for _ in range(5):
+            await client.post("/v1/messages/send", json=body, headers=headers)
+        started = time.perf_counter()
+        await asyncio.gather(*(one_worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return {
+        "concurrency": concurrency,
+        "requests": total,
+        "errors": errors,
+        "rps": round(total / elapsed, 1),
+        "p50_ms": round(pct(latencies, 50), 1),
+        "p99_ms": round(pct(latencies, 99), 1),
+    }
+
+
+async def bench_deliveries(db: Database, base: str, key: str, n: int) -> dict[str, Any]:
+    from repdesk.conversations import service as conversations
+
+    receiver = subprocess.Popen(
+        ["node", str(ROOT / "tests" / "fakes" / "webhook_receiver.js")],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert receiver.stdout is not None
+        port = json.loads(receiver.stdout.readline())["port"]
+        url = f"http://127.0.0.1:{port}/webhooks/247rep"
+        r = httpx.post(f"{base}/v1/webhooks", headers={"Authorization": f"Bearer {key}"},
+                       json={"url": url, "events": ["message.received"]}, timeout=10)
+        r.raise_for_status()
+        httpx.post(f"http://127.0.0.1:{port}/_control",
+                   json={"secret": r.json()["secret"]}, timeout=5)
+        async with db.session() as s:
+            assistant = await s.scalar(select(Assistant).order_by(Assistant.id.desc()))
+        assert assistant is not None
+        started = time.perf_counter()
+        batch = 200
+        for i in range(0, n, batch):
+            async with db.transaction() as s:
+                a = await s.get(Assistant, assistant.id)
+                assert a is not None
+                for j in range(i, min(n, i + batch)):
+                    await conversations.record_inbound(
+                        s, assistant=a, channel="whatsapp", type="text",
+                        text=f"message {j} — ₦{j * 100:,} 🎉", phone=f"+234803{j:07d}",
+                        external_id=f"wamid.bench{j}-{uuid.uuid4().hex[:6]}", trigger_ai=False,
+                    )
+        deadline = time.time() + 600
+        done = 0
+        while time.time() < deadline:
+            async with db.session() as s:
+                done = int(await s.scalar(
+                    text("SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'")
+                ) or 0)
+            if done >= n:
+                break
+            await asyncio.sleep(0.1)
+        elapsed = time.perf_counter() - started
+        async with db.session() as s:
+            rows = (await s.execute(select(WebhookDelivery.created_at,
+                                           WebhookDelivery.delivered_at))).all()
+        lat = [(d - c).total_seconds() * 1000 for c, d in rows if d is not None]
+        received = httpx.get(f"http://127.0.0.1:{port}/_received", timeout=30).json()
+        verified = sum(1 for g in received if g["stringifyOk"] and g["rawOk"])
+        return {
+            "deliveries": n,
+            "delivered": done,
+            "verified_by_receiver": verified,
+            "per_second": round(done / elapsed, 1),
+            "p50_ms": round(pct(lat, 50), 1),
+            "p99_ms": round(pct(lat, 99), 1),
+        }
+    finally:
+        receiver.terminate()
+
+
+async def make_pg(admin_url: str) -> tuple[str, str]:
+    name = f"repdesk_bench_api_{uuid.uuid4().hex[:6]}"
+    eng = create_async_engine(admin_url.replace("postgresql://", "postgresql+asyncpg://", 1),
+                              isolation_level="AUTOCOMMIT")
+    async with eng.connect() as c:
+        await c.execute(text(f'CREATE DATABASE "{name}"'))
+    await eng.dispose()
+    base = admin_url.rsplit("/", 1)[0]
+    return name, f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+async def drop_pg(admin_url: str, name: str) -> None:
+    eng = create_async_engine(admin_url.replace("postgresql://", "postgresql+asyncpg://", 1),
+                              isolation_level="AUTOCOMMIT")
+    async with eng.connect() as c:
+        await c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await eng.dispose()
+
+
+async def run_backend(backend: str, args: argparse.Namespace, graph_server: Any) -> dict[str, Any]:
+    from repdesk import config, vault
+    from repdesk.channels.whatsapp.config import reset_whatsapp_settings
+
+    tmp = Path(tempfile.mkdtemp(prefix=f"bench-api-{backend}-"))
+    pg_name = ""
+    if backend == "postgres":
+        pg_name, url = await make_pg(args.pg)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp / 'repdesk.db'}"
+    await asyncio.to_thread(upgrade, url)
+    os.environ["REPDESK_GRAPH_API_URL"] = graph_server.state.url
+    reset_whatsapp_settings()
+    settings = config.Settings(data_dir=tmp, database_url=url, allow_private_webhooks=True)
+    config.use_settings(settings)
+    vault.init("", tmp)
+    db = Database(url)
+    proc = None
+    try:
+        from repdesk.app import load_modules
+
+        load_modules()
+        _aid, key = await seed(db, graph_server.state)
+        proc, base = start_server(url, tmp, graph_server.state.url)
+        sends = []
+        for c in args.concurrency:
+            sends.append(await bench_sends(base, key, c, args.sends))
+            print(backend, sends[-1], flush=True)
+        deliveries = await bench_deliveries(db, base, key, args.deliveries)
+        print(backend, deliveries, flush=True)
+        return {"backend": backend, "sends": sends, "webhooks": deliveries,
+                "server_rss_mb": round(rss_mb(proc.pid), 1)}
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=20)
+        await db.dispose()
+        if pg_name:
+            await drop_pg(args.pg, pg_name)
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sends", type=int, default=600, help="sends per concurrency level")
+    ap.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")],
+                    default=[1, 4, 16, 32])
+    ap.add_argument("--deliveries", type=int, default=1000)
+    ap.add_argument("--backends", default="sqlite,postgres")
+    ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = ap.parse_args()
+
+    from tests.fakes.graph import GraphServer
+
+    graph_server = GraphServer()
+    graph_server.start()
+    results = []
+    try:
+        for backend in args.backends.split(","):
+            results.append(await run_backend(backend, args, graph_server))
+            graph_server.state.reset()
+    finally:
+        graph_server.stop()
+    print(json.dumps({"machine": f"{os.cpu_count()} cpus, {platform.machine()}",
+                      "python": platform.python_version(), "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
