@@ -276,7 +276,8 @@
 
   Widget.prototype.connect = function () {
     var self = this;
-    if (this.stopped || !this.token) return;
+    if (this.stopped || !this.token || this.ws || this.es) return; // one connection at a time
+    clearTimeout(this.timer);
     if (this.mode === "ws") {
       var opened = false, ws;
       try { ws = new WebSocket(API.replace(/^http/, "ws") + "/ws?token=" + encodeURIComponent(this.token)); }
