@@ -44,4 +44,5 @@ MODULES: list[str] = [
     "repdesk.channels.widget.sender",
     "repdesk.channels.widget.pages",
     "repdesk.transcription.tasks",
+    "repdesk.transcription.commands",
 ]

@@ -239,3 +239,23 @@ async def test_widget_voice_with_the_offline_default_end_to_end(
         assert msg is not None and "saturday" in msg.text.lower()
         assert msg.content["transcriptProvider"] == "local_en"
     assert await ai_jobs(db) == [r.json()["id"]]
+
+
+def test_transcribe_command_uses_the_configured_provider(
+    fake_stt: FakeTranscription, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from repdesk.cli import main
+
+    assert main(["transcribe", str(WAV)]) == 0
+    out = capsys.readouterr().out
+    assert "OpenAI-compatible endpoint" in out and "What time do you open on Saturday?" in out
+    assert fake_stt.requests[0].content_type == "audio/x-wav"
+
+
+def test_transcribe_command_without_provider(
+    no_stt: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from repdesk.cli import main
+
+    assert main(["transcribe", str(WAV)]) == 2
+    assert "no speech-to-text is available" in capsys.readouterr().err
