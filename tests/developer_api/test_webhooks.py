@@ -275,3 +275,33 @@ async def test_public_https_url_is_accepted(
         "/v1/webhooks", headers=tenant.headers(), json={"url": "https://93.184.215.14/hook"}
     )
     assert r.status_code == 201, r.text
+
+
+async def test_a_delivery_survives_a_worker_that_died_mid_way(
+    client: httpx.AsyncClient,
+    db: Database,
+    database_url: str,
+    tenant: Tenant,
+    node_receiver: NodeReceiver,  # noqa: F811
+) -> None:
+    hook = await register(client, tenant, node_receiver.url)
+    node_receiver.configure(secret=hook["secret"])
+    await customer_writes(db, tenant.assistant, phone=CUSTOMER, text="do not lose me")
+    await Worker(db, kinds=["events.dispatch"]).drain()
+    # a worker claims the delivery and dies before sending it
+    dead = Worker(db, lease_seconds=1, kinds=["webhooks.deliver"])
+    assert len(await dead.claim(10)) == 1
+    assert node_receiver.received() == []
+    # another process (its own engine) takes over once the lease has expired
+    restarted_db = Database(database_url)
+    try:
+        survivor = Worker(restarted_db, lease_seconds=30)
+        await asyncio.sleep(1.2)
+        await survivor.reap_expired()
+        await survivor.drain()
+    finally:
+        await restarted_db.dispose()
+    got = node_receiver.received()
+    assert len(got) == 1 and got[0]["stringifyOk"] and got[0]["content"] == "do not lose me"
+    (d,) = await deliveries(db)
+    assert d.status == "delivered" and d.attempts == 1
