@@ -1,0 +1,121 @@
+"""The Orders page: list with filters, one order with status, payment, fulfilment and notes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+
+from repdesk.assistants import service as assistants
+from repdesk.contacts.models import Contact
+from repdesk.dashboard import nav
+from repdesk.dashboard.render import redirect, render
+from repdesk.kit.errors import AppError
+from repdesk.kit.web import PagePrincipalDep, SessionDep
+from repdesk.orders import service
+from repdesk.orders.models import FULFILMENT_STATUSES, ORDER_STATUSES, PAYMENT_STATUSES
+
+pages = APIRouter(include_in_schema=False)
+nav.add_assistant("Orders", "/orders", 40)
+
+
+@pages.get("/assistants/{assistant_id}/orders")
+async def orders_page(
+    assistant_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    status: str = Query(default=""),
+    payment: str = Query(default=""),
+    test: str = Query(default=""),
+    q: str = Query(default="", max_length=100),
+    cursor: str | None = Query(default=None, max_length=64),
+) -> Response:
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    filters = {
+        "status": status if status in ORDER_STATUSES else None,
+        "payment_status": payment if payment in PAYMENT_STATUSES else None,
+        "test": {"yes": True, "no": False}.get(test),
+        "q": q or None,
+    }
+    rows, has_more, nxt = await service.list_page(
+        session, assistant.id, limit=50, cursor=cursor, **filters
+    )
+    return render(
+        request,
+        "orders/list.html",
+        {
+            "assistant": assistant,
+            "orders": rows,
+            "has_more": has_more,
+            "next_cursor": nxt,
+            "f": {"status": status, "payment": payment, "test": test, "q": q},
+            "statuses": ORDER_STATUSES,
+            "payments": PAYMENT_STATUSES,
+        },
+    )
+
+
+@pages.get("/assistants/{assistant_id}/orders/{order_id}")
+async def order_page(
+    assistant_id: str,
+    order_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+) -> Response:
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    order = await service.get_for_workspace(
+        session, workspace_id=principal.workspace.id, order_id=order_id
+    )
+    contact = await session.get(Contact, order.contact_id) if order.contact_id else None
+    return render(
+        request,
+        "orders/detail.html",
+        {
+            "assistant": assistant,
+            "order": order,
+            "contact": contact,
+            "statuses": ORDER_STATUSES,
+            "payments": PAYMENT_STATUSES,
+            "fulfilments": FULFILMENT_STATUSES,
+        },
+    )
+
+
+@pages.post("/assistants/{assistant_id}/orders/{order_id}")
+async def order_update(
+    assistant_id: str,
+    order_id: str,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    status: Annotated[str, Form()] = "",
+    payment_status: Annotated[str, Form()] = "",
+    fulfilment_status: Annotated[str, Form()] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    url = f"/assistants/{assistant_id}/orders/{order_id}"
+    await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    order = await service.get_for_workspace(
+        session, workspace_id=principal.workspace.id, order_id=order_id
+    )
+    try:
+        await service.update(
+            session,
+            order,
+            by=principal.user.id,
+            status=status or None,
+            payment_status=payment_status or None,
+            fulfilment_status=fulfilment_status or None,
+            note=note.strip() or None,
+        )
+    except AppError as exc:
+        return redirect(url, error=exc.message)
+    return redirect(url, flash="Order updated.")
