@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.assistants.models import Assistant
@@ -72,7 +71,7 @@ def error_responses(*codes: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
 
 async def page_rows(
     session: AsyncSession,
-    stmt: Select[Any],
+    stmt: Any,
     id_column: Any,
     *,
     limit: int | None,
