@@ -137,3 +137,40 @@ async def test_redis_storage_shares_the_limit_between_replicas(
         assert r.keys("LIMITS*v1/burst/key:*")
     finally:
         r.close()
+
+
+async def test_the_key_bucket_ignores_scheme_case_and_spacing(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    variants = [
+        f"Bearer {tenant.live_key}",
+        f"bearer {tenant.live_key}",
+        f"Bearer  {tenant.live_key}",
+    ]
+    remaining = []
+    for value in variants * 2:
+        r = await client.get("/v1/account", headers={"Authorization": value})
+        assert r.status_code == 200, value
+        remaining.append(int(r.headers["X-RateLimit-Remaining"]))
+    assert remaining == sorted(remaining, reverse=True) and len(set(remaining)) == 6
+
+
+async def test_an_internal_error_keeps_the_shape_and_the_headers(
+    client: httpx.AsyncClient, db: Database, tenant: Tenant
+) -> None:
+    from sqlalchemy import text
+
+    async with db.engine.begin() as conn:  # the table goes missing under the running app
+        await conn.execute(text("ALTER TABLE webhook_endpoints RENAME TO webhook_endpoints_gone"))
+    try:
+        r = await client.get("/v1/webhooks", headers=tenant.headers())
+    finally:
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                text("ALTER TABLE webhook_endpoints_gone RENAME TO webhook_endpoints")
+            )
+    assert r.status_code == 500
+    assert r.json()["code"] == "INTERNAL_ERROR" and set(r.json()) == {"code", "message", "docs"}
+    assert "webhook_endpoints" not in r.text  # no internals leak
+    assert r.headers["X-RateLimit-Limit"] == "300"
+    assert (await client.get("/v1/webhooks", headers=tenant.headers())).status_code == 200

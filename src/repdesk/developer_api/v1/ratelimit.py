@@ -9,6 +9,7 @@ which is the one the ``X-RateLimit-*`` headers describe.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -16,8 +17,10 @@ from collections.abc import Callable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from repdesk.developer_api.config import get_api_settings
-from repdesk.kit.errors import RateLimited, error_response
+from repdesk.kit.errors import AppError, RateLimited, error_response
 from repdesk.kit.ratelimit import Decision, Limiter
+
+log = logging.getLogger("repdesk.developer_api")
 
 
 def rule_for(method: str, path: str) -> tuple[str, str] | None:
@@ -36,9 +39,11 @@ def rule_for(method: str, path: str) -> tuple[str, str] | None:
 
 
 def _identity(scope: Scope) -> str:
+    """The presented key (scheme and spacing normalised, so variants share one bucket)."""
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
-            return "key:" + hashlib.sha256(value.strip()).hexdigest()[:32]
+            _scheme, _, credentials = value.strip().partition(b" ")
+            return "key:" + hashlib.sha256(credentials.strip()).hexdigest()[:32]
     client = scope.get("client")
     return "ip:" + (client[0] if client else "unknown")
 
@@ -91,9 +96,25 @@ class RateLimitMiddleware:
             await response(scope, receive, send)
             return
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # Unexpected errors still answer the documented shape, with the rate-limit headers.
+            if started:
+                raise
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            response = error_response(
+                AppError("Something went wrong on our side.", code="INTERNAL_ERROR", status=500)
+            )
+            for name, value in extra:
+                response.headers[name.decode()] = value.decode()
+            await response(scope, receive, send)
