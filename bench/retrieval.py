@@ -194,7 +194,7 @@ async def queries(db: Database, assistant_id: str, n: int) -> dict[str, float]:
         lat = []
         t_all = time.perf_counter()
         for q in texts:
-            retrieval._query_vector.cache_clear()
+            retrieval.clear_query_cache()
             t = time.perf_counter()
             hits = await retrieval.search(s, assistant_id=assistant_id, query=q, k=5)
             lat.append((time.perf_counter() - t) * 1000)

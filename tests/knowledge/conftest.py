@@ -6,6 +6,7 @@ import pytest_asyncio
 from repdesk.assistants.models import Assistant
 from repdesk.db.engine import Database
 from tests.factories import Account, create_account, create_assistant, signed_in
+from tests.fakes.embeddings import embedding_server  # noqa: F401  (fixture)
 
 
 @pytest_asyncio.fixture

@@ -11,8 +11,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class KnowledgeSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REPDESK_", extra="ignore")
 
-    # auto: use the bundled all-MiniLM-L6-v2 weights when installed; off: BM25 only.
-    embeddings: Literal["auto", "off"] = "auto"
+    # auto: the bundled all-MiniLM-L6-v2 weights when installed; off: BM25 only; http: an
+    # OpenAI-compatible /embeddings endpoint (embeddings_base_url, _api_key, _model).
+    embeddings: Literal["auto", "off", "http"] = "auto"
+    embeddings_base_url: str = ""
+    embeddings_api_key: str = ""
+    embeddings_model: str = "text-embedding-3-small"
+    embeddings_timeout: float = 10.0
     # A directory with model.safetensors and tokenizer.json; empty: the bundled package.
     embeddings_model_dir: str = ""
     knowledge_max_upload_mb: int = 10

@@ -35,7 +35,7 @@ Vector = npt.NDArray[np.float32]
 def model_dir() -> Path | None:
     """Where the weights are, or None when they are not installed (or embeddings are off)."""
     settings = get_knowledge_settings()
-    if settings.embeddings == "off":
+    if settings.embeddings != "auto":
         return None
     if settings.embeddings_model_dir:
         path = Path(settings.embeddings_model_dir)

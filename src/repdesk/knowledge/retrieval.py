@@ -15,11 +15,11 @@ pair stored in the database, so every web and worker process notices any change.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import bm25s
@@ -28,7 +28,7 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from repdesk.knowledge import embeddings
+from repdesk.knowledge import backends, embeddings
 from repdesk.knowledge.config import get_knowledge_settings
 from repdesk.knowledge.models import IndexChunk, KnowledgeIndex
 from repdesk.knowledge.text import tokenize
@@ -42,6 +42,7 @@ FAQ_FIRST = 0.45
 FAQ_FIRST_LEXICAL = 0.5
 FAQ_PRIORITY = 0.05
 KINDS = frozenset({"faq", "policy", "knowledge", "product"})
+log = logging.getLogger("repdesk.knowledge.retrieval")
 MAX_CACHED_ASSISTANTS = 256
 _CANDIDATES = 400
 
@@ -59,7 +60,7 @@ class Hit:
 
 @dataclass
 class _Snapshot:
-    key: tuple[int, int]
+    key: tuple[int, int, str | None]
     ids: list[str]
     kinds: npt.NDArray[np.str_]
     titles: list[str]
@@ -82,8 +83,9 @@ _cache_lock = threading.Lock()
 
 
 def embeddings_enabled() -> bool:
-    """True when the embedding model is installed and not switched off."""
-    return embeddings.available()
+    """True when embeddings are configured: the bundled model installed (and not switched
+    off), or an HTTP embedding provider."""
+    return backends.backend_configured()
 
 
 def forget(assistant_id: str) -> None:
@@ -91,12 +93,34 @@ def forget(assistant_id: str) -> None:
         _cache.pop(assistant_id, None)
 
 
-@lru_cache(maxsize=2048)
-def _query_vector(query: str) -> bytes | None:
-    encoder = embeddings.get_encoder()
-    if encoder is None:
+_query_cache: OrderedDict[tuple[str, str], npt.NDArray[np.float32]] = OrderedDict()
+_QUERY_CACHE_SIZE = 2048
+
+
+def clear_query_cache() -> None:
+    with _cache_lock:
+        _query_cache.clear()
+
+
+async def _query_vector(
+    backend: backends.EmbeddingBackend, query: str
+) -> npt.NDArray[np.float32] | None:
+    key = (backend.model, query)
+    with _cache_lock:
+        cached = _query_cache.get(key)
+        if cached is not None:
+            _query_cache.move_to_end(key)
+            return cached
+    try:
+        vector = (await backend.embed([query]))[0]
+    except backends.EmbeddingError as exc:
+        log.warning("query embedding failed, searching by keywords only: %s", exc)
         return None
-    return embeddings.to_bytes(encoder.encode([query])[0])
+    with _cache_lock:
+        _query_cache[key] = vector
+        while len(_query_cache) > _QUERY_CACHE_SIZE:
+            _query_cache.popitem(last=False)
+    return vector
 
 
 def embedding_input(title: str, text: str) -> str:
@@ -104,12 +128,30 @@ def embedding_input(title: str, text: str) -> str:
     return text if not title or text.startswith(title) else f"{title}\n{text}"
 
 
-def _build(key: tuple[int, int], rows: list[Any], model: str | None) -> _Snapshot:
+def _missing(rows: list[Any], model: str | None) -> list[int]:
+    if model is None:
+        return []
+    return [i for i, r in enumerate(rows) if r.embedding is None or r.embedding_model != model]
+
+
+def _build(
+    key: tuple[int, int, str | None],
+    rows: list[Any],
+    model: str | None,
+    fresh: dict[int, npt.NDArray[np.float32]],
+) -> _Snapshot:
     ids, kinds, titles, texts, sources, metas, token_sets = [], [], [], [], [], [], []
     corpus: list[list[str]] = []
-    vectors = np.zeros((len(rows), embeddings.DIM), dtype=np.float32) if model else None
+    dim = next(
+        (
+            len(r.embedding) // 4
+            for r in rows
+            if r.embedding is not None and r.embedding_model == model
+        ),
+        next((len(v) for v in fresh.values()), 0),
+    )
+    vectors = np.zeros((len(rows), dim), dtype=np.float32) if model and dim else None
     has_vector = np.zeros(len(rows), dtype=bool)
-    missing: list[int] = []
     for i, row in enumerate(rows):
         ids.append(f"{row.source_id}:{row.position}")
         kinds.append(row.kind)
@@ -124,20 +166,9 @@ def _build(key: tuple[int, int], rows: list[Any], model: str | None) -> _Snapsho
             if row.embedding is not None and row.embedding_model == model:
                 vectors[i] = embeddings.from_bytes(row.embedding)
                 has_vector[i] = True
-            else:
-                missing.append(i)
-    if (
-        vectors is not None
-        and missing
-        and len(missing) <= get_knowledge_settings().knowledge_inline_embed_limit
-    ):
-        # Fresh content the background job has not embedded yet: embed the few chunks now.
-        encoder = embeddings.get_encoder()
-        if encoder is not None:
-            vectors[missing] = encoder.encode(
-                [embedding_input(titles[i], texts[i]) for i in missing]
-            )
-            has_vector[missing] = True
+            elif i in fresh:
+                vectors[i] = fresh[i]
+                has_vector[i] = True
     n = len(rows)
     df: dict[str, int] = {}
     for toks in token_sets:
@@ -164,7 +195,13 @@ def _build(key: tuple[int, int], rows: list[Any], model: str | None) -> _Snapsho
     )
 
 
-def _score(snap: _Snapshot, query: str, k: int, kinds: set[str] | None) -> list[Hit]:
+def _score(
+    snap: _Snapshot,
+    query: str,
+    k: int,
+    kinds: set[str] | None,
+    query_vector: npt.NDArray[np.float32] | None,
+) -> list[Hit]:
     if snap.size == 0:
         return []
     q_tokens = list(dict.fromkeys(tokenize(query)))
@@ -186,14 +223,16 @@ def _score(snap: _Snapshot, query: str, k: int, kinds: set[str] | None) -> list[
                 lexical[i] = (present / total) * (0.5 + 0.5 * bm[i] / top)
     fused = lexical
     semantic: npt.NDArray[np.float32] | None = None
-    if snap.vectors is not None and snap.has_vector.any():
-        raw = _query_vector(query.strip()[:2000])
-        if raw is not None:
-            qv = embeddings.from_bytes(raw)
-            semantic = np.clip(snap.vectors @ qv, 0.0, 1.0)
-            fused = np.where(
-                snap.has_vector, LEXICAL_WEIGHT * lexical + SEMANTIC_WEIGHT * semantic, lexical
-            )
+    if (
+        snap.vectors is not None
+        and query_vector is not None
+        and snap.has_vector.any()
+        and query_vector.shape[0] == snap.vectors.shape[1]
+    ):
+        semantic = np.clip(snap.vectors @ query_vector, 0.0, 1.0)
+        fused = np.where(
+            snap.has_vector, LEXICAL_WEIGHT * lexical + SEMANTIC_WEIGHT * semantic, lexical
+        )
     mask = np.ones(snap.size, dtype=bool)
     if kinds:
         mask = np.isin(snap.kinds, list(kinds))
@@ -224,7 +263,9 @@ def _score(snap: _Snapshot, query: str, k: int, kinds: set[str] | None) -> list[
     return hits
 
 
-async def _snapshot(session: AsyncSession, assistant_id: str) -> _Snapshot:
+async def _snapshot(
+    session: AsyncSession, assistant_id: str, backend: backends.EmbeddingBackend | None
+) -> _Snapshot:
     state = (
         await session.execute(
             select(KnowledgeIndex.version, KnowledgeIndex.indexed_version).where(
@@ -232,7 +273,8 @@ async def _snapshot(session: AsyncSession, assistant_id: str) -> _Snapshot:
             )
         )
     ).first()
-    key = (int(state[0]), int(state[1])) if state else (0, 0)
+    model = backend.model if backend else None
+    key = (int(state[0]), int(state[1]), model) if state else (0, 0, model)
     with _cache_lock:
         snap = _cache.get(assistant_id)
         if snap is not None and snap.key == key:
@@ -254,8 +296,20 @@ async def _snapshot(session: AsyncSession, assistant_id: str) -> _Snapshot:
             .order_by(IndexChunk.source_id, IndexChunk.position)
         )
     ).all()
-    model = embeddings.MODEL_NAME if embeddings_enabled() else None
-    snap = await asyncio.to_thread(_build, key, list(rows), model)
+    rows = list(rows)
+    missing = _missing(rows, model)
+    fresh: dict[int, npt.NDArray[np.float32]] = {}
+    limit = get_knowledge_settings().knowledge_inline_embed_limit
+    if backend is not None and 0 < len(missing) <= limit:
+        # Fresh content the background job has not embedded yet: embed the few chunks now.
+        try:
+            vectors = await backend.embed(
+                [embedding_input(rows[i].title, rows[i].text) for i in missing]
+            )
+            fresh = dict(zip(missing, vectors, strict=True))
+        except backends.EmbeddingError as exc:
+            log.warning("embedding fresh chunks failed: %s", exc)
+    snap = await asyncio.to_thread(_build, key, rows, model, fresh)
     with _cache_lock:
         _cache[assistant_id] = snap
         _cache.move_to_end(assistant_id)
@@ -282,5 +336,9 @@ async def search(
             raise ValueError(f"unknown kinds: {sorted(unknown)}")
     if not query.strip() or k <= 0:
         return []
-    snap = await _snapshot(session, assistant_id)
-    return _score(snap, query, k, kinds)
+    backend = backends.get_backend()
+    snap = await _snapshot(session, assistant_id, backend)
+    query_vector = None
+    if backend is not None and snap.vectors is not None and snap.has_vector.any():
+        query_vector = await _query_vector(backend, query.strip()[:2000])
+    return _score(snap, query, k, kinds, query_vector)

@@ -13,7 +13,7 @@ from repdesk.assistants.models import Assistant
 from repdesk.kit.errors import ValidationError
 from repdesk.kit.pagination import page
 from repdesk.kit.web import PrincipalDep, SessionDep
-from repdesk.knowledge import index, retrieval, service
+from repdesk.knowledge import backends, index, retrieval, service
 from repdesk.knowledge.config import get_knowledge_settings
 from repdesk.knowledge.models import Faq, IndexChunk, KnowledgeItem
 from repdesk.knowledge.schemas import (
@@ -115,6 +115,7 @@ async def index_status(session: AsyncSession, assistant_id: str) -> IndexStatusR
         embedded_chunks=int(embedded or 0),
         embeddings=enabled,
         retrieval="hybrid" if enabled else "bm25",
+        embedding_model=backends.configured_model() if enabled else None,
         contradictions=(state.contradictions if state else []),  # type: ignore[arg-type]
     )
 

@@ -109,6 +109,9 @@ class IndexStatusRead(CamelModel):
     embedded_chunks: int
     embeddings: bool = Field(description="False: the embedding model is absent; answers are weaker")
     retrieval: str = Field(description="hybrid (BM25 + embeddings) | bm25")
+    embedding_model: str | None = Field(
+        default=None, description="all-MiniLM-L6-v2, or http:<model> for an embedding provider"
+    )
     contradictions: list[ContradictionRead]
 
 

@@ -20,7 +20,7 @@ from repdesk.catalog.money import format_price
 from repdesk.jobs.registry import current_attempt, task
 from repdesk.jobs.service import enqueue
 from repdesk.kit.time import utcnow
-from repdesk.knowledge import contradictions, embeddings
+from repdesk.knowledge import backends, contradictions, embeddings
 from repdesk.knowledge.models import IndexChunk, KnowledgeIndex
 from repdesk.knowledge.retrieval import embedding_input
 
@@ -34,10 +34,10 @@ TIME_SLICE_SECONDS = 15.0
 
 async def embed_missing(session: AsyncSession, assistant_id: str, *, deadline: float) -> bool:
     """Fill missing embeddings until done (True) or the deadline passes (False)."""
-    encoder = embeddings.get_encoder()
-    if encoder is None:
+    backend = backends.get_backend()
+    if backend is None:
         return True
-    model = embeddings.MODEL_NAME
+    model = backend.model
     while True:
         rows = (
             await session.execute(
@@ -51,9 +51,8 @@ async def embed_missing(session: AsyncSession, assistant_id: str, *, deadline: f
         ).all()
         if not rows:
             return True
-        vectors = await asyncio.to_thread(
-            encoder.encode, [embedding_input(r.title, r.text) for r in rows]
-        )
+        await session.commit()  # no transaction held open across the (maybe remote) call
+        vectors = await backend.embed([embedding_input(r.title, r.text) for r in rows])
         for row, vector in zip(rows, vectors, strict=True):
             await session.execute(
                 update(IndexChunk)
@@ -93,10 +92,11 @@ async def find_contradictions(session: AsyncSession, assistant_id: str) -> list[
             statements.append(contradictions.Statement(r.source_id, "product", r.title, text))
         else:
             statements.append(contradictions.Statement(r.source_id, r.kind, r.title, r.text))
-    encoder = embeddings.get_encoder()
-    return await asyncio.to_thread(
-        contradictions.find, statements, embed=encoder.encode if encoder else None
-    )
+    # Subjects are compared with the local model when it is the backend (a remote provider
+    # would be a network call per re-index; the lexical comparison is the main signal anyway).
+    backend = backends.get_backend()
+    embed = backend.encoder.encode if isinstance(backend, backends.LocalBackend) else None
+    return await asyncio.to_thread(contradictions.find, statements, embed=embed)
 
 
 async def reindex_now(
