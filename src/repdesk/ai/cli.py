@@ -65,18 +65,31 @@ def demo_cmd(args: argparse.Namespace, settings: Settings) -> int:
 def _eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--failures", action="store_true", help="list the cases that failed")
+    p.add_argument(
+        "--db",
+        action="store_true",
+        help="load the demo business into a temporary database and answer through the real "
+        "knowledge/catalog services (BM25 + embeddings when installed)",
+    )
 
 
 @command("eval", "run the assistant's evaluation set (built-in engine, demo business)", _eval_args)
 def eval_cmd(args: argparse.Namespace, settings: Settings) -> int:
-    from repdesk.ai.eval.runner import FLOOR, run_eval
+    from repdesk import vault
+    from repdesk.ai.eval.runner import FLOOR, run_eval, run_eval_db
 
-    report = asyncio.run(run_eval())
+    if args.db:
+        vault.init(settings.secret_key, settings.data_dir)
+    report = asyncio.run(run_eval_db() if args.db else run_eval())
     metrics = report.metrics()
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:
-        print(f"evaluation set v{report.version}: {report.cases} cases, {report.replies} replies")
+        where = "database + knowledge services" if args.db else "in memory"
+        print(
+            f"evaluation set v{report.version} ({where}): {report.cases} cases, "
+            f"{report.replies} replies"
+        )
         print(f"  answer accuracy        {metrics['answer_accuracy']:.1%}")
         print(f"  invented-amount rate   {metrics['invented_amount_rate']:.1%}")
         print(f"  correct 'I don't know' {metrics['idk_rate']:.1%}")

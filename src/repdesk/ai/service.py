@@ -61,15 +61,27 @@ class DbSource:
     async def search(
         self, query: str, *, k: int = 5, kinds: tuple[str, ...] | None = None
     ) -> list[Fact]:
+        from repdesk.ai.engine.text import content_terms, expand, term_set
         from repdesk.knowledge import retrieval
 
+        wanted = set(kinds) if kinds else None
         hits = await retrieval.search(
-            self.session,
-            assistant_id=self.assistant_id,
-            query=query,
-            k=k,
-            kinds=set(kinds) if kinds else None,
+            self.session, assistant_id=self.assistant_id, query=query, k=k, kinds=wanted
         )
+        # The customer's words plus their synonyms ("close" -> hours) as a second query.
+        asked = content_terms(query)
+        terms = sorted(expand(asked) - set(asked))
+        found = term_set(" ".join(f"{h.title} {h.text}" for h in hits[:3]))
+        if terms and not all(t in found for t in asked):
+            more = await retrieval.search(
+                self.session,
+                assistant_id=self.assistant_id,
+                query=query + " " + " ".join(terms),
+                k=k,
+                kinds=wanted,
+            )
+            seen = {h.id for h in hits}
+            hits += [h for h in more if h.id not in seen]
         facts = [
             Fact(h.kind, h.id, h.title, h.text, float(h.score), h.source_id, dict(h.metadata))
             for h in hits

@@ -217,7 +217,7 @@ class BuiltinEngine:
             ]
             asks_price = "price" in intents or "availability" in intents
             if extra and not asks_price:
-                facts = await ctx.source.search(text, k=6)
+                facts = await ctx.source.search(text, k=6, kinds=("faq", "policy", "knowledge"))
                 best = self._best_fact(text, facts)
                 if best is not None and best.kind != "product":
                     return EngineResult(
@@ -332,7 +332,7 @@ class BuiltinEngine:
         return EngineResult(["\n".join(lines)], intent="product", evidence=evidence)
 
     def _catalog_answer(self, products: list[Product]) -> EngineResult:
-        avail = [p for p in products if p.available][:8]
+        avail = [p for p in products if p.available][:12]
         if not avail:
             return self._handoff(CHECK_WITH_TEAM, "No products in the catalog", "catalog")
         evidence = []
@@ -362,6 +362,9 @@ def _is_info_question(text: str) -> bool:
 
 
 def _fact_answer(fact: Fact, question: str) -> str:
+    answer = fact.metadata.get("answer") if fact.metadata else None
+    if isinstance(answer, str) and answer.strip() and len(answer) <= 1500:
+        return answer.strip()
     if fact.kind == "faq":
         return fact.text.strip()
     text = fact.text.strip()

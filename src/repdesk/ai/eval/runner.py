@@ -11,14 +11,16 @@ handoff precision and recall, and reply latency p50/p99.
 from __future__ import annotations
 
 import json
+import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from repdesk.ai.demo import demo_data
-from repdesk.ai.engine.base import Engine, EngineContext, Style, Turn
+from repdesk.ai.engine.base import Engine, EngineContext, KnowledgeSource, Style, Turn
 from repdesk.ai.engine.builtin import BuiltinEngine
 from repdesk.ai.grounding import Evidence, misattributed, unsupported
 from repdesk.ai.memory_source import MemorySource, demo_delivery, demo_products
@@ -156,17 +158,30 @@ def _order_matches(action: dict[str, Any] | None, expect: dict[str, Any]) -> boo
     return got == want and int(action["total"]) == int(expect["order"]["total"])
 
 
+SourceFactory = Callable[[], AbstractAsyncContextManager[KnowledgeSource]]
+
+
 async def run_eval(
     engine: Engine | None = None,
     *,
     path: Path = DEFAULT_SET,
     data: dict[str, Any] | None = None,
     only: Iterable[str] | None = None,
+    source_factory: SourceFactory | None = None,
 ) -> Report:
+    """Run the set. By default the demo business is held in memory (``MemorySource``);
+    ``source_factory`` gives each case its own source instead (``run_eval_db`` uses the real
+    knowledge and catalog services over a database holding the demo business)."""
     evalset = load_set(path)
     data = data or demo_data()
     engine = engine or BuiltinEngine()
-    source = MemorySource.from_demo(data)
+    memory = MemorySource.from_demo(data)
+
+    @asynccontextmanager
+    async def _memory() -> AsyncIterator[KnowledgeSource]:
+        yield memory
+
+    sources = source_factory or _memory
     style = Style.from_profile(data.get("profile"))
     delivery = demo_delivery(data)
     base_texts = _base_evidence(data)
@@ -196,19 +211,20 @@ async def run_eval(
         )
         last: list[str] = []
         for text in case["turns"]:
-            ctx = EngineContext(
-                business_name=data["business"],
-                channel="widget",
-                text=text,
-                source=source,
-                history=list(history),
-                style=style,
-                delivery=delivery,
-                state=state,
-            )
-            t0 = time.perf_counter()
-            result = await engine.respond(ctx)
-            latencies.append((time.perf_counter() - t0) * 1000)
+            async with sources() as source:
+                ctx = EngineContext(
+                    business_name=data["business"],
+                    channel="widget",
+                    text=text,
+                    source=source,
+                    history=list(history),
+                    style=style,
+                    delivery=delivery,
+                    state=state,
+                )
+                t0 = time.perf_counter()
+                result = await engine.respond(ctx)
+                latencies.append((time.perf_counter() - t0) * 1000)
             last = result.replies
             for reply in result.replies:
                 replies_total += 1
@@ -260,3 +276,49 @@ async def run_eval(
         replies=replies_total,
         failures=[r for r in results if not r.ok or r.invented],
     )
+
+
+async def run_eval_db(engine: Engine | None = None, *, only: Iterable[str] | None = None) -> Report:
+    """The same set against the demo business stored in a fresh SQLite database and read
+    through the production path: part A's retrieval (BM25, plus embeddings when the model is
+    installed) and catalog service, via ``ai.service.DbSource``."""
+    from repdesk.accounts import service as accounts
+    from repdesk.ai.demo import load_demo
+    from repdesk.ai.service import DbSource
+    from repdesk.db.engine import Database
+    from repdesk.db.migrate import upgrade_async
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{tmp}/eval.db"
+        await upgrade_async(url)
+        db = Database(url)
+        try:
+            async with db.transaction() as session:
+                _user, ws = await accounts.register(
+                    session,
+                    email="eval@repdesk.local",
+                    password="eval password 123",
+                    business_name=demo_data()["business"],
+                    verified=True,
+                    send_email=False,
+                )
+                assistant = await load_demo(session, workspace_id=ws.id)
+            assistant_id = assistant.id
+            # Index as the knowledge.reindex jobs do in production (embeddings stored).
+            from repdesk.jobs.worker import Worker
+
+            await Worker(db, concurrency=1).drain()
+            # Warm up outside the timings: model load and the first embedding of fresh chunks
+            # (the knowledge.reindex job would have done this before a real customer asks).
+            async with db.session() as session:
+                for q in ("delivery", "price of the dress", "opening hours"):
+                    await DbSource(session, assistant_id).search(q)
+
+            @asynccontextmanager
+            async def _db_source() -> AsyncIterator[KnowledgeSource]:
+                async with db.session() as session:
+                    yield DbSource(session, assistant_id)
+
+            return await run_eval(engine, only=only, source_factory=_db_source)
+        finally:
+            await db.dispose()
