@@ -105,7 +105,7 @@ class OpenAIProvider:
                         },
                     }
                     for t in tools
-                ],  # type: ignore[arg-type]
+                ],
                 temperature=0.2,
             )
         except openai.APITimeoutError as exc:
@@ -119,11 +119,11 @@ class OpenAIProvider:
         if not resp.choices:
             raise ProviderError("empty response")
         msg = resp.choices[0].message
-        calls = [
-            ToolCall(c.id, c.function.name, c.function.arguments or "")
-            for c in (msg.tool_calls or [])
-            if getattr(c, "function", None) is not None
-        ]
+        calls = []
+        for c in msg.tool_calls or []:
+            function = getattr(c, "function", None)
+            if function is not None:  # custom (non-function) tool calls are not ours
+                calls.append(ToolCall(c.id, function.name, function.arguments or ""))
         usage = resp.usage
         return ChatResponse(
             content=msg.content or "",
