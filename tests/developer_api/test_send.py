@@ -304,3 +304,23 @@ async def test_100_concurrent_sends_with_credits_for_15(
     assert codes.count(402) == 85
     assert await balance(db, shop.workspace_id) == 0
     assert len(graph.sent) == 15
+
+
+async def test_inline_send_job_is_left_alone_by_background_workers(
+    db: Database, worker: Worker
+) -> None:
+    """The send job is scheduled as a fallback a little later: background workers skip it,
+    the request's own ``run_now(early=True)`` takes it (the foundation's run_now is unchanged
+    without ``early``)."""
+    from repdesk.jobs.service import enqueue
+
+    async with db.transaction() as s:
+        job = await enqueue(s, "events.dispatch", {"event": "noop"}, delay=30)
+        assert job is not None
+        await s.flush()
+        job_id = job.id
+    assert await worker.drain() == 0  # not due for the background worker
+    assert await Worker(db).run_now(job_id) is False
+    assert await Worker(db).run_now(job_id, early=True) is True
+    async with db.session() as s:
+        assert await s.get(Job, job_id) is None

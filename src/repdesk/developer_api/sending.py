@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -100,11 +101,23 @@ async def _response(session: AsyncSession, ctx: ApiContext, message: Message) ->
     )
 
 
+_workers: weakref.WeakKeyDictionary[Database, Worker] = weakref.WeakKeyDictionary()
+
+
+def _worker(db: Database) -> Worker:
+    """One inline worker per database (it reaps expired leases at most once a second)."""
+    worker = _workers.get(db)
+    if worker is None:
+        worker = _workers[db] = Worker(db, lease_seconds=60)
+    return worker
+
+
 async def _settle(
     db: Database, session: AsyncSession, message_id: str, job_id: str | None
 ) -> Message:
     """Wait until the message is sent or failed; cancel it if its send is only retrying."""
-    deadline = time.monotonic() + get_api_settings().api_send_wait_seconds
+    wait = get_api_settings().api_send_wait_seconds
+    deadline = time.monotonic() + wait
     while True:
         message = await session.get(Message, message_id, populate_existing=True)
         assert message is not None
@@ -130,7 +143,7 @@ async def _settle(
         await commit(session)
         if time.monotonic() > deadline:
             return message
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.01 if time.monotonic() < deadline - wait + 0.5 else 0.05)
 
 
 async def send(
@@ -178,7 +191,14 @@ async def send(
             idempotency_key=key,
             enqueue_send=False,
         )
-        job = await enqueue(session, "channel.send", {"messageId": message.id})
+        # Scheduled a little later: background workers leave it to this request, and send it
+        # themselves only if this request dies before running it.
+        job = await enqueue(
+            session,
+            "channel.send",
+            {"messageId": message.id},
+            delay=get_api_settings().api_send_fallback_seconds,
+        )
         await session.flush()
         job_id = job.id if job is not None else None
         message_id = message.id
@@ -196,6 +216,6 @@ async def send(
         return await _response(session, ctx, await _settle(db, session, prior.id, None))
 
     if job_id is not None:
-        await Worker(db, lease_seconds=60).run_now(job_id)
+        await _worker(db).run_now(job_id, early=True)
     message = await _settle(db, session, message_id, job_id)
     return await _response(session, ctx, message)
