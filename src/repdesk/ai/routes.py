@@ -53,6 +53,7 @@ async def playground(
     key = f"pg:{assistant.id[:12]}:{sid}"[:64]
     row = await service.load_state(session, key=key, assistant_id=assistant.id)
     history = [Turn(t["role"], t["text"]) for t in (row.history or [])][-HISTORY:]
+    await session.commit()  # the engine may call an LLM: hold no write locks meanwhile
     turnout = await service.respond(
         session,
         assistant=assistant,

@@ -74,6 +74,9 @@ async def reply(session: AsyncSession, payload: dict[str, Any]) -> None:
     history = [
         Turn("customer" if m.direction == "in" else "business", m.text) for m in reversed(rows)
     ]
+    # The engine may call an LLM: hold no write locks during that call.
+    await service.load_state(session, key=f"conv:{conv.id}", assistant_id=assistant.id)
+    await session.commit()
     turnout = await service.respond(
         session,
         assistant=assistant,
