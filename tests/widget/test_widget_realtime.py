@@ -86,7 +86,7 @@ async def test_websocket_handshake_checks_origin_and_token(
     await client.aclose()
 
 
-async def test_agent_reply_reaches_an_open_websocket(live_server: LiveServer, db: Database) -> None:
+async def test_agent_reply_reaches_an_open_websocket(db: Database, live_server: LiveServer) -> None:
     client, setup = await live_widget(live_server, db)
     token = await visitor(client, setup)
     async with websockets.connect(ws_url(live_server, setup, token), origin=ORIGIN) as ws:

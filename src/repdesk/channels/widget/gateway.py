@@ -33,6 +33,7 @@ from repdesk.kit.errors import AppError, RateLimited, ValidationError
 log = logging.getLogger("repdesk.widget")
 
 KEEPALIVE_SECONDS = 20.0
+DISCONNECT_CHECK_SECONDS = 2.0
 
 
 def _dumps(payload: dict[str, Any]) -> str:
@@ -194,14 +195,21 @@ async def sse_events(public_id: str, request: Request) -> StreamingResponse:
             yield "retry: 2000\n\n"
             hello = {"type": "hello", "visitorId": visitor_id, "history": history}
             yield f"data: {_dumps(hello)}\n\n"
+            quiet = 0.0
             while True:
+                # Wake every couple of seconds to notice a client that went away (the stream
+                # must end promptly so the server can shut down), comment every 20 s.
                 try:
-                    payload = await asyncio.wait_for(sub.get(), KEEPALIVE_SECONDS)
+                    payload = await asyncio.wait_for(sub.get(), DISCONNECT_CHECK_SECONDS)
                 except TimeoutError:
                     if await request.is_disconnected():
                         return
-                    yield ": keepalive\n\n"
+                    quiet += DISCONNECT_CHECK_SECONDS
+                    if quiet >= KEEPALIVE_SECONDS:
+                        quiet = 0.0
+                        yield ": keepalive\n\n"
                     continue
+                quiet = 0.0
                 yield f"data: {_dumps(payload)}\n\n"
 
     return StreamingResponse(
