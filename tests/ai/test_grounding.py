@@ -48,3 +48,25 @@ def test_a_real_price_next_to_the_wrong_product_is_caught() -> None:
     assert (
         misattributed("Oud Royale Perfume with delivery: ₦47,500.", products, fees=[250000]) == []
     )
+
+
+async def test_the_business_voice_shapes_builtin_replies() -> None:
+    from repdesk.ai.demo import demo_data
+    from repdesk.ai.engine.base import EngineContext, Style
+    from repdesk.ai.engine.builtin import BuiltinEngine
+    from repdesk.ai.memory_source import MemorySource
+
+    data = demo_data()
+    style = Style.from_profile({**data["profile"], "emojiRate": 1.0, "phrases": ["no wahala"]})
+    ctx = EngineContext(
+        business_name="Tee",
+        channel="whatsapp",
+        text="Abeg how much be black soap?",
+        source=MemorySource.from_demo(data),
+        style=style,
+    )
+    reply = (await BuiltinEngine().respond(ctx)).replies[0]
+    assert reply.startswith("No wahala! ") and reply.endswith("😊") and "₦2,000" in reply
+    ctx.text = "How much is black soap?"
+    plain = (await BuiltinEngine().respond(ctx)).replies[0]
+    assert not plain.startswith("No wahala")

@@ -67,6 +67,11 @@ class BuiltinEngine:
         self.min_coverage = min_coverage
 
     async def respond(self, ctx: EngineContext) -> EngineResult:
+        result = await self._respond(ctx)
+        result.replies = [_voice(ctx, r, result.intent) for r in result.replies]
+        return result
+
+    async def _respond(self, ctx: EngineContext) -> EngineResult:
         text = ctx.text.strip()
         if not text:
             return EngineResult(
@@ -376,3 +381,31 @@ def _fact_answer(fact: Fact, question: str) -> str:
     ranked = sorted(sentences, key=lambda s: -len(q & term_set(s)))
     keep = [s for s in sentences if s in ranked[:2]]
     return " ".join(keep)
+
+
+VOICED = ("product", "question", "catalog", "order_confirmed")
+
+
+def _voice(ctx: EngineContext, reply: str, intent: str) -> str:
+    """The business's voice on a composed reply: a Pidgin opener for Pidgin-speaking customers
+    of a business that writes Pidgin, its favourite emoji, its sign-off after an order, its
+    length limit. Never adds a figure."""
+    style = ctx.style
+    if intent not in VOICED:
+        return reply
+    if style.pidgin and intent_rx.is_pidgin(ctx.text):
+        opener = next((p for p in style.phrases if intent_rx.is_pidgin(p) or "wahala" in p), "")
+        if opener and not reply.lower().startswith(opener.lower()):
+            reply = f"{opener[0].upper()}{opener[1:]}! {reply}"
+    if style.emoji and style.emoji_rate >= 0.5 and not any(e in reply for e in style.emoji):
+        reply = f"{reply} {style.emoji[0]}"
+    if intent == "order_confirmed" and style.signoff:
+        reply = f"{reply}\n{style.signoff}"
+    for phrase in style.avoid:
+        if phrase and phrase.lower() in reply.lower():
+            reply = re.sub(re.escape(phrase), "", reply, flags=re.I).strip()
+    if len(reply) > style.max_length > 0 and "\n" not in reply:
+        cut = reply[: style.max_length]
+        end = cut.rfind(". ")
+        reply = cut[: end + 1] if end > style.max_length // 2 else reply
+    return reply
