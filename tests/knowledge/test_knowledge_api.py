@@ -367,3 +367,19 @@ async def test_deleting_the_assistant_removes_its_knowledge_and_index(
     from repdesk.knowledge import retrieval
 
     assert assistant_id not in retrieval._cache
+
+
+async def test_lists_carry_a_preview_of_long_documents(
+    client: httpx.AsyncClient, assistant_id: str
+) -> None:
+    long_text = "Our story. " * 1000
+    r = await client.post(
+        f"/api/assistants/{assistant_id}/knowledge/files",
+        files={"file": ("story.txt", long_text.encode(), "text/plain")},
+    )
+    item = r.json()
+    listed = (await client.get(f"/api/assistants/{assistant_id}/knowledge/files")).json()["data"][0]
+    assert listed["contentTruncated"] is True and len(listed["content"]) == 2000
+    assert listed["contentLength"] == len(long_text.strip())
+    full = (await client.get(f"/api/assistants/{assistant_id}/knowledge/{item['id']}")).json()
+    assert full["contentTruncated"] is False and full["content"] == long_text.strip()

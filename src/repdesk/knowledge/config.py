@@ -18,6 +18,8 @@ class KnowledgeSettings(BaseSettings):
     embeddings_api_key: str = ""
     embeddings_model: str = "text-embedding-3-small"
     embeddings_timeout: float = 10.0
+    # BLAS threads for the local encoder and vector scoring (0: the library's default).
+    embeddings_threads: int = 1
     # A directory with model.safetensors and tokenizer.json; empty: the bundled package.
     embeddings_model_dir: str = ""
     knowledge_max_upload_mb: int = 10

@@ -12,8 +12,10 @@ import importlib.util
 import logging
 import math
 import threading
+from contextlib import AbstractContextManager, nullcontext
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -183,6 +185,10 @@ class Encoder:
         """Unit vectors, one row per text (shape ``(len(texts), 384)``)."""
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
+        with blas_threads():
+            return self._encode(texts, batch_size)
+
+    def _encode(self, texts: list[str], batch_size: int) -> Vector:
         encodings = self.tokenizer.encode_batch([t or " " for t in texts])
         # Sort by length so each batch pads little.
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
@@ -201,6 +207,23 @@ class Encoder:
 
 
 _lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _threadpools() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def blas_threads() -> AbstractContextManager[Any]:
+    """Limit BLAS to ``REPDESK_EMBEDDINGS_THREADS`` threads (default 1) for a block. A
+    multi-threaded BLAS on a busy 2-core machine stalls a 7 ms query embedding for up to two
+    seconds while its threads wait for cores; one thread keeps latency flat."""
+    threads = get_knowledge_settings().embeddings_threads
+    if threads <= 0:
+        return nullcontext()
+    return _threadpools().limit(limits=threads, user_api="blas")  # type: ignore[no-any-return]
 
 
 @lru_cache(maxsize=1)

@@ -341,4 +341,5 @@ async def search(
     query_vector = None
     if backend is not None and snap.vectors is not None and snap.has_vector.any():
         query_vector = await _query_vector(backend, query.strip()[:2000])
-    return _score(snap, query, k, kinds, query_vector)
+    with embeddings.blas_threads():
+        return _score(snap, query, k, kinds, query_vector)

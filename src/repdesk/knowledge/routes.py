@@ -42,7 +42,16 @@ async def _assistant(session: AsyncSession, principal: Any, assistant_id: str) -
     )
 
 
-def item_read(item: KnowledgeItem, chunks: int = 0) -> KnowledgeItemRead:
+LIST_CONTENT_CHARS = 2000
+
+
+def item_read(item: KnowledgeItem, chunks: int = 0, *, preview: bool = False) -> KnowledgeItemRead:
+    """``preview``: lists carry the first LIST_CONTENT_CHARS characters of a long document
+    (``contentTruncated``); GET one item for the whole text."""
+    content = item.content
+    truncated = preview and len(content) > LIST_CONTENT_CHARS
+    if truncated:
+        content = content[:LIST_CONTENT_CHARS]
     pairs = (
         [QaPairRead(question=p.question, answer=p.answer) for p in split_faq(item.content)]
         if item.kind == "faq_paste"
@@ -53,7 +62,9 @@ def item_read(item: KnowledgeItem, chunks: int = 0) -> KnowledgeItemRead:
         assistant_id=item.assistant_id,
         type=item.kind,
         title=item.title,
-        content=item.content,
+        content=content,
+        content_truncated=truncated,
+        content_length=len(item.content),
         question=item.question,
         answer=item.answer,
         pairs=pairs,
@@ -91,7 +102,10 @@ async def _items_page(
     counts = await service.chunk_counts(
         session, assistant_id=assistant_id, source_ids=[r.id for r in rows]
     )
-    data = [item_read(r, counts.get(r.id, 0)).model_dump(by_alias=True, mode="json") for r in rows]
+    data = [
+        item_read(r, counts.get(r.id, 0), preview=True).model_dump(by_alias=True, mode="json")
+        for r in rows
+    ]
     return page(data, has_more, nxt)
 
 

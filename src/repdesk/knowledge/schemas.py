@@ -47,6 +47,10 @@ class KnowledgeItemRead(CamelModel):
     type: str = Field(description="text | qa | faq_paste | file")
     title: str
     content: str
+    content_truncated: bool = Field(
+        default=False, description="In lists, long content is cut; GET the item for all of it"
+    )
+    content_length: int = 0
     question: str | None = None
     answer: str | None = None
     pairs: list[QaPairRead] = Field(
