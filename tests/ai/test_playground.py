@@ -105,3 +105,23 @@ async def test_a_correction_becomes_knowledge_the_next_answer_uses(
         json={"question": "", "answer": "x"},
     )
     assert r.status_code == 400
+
+
+async def test_playground_sessions_are_private_to_their_assistant(
+    client: httpx.AsyncClient, db: Database, shop: DemoShop
+) -> None:
+    from tests.factories import create_assistant
+
+    other = await create_assistant(db, workspace_id=shop.account.workspace_id, name="Other")
+    out = await _say(client, shop, "I want to buy 2 ankara maxi dress size M")
+    r = await client.post(
+        f"/api/assistants/{other.id}/playground",
+        json={"sessionId": out["sessionId"], "text": "yes"},
+    )
+    assert r.status_code == 200
+    assert r.json()["actions"] == []  # the other assistant knows nothing of that order
+    r = await client.post(
+        f"/api/assistants/{shop.assistant.id}/playground",
+        json={"sessionId": "x" * 25, "text": "hi"},
+    )
+    assert r.status_code == 400

@@ -24,7 +24,7 @@ HISTORY = 12
 
 
 class PlaygroundRequest(StrictCamelModel):
-    session_id: str | None = Field(default=None, max_length=40, pattern=r"^[A-Za-z0-9]+$")
+    session_id: str | None = Field(default=None, max_length=24, pattern=r"^[A-Za-z0-9]+$")
     text: str = Field(min_length=1, max_length=4000)
 
 
@@ -50,8 +50,10 @@ async def playground(
     if not body.text.strip():
         raise ValidationError("text: must not be empty")
     sid = body.session_id or new_id()
-    key = f"pg:{assistant.id[:12]}:{sid}"[:64]
+    key = f"pg:{assistant.id}:{sid}"  # at most 3 + 32 + 1 + 24 characters
     row = await service.load_state(session, key=key, assistant_id=assistant.id)
+    if row.assistant_id != assistant.id:  # cannot happen with the full id in the key
+        raise ValidationError("sessionId is not valid.")
     history = [Turn(t["role"], t["text"]) for t in (row.history or [])][-HISTORY:]
     await session.commit()  # the engine may call an LLM: hold no write locks meanwhile
     turnout = await service.respond(

@@ -118,7 +118,10 @@ class BuiltinEngine:
             return EngineResult(
                 [f"You're welcome! Anything else I can help with?{tail}"], intent="thanks"
             )
-        if "smalltalk" in intents:
+        short = len(text.split()) <= 3
+        if "smalltalk" in intents or (
+            short and (intent_rx.CONFIRM.search(text) or intent_rx.CANCEL.search(text))
+        ):
             return EngineResult([self._smalltalk(ctx, text)], intent="smalltalk")
         return self._handoff(
             CHECK_WITH_TEAM_PIDGIN if pidgin else CHECK_WITH_TEAM,
