@@ -19,7 +19,9 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if not isinstance(value, datetime):
             raise TypeError("UTCDateTime needs a datetime")
-        when: datetime = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        when: datetime = (
+            value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        )
         if dialect.name == "sqlite":
             return when.replace(tzinfo=None)
         return when
