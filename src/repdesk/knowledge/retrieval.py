@@ -195,6 +195,16 @@ def _build(
     )
 
 
+def _top(values: npt.NDArray[Any], n: int) -> npt.NDArray[np.intp]:
+    """Indexes of the ``n`` largest values, largest first (ties: lower index first)."""
+    if n <= 0:
+        return np.zeros(0, dtype=np.intp)
+    if n < values.size:
+        part = np.argpartition(-values, n - 1)[:n]
+        return part[np.lexsort((part, -values[part]))]  # type: ignore[no-any-return]
+    return np.argsort(-values, kind="stable")  # type: ignore[no-any-return]
+
+
 def _score(
     snap: _Snapshot,
     query: str,
@@ -215,7 +225,7 @@ def _score(
             unseen_idf = math.log(1 + (snap.size + 0.5) / 0.5)
             weights = {t: snap.idf.get(t, unseen_idf) for t in q_tokens}
             total = sum(weights.values())
-            candidates = np.argsort(-bm)[:_CANDIDATES]
+            candidates = _top(bm, _CANDIDATES)
             for i in candidates:
                 if bm[i] <= 0:
                     break
@@ -240,7 +250,7 @@ def _score(
     first = FAQ_FIRST if semantic is not None else FAQ_FIRST_LEXICAL
     priority = fused + np.where(is_faq, np.where(fused >= first, 1.0, FAQ_PRIORITY), 0.0)
     priority = np.where(mask & (fused > 0), priority, -1.0)
-    order = np.argsort(-priority, kind="stable")[: max(k, 0)]
+    order = _top(priority, max(k, 0))
     hits = []
     for i in order:
         if priority[i] < 0:
