@@ -41,7 +41,7 @@ async def next_frame(ws: Any, kind: str, timeout: float = 15) -> dict[str, Any]:
 
 
 async def test_websocket_chat_with_ai_reply_and_history(
-    live_server: LiveServer, db: Database
+    db: Database, live_server: LiveServer
 ) -> None:
     client, setup = await live_widget(live_server, db)
     token = await visitor(client, setup)
@@ -70,7 +70,7 @@ async def test_websocket_chat_with_ai_reply_and_history(
 
 
 async def test_websocket_handshake_checks_origin_and_token(
-    live_server: LiveServer, db: Database
+    db: Database, live_server: LiveServer
 ) -> None:
     client, setup = await live_widget(live_server, db)
     token = await visitor(client, setup)
@@ -113,7 +113,7 @@ async def test_agent_reply_reaches_an_open_websocket(db: Database, live_server: 
 
 
 async def test_sse_fallback_streams_history_and_new_messages(
-    live_server: LiveServer, db: Database
+    db: Database, live_server: LiveServer
 ) -> None:
     client, setup = await live_widget(live_server, db)
     token = await visitor(client, setup)
@@ -159,7 +159,7 @@ async def test_sse_fallback_streams_history_and_new_messages(
 
 
 async def test_two_widgets_do_not_see_each_others_messages(
-    live_server: LiveServer, db: Database
+    db: Database, live_server: LiveServer
 ) -> None:
     client, setup = await live_widget(live_server, db)
     alice, bob = await visitor(client, setup), await visitor(client, setup)
