@@ -14,3 +14,7 @@ if ! command -v node >/dev/null || ! command -v curl >/dev/null; then
     echo "node and curl are needed by the Developer API tests: sudo apt-get install nodejs curl" >&2
   fi
 fi
+# redis-server for the realtime tests (two replicas fanning out through Redis pub/sub).
+if ! command -v redis-server >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi

@@ -14,6 +14,7 @@ Use the ``graph`` fixture (``from tests.fakes.graph import graph``): it points
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import threading
@@ -88,6 +89,7 @@ class FakeGraph:
     subscribed: set[str] = field(default_factory=set)
     registered: set[str] = field(default_factory=set)
     failures: list[Failure] = field(default_factory=list)
+    download_delay: float = 0.0  # seconds each media download takes (crash tests)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -117,6 +119,7 @@ class FakeGraph:
                 ]
             }
             self.media = {}
+            self.download_delay = 0.0
 
     def _number(self, pnid: str, display: str) -> dict[str, Any]:
         return {
@@ -236,6 +239,8 @@ class FakeGraph:
             return self.error(failure.code, failure.message, failure.status, failure.details)
         parts = [p for p in path.split("/") if p]
         if parts and parts[0] == "download":
+            if self.download_delay:
+                await asyncio.sleep(self.download_delay)
             return self._download(request, parts[1] if len(parts) > 1 else "")
         if not parts or parts[0] != self.version:
             return self.error(100, f"Unknown path {path}", 404)

@@ -339,3 +339,14 @@ async def test_openapi_documents_the_inbox_routes(client: httpx.AsyncClient) -> 
         assert p in paths
     assert "patch" in paths["/api/conversations/{conversation_id}"]
     assert "post" in paths["/api/conversations/{conversation_id}/messages"]
+
+
+async def test_stream_needs_a_login_and_an_own_assistant(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    account = await signed_in(client, db)
+    assistant = await create_assistant(db, workspace_id=account.workspace_id)
+    assert (await client.get("/api/assistants/nope/inbox/stream")).status_code == 404
+    client.cookies.clear()
+    r = await client.get(f"/api/assistants/{assistant.id}/inbox/stream")
+    assert r.status_code == 401 and r.json()["code"] == "UNAUTHORIZED"
