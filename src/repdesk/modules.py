@@ -30,6 +30,7 @@ MODULES: list[str] = [
     "repdesk.developer_api.webhooks",
     "repdesk.campaigns.service",
     # ai assistant: knowledge, catalog, training, orders (issue 5)
+    "repdesk.knowledge.commands",
     "repdesk.orders.routes",
     "repdesk.ai.routes",
     "repdesk.ai.cli",

@@ -100,7 +100,11 @@ async def find_contradictions(session: AsyncSession, assistant_id: str) -> list[
 
 
 async def reindex_now(
-    session: AsyncSession, assistant_id: str, *, time_slice: float | None = None
+    session: AsyncSession,
+    assistant_id: str,
+    *,
+    time_slice: float | None = None,
+    force: bool = False,
 ) -> bool:
     """Bring the assistant's index up to date. Returns False when it stopped for time (a
     continuation job was queued). Used by the job, the demo loader and the benchmark."""
@@ -108,7 +112,7 @@ async def reindex_now(
     if state is None:
         return True
     target = state.version
-    if state.indexed_version >= target and state.status == "ready":
+    if state.indexed_version >= target and state.status == "ready" and not force:
         return True
     deadline = time.monotonic() + (TIME_SLICE_SECONDS if time_slice is None else time_slice)
     if not await embed_missing(session, assistant_id, deadline=deadline):
