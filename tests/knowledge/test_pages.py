@@ -129,3 +129,29 @@ async def test_catalog_page_takes_prices_in_major_units(
     )
     assert "flash=" in r.headers["location"]
     assert len((await client.get(f"/api/assistants/{assistant_id}/products")).json()["data"]) == 2
+
+
+async def test_pages_say_answers_are_weaker_without_embeddings(
+    client: httpx.AsyncClient, assistant_id: str, monkeypatch
+) -> None:
+    from repdesk.knowledge.config import get_knowledge_settings
+
+    page = (await client.get(f"/assistants/{assistant_id}/knowledge")).text
+    assert ('data-testid="weaker-notice"' in page) is (not retrieval_on())
+    monkeypatch.setenv("REPDESK_EMBEDDINGS", "off")
+    get_knowledge_settings.cache_clear()
+    try:
+        for suffix in ("knowledge", "faqs", "catalog"):
+            page = (await client.get(f"/assistants/{assistant_id}/{suffix}")).text
+            assert 'data-testid="weaker-notice"' in page and "Answers will be weaker" in page
+        status = (await client.get(f"/api/assistants/{assistant_id}/knowledge/status")).json()
+        assert status["embeddings"] is False and status["retrieval"] == "bm25"
+    finally:
+        monkeypatch.delenv("REPDESK_EMBEDDINGS")
+        get_knowledge_settings.cache_clear()
+
+
+def retrieval_on() -> bool:
+    from repdesk.knowledge import retrieval
+
+    return retrieval.embeddings_enabled()
