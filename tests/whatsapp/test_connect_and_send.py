@@ -260,3 +260,71 @@ async def test_expired_token_marks_connection_disconnected(
     )
     assert stored.meta_error_code == 190
     assert conn is not None and conn.status == "disconnected"
+
+
+async def test_media_by_uploaded_file_and_by_link_and_reply_buttons(
+    db: Database, graph: FakeGraph, worker: Worker
+) -> None:
+    from repdesk.channels.base import OutboundMedia
+    from repdesk.files import service as files
+
+    assistant, _ = await connected_assistant(db, graph)
+    conv = await _conversation(db, assistant)
+    buttons = [{"type": "reply", "reply": {"id": f"b{i}", "title": f"Size {i}"}} for i in range(3)]
+    async with db.transaction() as session:
+        c = await session.get(Conversation, conv.id)
+        assert c is not None
+        stored = await files.save(
+            session,
+            workspace_id=assistant.workspace_id,
+            data=b"\x89PNG fake",
+            mime_type="image/png",
+            filename="shirt.png",
+        )
+        img = await conversations.queue_outbound(
+            session,
+            conversation=c,
+            sender="api",
+            outbound=OutboundMessage(
+                type="image", media=OutboundMedia(id=stored.id, caption="Our blue shirt")
+            ),
+        )
+        doc = await conversations.queue_outbound(
+            session,
+            conversation=c,
+            sender="api",
+            outbound=OutboundMessage(
+                type="document",
+                media=OutboundMedia(link="https://shop.test/price-list.pdf", filename="prices.pdf"),
+            ),
+        )
+        btn = await conversations.queue_outbound(
+            session,
+            conversation=c,
+            sender="ai",
+            outbound=OutboundMessage(
+                type="interactive",
+                interactive={
+                    "type": "button",
+                    "body": {"text": "Which **size**?"},
+                    "action": {"buttons": buttons},
+                },
+            ),
+        )
+    await worker.drain()
+    async with db.transaction() as session:
+        rows = [await session.get(Message, m.id) for m in (img, doc, btn)]
+    assert all(r is not None and r.status == "sent" for r in rows)
+    assert [r.credits_charged for r in rows if r] == [4, 4, 2]
+    upload = graph.requests_to("/media", "POST")
+    assert len(upload) == 1 and b"\x89PNG fake" in upload[0].body
+    by_type = {s["type"]: s for s in graph.sent}
+    uploaded_id = by_type["image"]["image"]["id"]
+    assert uploaded_id in graph.media and graph.media[uploaded_id][0] == b"\x89PNG fake"
+    assert by_type["image"]["image"]["caption"] == "Our blue shirt"
+    assert by_type["document"]["document"] == {
+        "link": "https://shop.test/price-list.pdf",
+        "filename": "prices.pdf",
+    }
+    assert by_type["interactive"]["interactive"]["body"]["text"] == "Which *size*?"
+    assert len(by_type["interactive"]["interactive"]["action"]["buttons"]) == 3

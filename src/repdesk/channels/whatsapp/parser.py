@@ -171,7 +171,7 @@ def _parse_status(raw: dict[str, Any], pnid: str) -> StatusUpdate | None:
         status=status,
         timestamp=_ts(raw.get("timestamp")),
         recipient=_e164(_str(raw.get("recipient_id"))),
-        error_code=int(code) if isinstance(code, int) or _str(code).isdigit() else None,
+        error_code=int(_str(code)) if _str(code).isdigit() else None,
         error_title=(_str(err.get("title") or err.get("message")) or None) if err else None,
         error_details=_str(_dict(err.get("error_data")).get("details")) or None,
     )

@@ -1,0 +1,242 @@
+"""WhatsApp webhook ingest benchmark: signed Meta webhooks posted concurrently to a running
+repdesk, then the same payloads again as redeliveries.
+
+    .venv/bin/python bench/ingest.py [--messages 20000] [--contacts 2000] [--concurrency 32]
+        [--backend sqlite|postgres|both] [--pg postgresql://postgres@127.0.0.1:5432/test]
+        [--worker]
+
+For each backend: a fresh database is migrated, a workspace with one connected WhatsApp number
+is created, and ``repdesk serve`` (one uvicorn process; ``--no-worker`` unless ``--worker``)
+is started as a subprocess. The client posts one real-format, correctly signed webhook per
+message (N messages from C contacts), measuring each acknowledgement (HTTP 200), then posts
+every payload again. Reported: acknowledged messages/s, p50/p99 acknowledgement latency per
+phase, the server's peak RSS, and the number of messages stored at the end (which must equal
+N: none lost, none doubled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from repdesk import config, vault  # noqa: E402
+from repdesk.accounts import service as accounts  # noqa: E402
+from repdesk.assistants import service as assistants  # noqa: E402
+from repdesk.channels.whatsapp import service as wa  # noqa: E402
+from repdesk.channels.whatsapp.client import PhoneNumberInfo  # noqa: E402
+from repdesk.config import Settings  # noqa: E402
+from repdesk.conversations.models import Message  # noqa: E402
+from repdesk.db.engine import Database  # noqa: E402
+from repdesk.db.migrate import upgrade  # noqa: E402
+
+APP_SECRET = "bench-app-secret"
+PNID = "106540352242922"
+WABA = "102290129340398"
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def payloads(n: int, contacts: int, run: str) -> list[tuple[bytes, str]]:
+    now = int(time.time())
+    out = []
+    for i in range(n):
+        wa_id = f"23480{(i % contacts):08d}"
+        body = json.dumps({
+            "object": "whatsapp_business_account",
+            "entry": [{"id": WABA, "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "15550783881", "phone_number_id": PNID},
+                "contacts": [{"profile": {"name": f"Customer {i % contacts}"}, "wa_id": wa_id}],
+                "messages": [{"from": wa_id, "id": f"wamid.BENCH{run}{i:08d}", "timestamp": str(now),
+                              "type": "text", "text": {"body": f"Hello, is item {i} in stock?"}}],
+            }}]}],
+        }, separators=(",", ":")).encode()
+        sig = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        out.append((body, sig))
+    return out
+
+
+async def prepare(url: str, data_dir: Path) -> str:
+    settings = Settings(data_dir=data_dir, database_url=url, public_url="http://127.0.0.1")
+    config.use_settings(settings)
+    vault.init("", data_dir)
+    db = Database(settings.resolved_database_url)
+    try:
+        async with db.transaction() as session:
+            _, ws = await accounts.register(session, email="bench@shop.test", password="bench password 1",
+                                            business_name="Bench", verified=True, send_email=False)
+            assistant = await assistants.create(session, workspace_id=ws.id, name="Bench", platform="whatsapp")
+            conn = await wa._save_connection(  # noqa: SLF001  (no Graph call: the number is given)
+                session, assistant, mode="byok", token="EAAG-bench", phone_number_id=PNID,
+                business_account_id=WABA, phone_number="+15550783881", app_secret_=APP_SECRET,
+                info=PhoneNumberInfo(id=PNID, verified_name="Bench"),
+            )
+            return conn.webhook_path
+    finally:
+        await db.dispose()
+
+
+async def post_all(client: httpx.AsyncClient, path: str, items: list[tuple[bytes, str]],
+                   concurrency: int) -> tuple[float, list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    queue: asyncio.Queue[tuple[bytes, str]] = asyncio.Queue()
+    for item in items:
+        queue.put_nowait(item)
+
+    async def worker() -> None:
+        nonlocal errors
+        while True:
+            try:
+                body, sig = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            t0 = time.perf_counter()
+            r = await client.post(path, content=body, headers={
+                "content-type": "application/json", "x-hub-signature-256": sig})
+            latencies.append(time.perf_counter() - t0)
+            if r.status_code != 200:
+                errors += 1
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - t0, latencies, errors
+
+
+async def count_messages(url: str) -> int:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return int((await conn.execute(select(func.count()).select_from(Message))).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix=f"ingest-{backend}-"))
+    data_dir = tmp / "data"
+    data_dir.mkdir()
+    pg_name = None
+    if backend == "postgres":
+        pg_name = f"repdesk_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_async_engine(args.pg.replace("postgresql://", "postgresql+asyncpg://", 1),
+                                    isolation_level="AUTOCOMMIT")
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
+        await admin.dispose()
+        url = args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{pg_name}"
+    else:
+        url = f"sqlite+aiosqlite:///{tmp / 'repdesk.db'}"
+    await asyncio.to_thread(upgrade, url)
+    path = "/webhooks/whatsapp_cloud/" + await prepare(url, data_dir)
+    port = free_port()
+    env = dict(os.environ, REPDESK_DATABASE_URL=url, REPDESK_DATA_DIR=str(data_dir),
+               REPDESK_LOG_LEVEL="WARNING", REPDESK_LOG_FORMAT="text", PYTHONPATH=str(ROOT / "src"))
+    cmd = [sys.executable, "-m", "repdesk.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+           "--no-migrate"]
+    if not args.worker:
+        cmd.append("--no-worker")
+    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    result: dict[str, Any] = {"backend": backend}
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60,
+                                     limits=httpx.Limits(max_connections=args.concurrency)) as client:
+            for _ in range(200):
+                try:
+                    if (await client.get("/healthz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
+            items = payloads(args.messages, args.contacts, uuid.uuid4().hex[:6].upper())
+            # Warm-up (not counted): a few distinct messages from an extra contact.
+            warm = payloads(50, 1, "WARM")
+            await post_all(client, path, warm, 4)
+            for phase in ("first delivery", "redelivery"):
+                seconds, lat, errors = await post_all(client, path, items, args.concurrency)
+                result[phase] = {
+                    "messages": len(items), "seconds": round(seconds, 2),
+                    "acked_per_second": round(len(items) / seconds, 1),
+                    "p50_ms": round(pct(lat, 50) * 1000, 1), "p99_ms": round(pct(lat, 99) * 1000, 1),
+                    "errors": errors,
+                }
+                print(backend, phase, result[phase], flush=True)
+        result["server_peak_rss_mb"] = round(peak_rss_mb(server.pid), 1)
+        stored = await count_messages(url)
+        result["stored"] = stored - len(warm)
+        result["expected"] = args.messages
+        result["lost_or_doubled"] = result["stored"] != args.messages
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        if pg_name:
+            admin = create_async_engine(args.pg.replace("postgresql://", "postgresql+asyncpg://", 1),
+                                        isolation_level="AUTOCOMMIT")
+            async with admin.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+            await admin.dispose()
+    return result
+
+
+async def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--messages", type=int, default=20000)
+    p.add_argument("--contacts", type=int, default=2000)
+    p.add_argument("--concurrency", type=int, default=32)
+    p.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    p.add_argument("--pg", default=os.environ.get("REPDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"))
+    p.add_argument("--worker", action="store_true", help="run the in-process worker during ingest")
+    args = p.parse_args()
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    results = {"machine": f"{os.cpu_count()} cores, {platform.machine()}", "python": platform.python_version(),
+               "contacts": args.contacts, "concurrency": args.concurrency, "worker_in_process": args.worker,
+               "runs": [await run_backend(b, args) for b in backends]}
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
