@@ -155,3 +155,41 @@ def retrieval_on() -> bool:
     from repdesk.knowledge import retrieval
 
     return retrieval.embeddings_enabled()
+
+
+async def test_a_rejected_page_edit_changes_nothing(
+    client: httpx.AsyncClient, assistant_id: str
+) -> None:
+    r = await client.post(
+        f"/api/assistants/{assistant_id}/knowledge",
+        json={"type": "qa", "question": "Do you deliver?", "answer": "Yes."},
+    )
+    item = r.json()
+    r = await client.post(
+        f"/assistants/{assistant_id}/knowledge/{item['id']}/edit",
+        data={"csrf_token": _csrf(client), "question": "Do you deliver on Sundays?", "answer": " "},
+    )
+    assert r.status_code == 303 and "error=" in r.headers["location"]
+    after = (await client.get(f"/api/assistants/{assistant_id}/knowledge/{item['id']}")).json()
+    assert after["question"] == "Do you deliver?" and after["answer"] == "Yes."
+
+    p = (
+        await client.post(
+            f"/api/assistants/{assistant_id}/products",
+            json={"name": "Scarf", "price": 500000, "currency": "NGN"},
+        )
+    ).json()
+    r = await client.post(
+        f"/assistants/{assistant_id}/catalog/save",
+        data={
+            "csrf_token": _csrf(client),
+            "product_id": p["id"],
+            "name": "Silk Scarf",
+            "price": "6000",
+            "currency": "NGN",
+            "image_url": "ftp://nope",
+        },
+    )
+    assert "error=" in r.headers["location"]
+    after = (await client.get(f"/api/assistants/{assistant_id}/products/{p['id']}")).json()
+    assert after["name"] == "Scarf" and after["price"] == 500000 and after["images"] == []

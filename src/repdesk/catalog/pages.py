@@ -150,6 +150,7 @@ async def catalog_save(
             )
             flash = f"Added {product.name}."
     except AppError as exc:
+        await session.rollback()  # nothing half-done is committed
         back = f"{here}?edit={product_id}" if product_id else here
         return redirect(back, error=exc.message)
     return redirect(here, flash=flash)
@@ -209,6 +210,7 @@ async def catalog_image(
     try:
         await service.add_image(session, product, f"/api/files/{stored.id}")
     except AppError as exc:
+        await session.rollback()  # nothing half-done is committed
         return redirect(back, error=exc.message)
     return redirect(back, flash="Image added.")
 

@@ -108,6 +108,7 @@ async def knowledge_add(
             )
             flash = "Knowledge added."
     except AppError as exc:
+        await session.rollback()  # nothing half-done is committed
         return redirect(here, error=exc.message)
     return redirect(here, flash=flash + " Re-indexing…")
 
@@ -139,6 +140,7 @@ async def knowledge_upload(
             title=title,
         )
     except AppError as exc:
+        await session.rollback()  # nothing half-done is committed
         return redirect(here, error=f"{file.filename}: {exc.message}")
     return redirect(here, flash=f"Uploaded {file.filename}. Re-indexing…")
 
@@ -175,13 +177,16 @@ async def knowledge_edit_submit(
         session, workspace_id=principal.workspace.id, assistant_id=assistant_id
     )
     item = await service.get_item_or_404(session, assistant_id=assistant.id, item_id=item_id)
+    back = f"/assistants/{assistant.id}/knowledge/{item.id}/edit"
+    done = f"/assistants/{assistant.id}/knowledge"
     try:
         await service.update_item(
             session, item, title=title, content=content, question=question, answer=answer
         )
     except AppError as exc:
-        return redirect(f"/assistants/{assistant.id}/knowledge/{item.id}/edit", error=exc.message)
-    return redirect(f"/assistants/{assistant.id}/knowledge", flash="Saved. Re-indexing…")
+        await session.rollback()  # a half-applied edit must not be committed
+        return redirect(back, error=exc.message)
+    return redirect(done, flash="Saved. Re-indexing…")
 
 
 @pages.post("/assistants/{assistant_id}/knowledge/{item_id}/delete")
@@ -259,6 +264,7 @@ async def faq_save(
             )
             flash = "Added."
     except AppError as exc:
+        await session.rollback()  # nothing half-done is committed
         return redirect(here, error=exc.message)
     return redirect(here, flash=flash + " Re-indexing…")
 
