@@ -153,3 +153,19 @@ async def test_other_workspaces_cannot_touch_the_connection(
     await signed_in(client, db, email="other@shop.test")
     assert (await client.get(f"/api/assistants/{aid}/whatsapp")).status_code == 404
     assert (await client.delete(f"/api/assistants/{aid}/whatsapp")).status_code == 404
+
+
+async def test_seed_integrations_endpoint_picks_the_only_whatsapp_assistant(
+    client: httpx.AsyncClient, db: Database, graph: FakeGraph
+) -> None:
+    aid = await _setup(client, db)
+    r = await client.post("/api/integrations/credentials", json=creds(graph))
+    assert r.status_code == 200, r.text
+    assert r.json()["webhookUrl"].startswith("http://testserver/webhooks/whatsapp_cloud/")
+    assert (await client.get(f"/api/assistants/{aid}/whatsapp")).json()["connected"] is True
+    account_ws = (await client.get(f"/api/assistants/{aid}")).json()["workspaceId"]
+    await create_assistant(db, workspace_id=account_ws, name="Second")
+    r = await client.post("/api/integrations/credentials", json=creds(graph))
+    assert r.status_code == 400 and "assistantId" in r.json()["message"]
+    r = await client.post("/api/integrations/credentials", json=creds(graph) | {"assistantId": aid})
+    assert r.status_code == 200

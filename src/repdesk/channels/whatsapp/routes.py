@@ -34,11 +34,12 @@ from repdesk.channels.whatsapp.schemas import (
     CredentialsResult,
     EmbeddedSignup,
     EmbeddedSignupConfig,
+    IntegrationCredentials,
     TemplateList,
     TemplateRead,
 )
 from repdesk.db.engine import commit
-from repdesk.kit.errors import AppError, Forbidden, NotFound
+from repdesk.kit.errors import AppError, Forbidden, NotFound, ValidationError
 from repdesk.kit.web import PrincipalDep, SessionDep
 
 log = logging.getLogger("repdesk.whatsapp")
@@ -85,6 +86,40 @@ async def save_credentials(
     webhook URL and verify token to paste into Meta's App Dashboard."""
     assistant = await _assistant(session, principal, assistant_id)
     await session.commit()  # hold no database lock while Meta answers
+    conn = await service.connect_byok(
+        session,
+        assistant,
+        access_token=body.access_token,
+        phone_number_id=body.phone_number_id,
+        business_account_id=body.business_account_id,
+        phone_number=body.phone_number,
+        app_secret=body.app_secret,
+    )
+    return CredentialsResult(
+        webhook_url=service.webhook_url(conn), verify_token=conn.verify_token, status=conn.status
+    )
+
+
+@router.post("/api/integrations/credentials", response_model=CredentialsResult)
+async def save_integration_credentials(
+    body: IntegrationCredentials, session: SessionDep, principal: PrincipalDep
+) -> CredentialsResult:
+    """Seed 004's form of the BYOK call. Names the assistant with ``assistantId``, or picks the
+    workspace's only WhatsApp assistant."""
+    if body.assistant_id:
+        assistant = await _assistant(session, principal, body.assistant_id)
+    else:
+        candidates = [
+            a
+            for a in await assistants.list_all(session, workspace_id=principal.workspace.id)
+            if a.platform == "whatsapp"
+        ]
+        if len(candidates) != 1:
+            raise ValidationError(
+                f"assistantId is required: the workspace has {len(candidates)} WhatsApp assistants."
+            )
+        assistant = candidates[0]
+    await session.commit()
     conn = await service.connect_byok(
         session,
         assistant,

@@ -16,6 +16,13 @@ class CredentialsCreate(StrictCamelModel):
     app_secret: str | None = Field(default=None, max_length=256)
 
 
+class IntegrationCredentials(CredentialsCreate):
+    """Seed 004's ``POST /api/integrations/credentials`` body; ``assistantId`` may be left out
+    when the workspace has exactly one WhatsApp assistant."""
+
+    assistant_id: str | None = Field(default=None, max_length=32)
+
+
 class CredentialsResult(CamelModel):
     webhook_url: str
     verify_token: str

@@ -229,8 +229,9 @@ async def connect_byok(
         raise ValidationError("businessAccountId must be the numeric WhatsApp Business Account ID.")
     secret = (app_secret or "").strip() or None
     info = await verify_number(token, pnid)
-    shown = _digits(info.display_phone_number)
-    if shown and shown != _digits(e164):
+    shown, given = _digits(info.display_phone_number), _digits(e164)
+    # Meta shows the number with its country code; tolerate a display without it.
+    if shown and not (given == shown or given.endswith(shown)):
         raise ValidationError(
             f"phoneNumber {e164} does not match the number Meta has for this Phone Number ID "
             f"({info.display_phone_number})."
