@@ -23,6 +23,7 @@ from repdesk.channels.whatsapp.models import WhatsAppConnection, WhatsAppTemplat
 from repdesk.channels.whatsapp.parser import ParsedWebhook, TemplateStatusUpdate
 from repdesk.config import get_settings
 from repdesk.conversations import service as conversations
+from repdesk.conversations.models import Message
 from repdesk.jobs.service import enqueue
 from repdesk.kit.errors import AppError, Conflict, ValidationError
 from repdesk.kit.time import utcnow
@@ -458,11 +459,26 @@ async def process_webhook(
     number id). Idempotent: redelivered messages are stored once (unique on the wamid)."""
     result = WebhookResult()
     assistants: dict[str, Assistant] = {}
+    # Redeliveries are common (Meta retries, several subscribed apps): one query finds every
+    # wamid of this POST that is already stored. The unique constraint still decides races.
+    wamids = [m.wamid for m in parsed.messages]
+    known: set[str] = set()
+    if wamids:
+        rows = await session.scalars(
+            select(Message.external_id).where(
+                Message.channel == CHANNEL, Message.external_id.in_(wamids)
+            )
+        )
+        known = {w for w in rows if w}
     for msg in parsed.messages:
         conn = connections.get(msg.phone_number_id)
         if conn is None or not msg.sender:
             result.ignored += 1
             continue
+        if msg.wamid in known:
+            result.duplicates += 1
+            continue
+        known.add(msg.wamid)
         assistant = assistants.get(conn.assistant_id) or await session.get(
             Assistant, conn.assistant_id
         )
