@@ -12,10 +12,8 @@ import importlib.util
 import logging
 import math
 import threading
-from contextlib import AbstractContextManager, nullcontext
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -185,8 +183,8 @@ class Encoder:
         """Unit vectors, one row per text (shape ``(len(texts), 384)``)."""
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
-        with blas_threads():
-            return self._encode(texts, batch_size)
+        limit_blas_threads()
+        return self._encode(texts, batch_size)
 
     def _encode(self, texts: list[str], batch_size: int) -> Vector:
         encodings = self.tokenizer.encode_batch([t or " " for t in texts])
@@ -209,21 +207,29 @@ class Encoder:
 _lock = threading.Lock()
 
 
-@lru_cache(maxsize=1)
-def _threadpools() -> Any:
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
+_blas_limited = False
+_blas_lock = threading.Lock()
 
 
-def blas_threads() -> AbstractContextManager[Any]:
-    """Limit BLAS to ``REPDESK_EMBEDDINGS_THREADS`` threads (default 1) for a block. A
-    multi-threaded BLAS on a busy 2-core machine stalls a 7 ms query embedding for up to two
-    seconds while its threads wait for cores; one thread keeps latency flat."""
-    threads = get_knowledge_settings().embeddings_threads
-    if threads <= 0:
-        return nullcontext()
-    return _threadpools().limit(limits=threads, user_api="blas")  # type: ignore[no-any-return]
+def limit_blas_threads() -> None:
+    """Limit BLAS to ``REPDESK_EMBEDDINGS_THREADS`` threads (default 1), process-wide, once.
+
+    A multi-threaded OpenBLAS on a busy 2-core machine stalls a 7 ms query embedding for up to
+    two seconds while its threads wait for cores; one thread keeps latency flat. The limit is
+    set once for the process (threadpoolctl's limit is global, so scoped limits from several
+    threads would race)."""
+    global _blas_limited
+    if _blas_limited:
+        return
+    with _blas_lock:
+        if _blas_limited:
+            return
+        threads = get_knowledge_settings().embeddings_threads
+        if threads > 0:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(limits=threads, user_api="blas")
+        _blas_limited = True
 
 
 @lru_cache(maxsize=1)

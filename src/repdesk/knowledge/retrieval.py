@@ -351,5 +351,5 @@ async def search(
     query_vector = None
     if backend is not None and snap.vectors is not None and snap.has_vector.any():
         query_vector = await _query_vector(backend, query.strip()[:2000])
-    with embeddings.blas_threads():
-        return _score(snap, query, k, kinds, query_vector)
+    embeddings.limit_blas_threads()
+    return _score(snap, query, k, kinds, query_vector)
