@@ -244,9 +244,7 @@ async def test_widget_voice_with_the_offline_default_end_to_end(
 def test_transcribe_command_uses_the_configured_provider(
     fake_stt: FakeTranscription, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from repdesk.cli import main
-
-    assert main(["transcribe", str(WAV)]) == 0
+    assert run_command("transcribe", str(WAV)) == 0
     out = capsys.readouterr().out
     assert "OpenAI-compatible endpoint" in out and "What time do you open on Saturday?" in out
     assert fake_stt.requests[0].content_type == "audio/x-wav"
@@ -255,7 +253,18 @@ def test_transcribe_command_uses_the_configured_provider(
 def test_transcribe_command_without_provider(
     no_stt: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from repdesk.cli import main
-
-    assert main(["transcribe", str(WAV)]) == 2
+    assert run_command("transcribe", str(WAV)) == 2
     assert "no speech-to-text is available" in capsys.readouterr().err
+
+
+def run_command(name: str, *argv: str) -> int:
+    """Run a registered ``repdesk`` subcommand as the CLI would (without reconfiguring logging)."""
+    import argparse
+
+    from repdesk.cli import COMMANDS
+    from repdesk.config import get_settings
+
+    _help, add_arguments, handler = COMMANDS[name]
+    parser = argparse.ArgumentParser(prog=f"repdesk {name}")
+    add_arguments(parser)
+    return handler(parser.parse_args(list(argv)), get_settings())

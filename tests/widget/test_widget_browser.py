@@ -226,13 +226,13 @@ def test_visitor_chats_with_the_ai_and_keeps_history_across_reloads(shop: Shop, 
     assert len(reply) > 5
     page.reload()
     open_widget(page)
-    page.locator("repdesk-widget .msg.in").first.wait_for()
+    page.locator("repdesk-widget .msg.in").first.wait_for(timeout=30000)
     assert "Hello" in page.locator("repdesk-widget .msg.in").first.inner_text()
     assert page.locator("repdesk-widget .msg.out[data-sender=ai]").first.inner_text() == reply
     # Another page of the same site continues the same conversation.
     page.goto(shop.site.page("other.html", shop.embed))
     open_widget(page)
-    page.locator("repdesk-widget .msg.in").first.wait_for()
+    page.locator("repdesk-widget .msg.in").first.wait_for(timeout=30000)
     assert len(shop.conversations()) == 1
 
 

@@ -93,27 +93,34 @@ async def websocket_gateway(websocket: WebSocket, public_id: str) -> None:
     app = websocket.app
     db: Database = app.state.db
     ip = websocket.client.host if websocket.client else "unknown"
-    try:
-        assistant_id, visitor_id = await _authorize(
-            db,
-            app.state.limiter,
-            public_id=public_id,
-            origin=websocket.headers.get("origin"),
-            token=websocket.query_params.get("token"),
-            ip=ip,
-        )
-    except AppError as exc:
-        # Accept, say why, close: the widget shows the reason instead of retrying blindly.
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            # One short transaction: check the widget, the Origin and the token, subscribe
+            # (before reading the history, so nothing falls in between), read the history.
+            await check_ip_rate(app.state.limiter, ip)
+            async with db.session() as session:
+                assistant, s = await widget.get_by_public_id(session, public_id)
+                widget.check_origin(s, websocket.headers.get("origin"))
+                visitor_id = widget.verify_visitor_token(
+                    assistant.id, websocket.query_params.get("token")
+                )
+                assistant_id = assistant.id
+                sub = await stack.enter_async_context(
+                    app.state.bus.subscribe(widget.visitor_topic(visitor_id))
+                )
+                history = await widget.history(session, assistant, visitor_id)
+                await session.commit()
+        except AppError as exc:
+            # Accept, say why, close: the widget shows the reason instead of retrying blindly.
+            await websocket.accept()
+            await websocket.send_text(_dumps({"type": "error", **exc.body()}))
+            await websocket.close(code=4000 + exc.status)
+            return
         await websocket.accept()
-        await websocket.send_text(_dumps({"type": "error", **exc.body()}))
-        await websocket.close(code=4000 + exc.status)
-        return
-    await websocket.accept()
-    async with app.state.bus.subscribe(widget.visitor_topic(visitor_id)) as sub:
-        history = await _history(db, assistant_id, visitor_id)
         await websocket.send_text(
             _dumps({"type": "hello", "visitorId": visitor_id, "history": history})
         )
+        del history, assistant, s
         writer = asyncio.create_task(_forward(websocket, sub))
         try:
             while True:
