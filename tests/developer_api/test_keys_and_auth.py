@@ -133,3 +133,11 @@ async def test_account_reports_workspace_assistant_balance_and_environment(
     assert body["assistant"]["phoneNumber"] == "+2348000000001"
     assert body["creditBalance"] == 20
     assert body["environment"] == "test" and body["sandbox"] is True
+
+
+async def test_key_management_routes_are_in_the_management_openapi(
+    client: httpx.AsyncClient,
+) -> None:
+    paths = (await client.get("/api/openapi.json")).json()["paths"]
+    assert {"post", "get"} <= set(paths["/api/assistants/{assistant_id}/api-keys"])
+    assert "delete" in paths["/api/api-keys/{key_id}"]

@@ -42,6 +42,7 @@ MAX_ENDPOINTS = 10
 SIGNATURE_HEADER = "X-247Rep-Signature"
 TIMESTAMP_HEADER = "X-247Rep-Timestamp"
 USER_AGENT = "repdesk-webhooks/1"
+MAX_RESPONSE_BYTES = 64 * 1024
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -214,18 +215,32 @@ async def post_signed(url: str, secret: str, body: str, timeout: float) -> tuple
         SIGNATURE_HEADER: sign(secret, raw),
         TIMESTAMP_HEADER: str(int(time.time())),
     }
+
+    async def attempt() -> int:
+        # Only the status matters; a small body is read (so the connection can be reused),
+        # a large one is cut off.
+        async with _http().stream(
+            "POST", url, content=raw, headers=headers, timeout=timeout
+        ) as resp:
+            seen = 0
+            async for chunk in resp.aiter_raw():
+                seen += len(chunk)
+                if seen > MAX_RESPONSE_BYTES:
+                    break
+            return resp.status_code
+
     try:
         await check_url(url)
-        resp = await _http().post(url, content=raw, headers=headers, timeout=timeout)
+        code = await asyncio.wait_for(attempt(), timeout)  # 5 s in total, not per phase
     except UnsafeWebhookUrlError as exc:
         return None, exc.message
-    except httpx.TimeoutException:
+    except (httpx.TimeoutException, TimeoutError):
         return None, f"no answer within {timeout:g} s"
     except httpx.HTTPError as exc:
         return None, f"{type(exc).__name__}: {exc}"[:300]
-    if 200 <= resp.status_code < 300:
-        return resp.status_code, ""
-    return resp.status_code, f"HTTP {resp.status_code}"
+    if 200 <= code < 300:
+        return code, ""
+    return code, f"HTTP {code}"
 
 
 @task("webhooks.deliver", max_attempts=3)
