@@ -542,3 +542,20 @@ async def test_platform_webhook_routes_by_phone_number_id(
     assert good.status_code == 200 and good.json()["received"] == 1
     [m] = await messages(db)
     assert m.text == "via platform"
+
+
+async def test_oversized_fields_are_stored_not_a_500(
+    db: Database, graph: FakeGraph, client: httpx.AsyncClient
+) -> None:
+    _, conn = await connected_assistant(db, graph)
+    payload = envelope(
+        graph, messages=[text("x" * 10000, context={"id": "wamid." + "c" * 300})], name="N" * 500
+    )
+    r = await post(client, conn, payload)
+    assert r.status_code == 200, r.text
+    [m] = await messages(db)
+    assert (
+        len(m.text) == 10000
+        and m.reply_to_external_id is not None
+        and len(m.reply_to_external_id) == 128
+    )

@@ -301,16 +301,17 @@ def _parse_message(
                 "title": _str(errors[0].get("title")),
             }
         text = "[unsupported message]"
+    name = names.get(sender)
     return InboundMessage(
         phone_number_id=pnid,
         business_account_id=waba,
-        wamid=wamid,
-        sender=_e164(sender),
-        name=names.get(sender),
+        wamid=wamid[:128],
+        sender=_e164(sender)[:20],
+        name=name[:200] if name else None,
         timestamp=_ts(raw.get("timestamp")),
         type=msg_type,
         text=text,
         content=content,
-        reply_to=_str(ctx.get("id")) or None,
+        reply_to=_str(ctx.get("id"))[:128] or None,
         media=media,
     )
