@@ -86,6 +86,9 @@
       state.conv = res[0];
       renderHeader(res[0]);
       renderMessages(res[1].data.slice().reverse());
+      if (res[0].unreadCount) {  // the person is looking at it: new messages are read
+        api("POST", "/api/conversations/" + id + "/read").then(function () { schedule(true, false); });
+      }
       return renderReplyBox(res[0]);
     }).catch(function (e) { if (e.status === 404) { state.selected = ""; $("thread").hidden = true; } });
   }
