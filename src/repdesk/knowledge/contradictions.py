@@ -157,7 +157,8 @@ def find(
                 same = float(sims[i, j]) >= cosine_min and jaccard >= 0.5
             if not same:
                 continue
-            key = (a.kind, *sorted((a.statement.source_id, b.statement.source_id)))
+            first, second = sorted((a.statement.source_id, b.statement.source_id))
+            key = (a.kind, first, second)
             if key in seen:
                 continue
             seen.add(key)

@@ -83,7 +83,7 @@ def _erf(x: Vector) -> Vector:
     a = np.abs(x)
     t = np.float32(1.0) / (np.float32(1.0) + np.float32(0.5) * a)
     c = _ERF_COEFFS
-    poly = c[9]
+    poly: Vector = np.full_like(t, c[9])
     for coeff in reversed(c[1:9]):
         poly = coeff + t * poly
     y = np.float32(1.0) - t * np.exp(-a * a + c[0] + t * poly)

@@ -112,7 +112,7 @@ async def _query_vector(
             _query_cache.move_to_end(key)
             return cached
     try:
-        vector = (await backend.embed([query]))[0]
+        vector: npt.NDArray[np.float32] = (await backend.embed([query]))[0]
     except backends.EmbeddingError as exc:
         log.warning("query embedding failed, searching by keywords only: %s", exc)
         return None
@@ -140,7 +140,13 @@ def _build(
     model: str | None,
     fresh: dict[int, npt.NDArray[np.float32]],
 ) -> _Snapshot:
-    ids, kinds, titles, texts, sources, metas, token_sets = [], [], [], [], [], [], []
+    ids: list[str] = []
+    kinds: list[str] = []
+    titles: list[str] = []
+    texts: list[str] = []
+    sources: list[str] = []
+    metas: list[dict[str, Any]] = []
+    token_sets: list[frozenset[str]] = []
     corpus: list[list[str]] = []
     dim = next(
         (
@@ -171,8 +177,8 @@ def _build(
                 has_vector[i] = True
     n = len(rows)
     df: dict[str, int] = {}
-    for toks in token_sets:
-        for t in toks:
+    for token_set in token_sets:
+        for t in token_set:
             df[t] = df.get(t, 0) + 1
     idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
     retriever = None
@@ -201,8 +207,10 @@ def _top(values: npt.NDArray[Any], n: int) -> npt.NDArray[np.intp]:
         return np.zeros(0, dtype=np.intp)
     if n < values.size:
         part = np.argpartition(-values, n - 1)[:n]
-        return part[np.lexsort((part, -values[part]))]  # type: ignore[no-any-return]
-    return np.argsort(-values, kind="stable")  # type: ignore[no-any-return]
+        ordered: npt.NDArray[np.intp] = part[np.lexsort((part, -values[part]))]
+        return ordered
+    everything: npt.NDArray[np.intp] = np.argsort(-values, kind="stable")
+    return everything
 
 
 def _score(

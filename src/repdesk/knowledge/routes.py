@@ -17,6 +17,7 @@ from repdesk.knowledge import backends, index, retrieval, service
 from repdesk.knowledge.config import get_knowledge_settings
 from repdesk.knowledge.models import Faq, IndexChunk, KnowledgeItem
 from repdesk.knowledge.schemas import (
+    ContradictionRead,
     FaqCreate,
     FaqPasteCreate,
     FaqRead,
@@ -130,7 +131,9 @@ async def index_status(session: AsyncSession, assistant_id: str) -> IndexStatusR
         embeddings=enabled,
         retrieval="hybrid" if enabled else "bm25",
         embedding_model=backends.configured_model() if enabled else None,
-        contradictions=(state.contradictions if state else []),  # type: ignore[arg-type]
+        contradictions=[
+            ContradictionRead.model_validate(c) for c in (state.contradictions if state else [])
+        ],
     )
 
 
