@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from typing import Any
@@ -245,8 +246,6 @@ async def embedded_signup(
 def _handshake(request: Request, verify_token: str) -> Response:
     q = request.query_params
     sent = q.get("hub.verify_token", "")
-    import hmac
-
     if (
         q.get("hub.mode") == "subscribe"
         and verify_token
