@@ -143,3 +143,42 @@ async def test_broadcast_page_creates_and_lists(
         data={"kind": "text", "text": "x", "recipients": "0801", "csrf_token": account.csrf},
     )
     assert r.status_code == 303 and "error=" in r.headers["location"]
+
+
+async def test_webhook_management_api_with_log_and_redeliver(
+    client: httpx.AsyncClient, db: Database, worker: Worker
+) -> None:
+    account, aid = await _setup(client, db)
+    r = await client.post(
+        f"/api/assistants/{aid}/webhooks",
+        json={"url": "http://127.0.0.1:9/down", "events": ["message.received"]},
+    )
+    assert r.status_code == 201 and r.json()["secret"].startswith("whsec_")
+    hook = r.json()
+    listed = (await client.get(f"/api/assistants/{aid}/webhooks")).json()["data"]
+    assert [h["id"] for h in listed] == [hook["id"]] and "secret" not in listed[0]
+
+    from repdesk.assistants.models import Assistant
+
+    async with db.session() as s:
+        assistant = await s.get(Assistant, aid)
+    assert assistant is not None
+    await customer_writes(db, assistant, phone="+2348012345678", text="hello")
+    await worker.drain()
+    log = (await client.get(f"/api/webhooks/{hook['id']}/deliveries")).json()
+    assert len(log["data"]) == 1 and log["data"][0]["attempts"] == 1
+    entry = log["data"][0]
+    assert entry["status"] == "retrying" and entry["responseCode"] is None and entry["lastError"]
+    r = await client.post(f"/api/webhooks/{hook['id']}/deliveries/{entry['id']}/redeliver")
+    assert r.status_code == 202 and r.json()["status"] == "pending"
+    assert len((await client.get(f"/api/webhooks/{hook['id']}/deliveries")).json()["data"]) == 2
+
+    # another workspace sees none of it
+    other = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    await signed_in(other, db, email="rival@shop.test")
+    assert (await other.get(f"/api/webhooks/{hook['id']}/deliveries")).status_code == 404
+    assert (await other.delete(f"/api/webhooks/{hook['id']}")).status_code == 404
+    assert (await other.get(f"/api/assistants/{aid}/webhooks")).status_code == 404
+    await other.aclose()
+    assert (await client.delete(f"/api/webhooks/{hook['id']}")).status_code == 204
+    assert account.workspace_id

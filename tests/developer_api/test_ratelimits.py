@@ -15,7 +15,7 @@ import redis
 from repdesk.app import create_app
 from repdesk.config import Settings
 from repdesk.db.engine import Database
-from repdesk.developer_api.config import reset_api_settings
+from repdesk.developer_api.config import DeveloperApiSettings, reset_api_settings
 from tests.developer_api.conftest import Tenant
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -63,8 +63,27 @@ async def test_every_response_carries_the_seeds_limits(
     assert_headers(r, 300)
 
 
-async def test_global_burst_is_20_per_second(client: httpx.AsyncClient, tenant: Tenant) -> None:
-    # All at once, so that a slow (shared) machine cannot spread them over two seconds.
+def test_defaults_are_the_seeds_table() -> None:
+    s = DeveloperApiSettings()
+    assert (s.api_rate_send, s.api_rate_broadcast, s.api_rate_contacts_create) == (
+        "100/minute",
+        "10/minute",
+        "200/minute",
+    )
+    assert (s.api_rate_reads, s.api_rate_burst) == ("300/minute", "20/second")
+
+
+@pytest.fixture
+def slow_burst(monkeypatch: pytest.MonkeyPatch) -> None:
+    """20 per 30 s instead of per second: the same rule, but a loaded machine cannot stretch
+    21 requests over two windows."""
+    monkeypatch.setenv("REPDESK_API_RATE_BURST", "20/30 seconds")
+    reset_api_settings()
+
+
+async def test_global_burst_answers_429_after_20(
+    client: httpx.AsyncClient, tenant: Tenant, slow_burst: None
+) -> None:
     responses = await asyncio.gather(
         *(client.get("/v1/account", headers=tenant.headers()) for _ in range(21))
     )
@@ -73,7 +92,7 @@ async def test_global_burst_is_20_per_second(client: httpx.AsyncClient, tenant: 
     last = next(r for r in responses if r.status_code == 429)
     assert last.json()["code"] == "RATE_LIMIT_EXCEEDED"
     assert set(last.json()) == {"code", "message", "docs"}
-    assert 1 <= int(last.headers["Retry-After"]) <= 2
+    assert 1 <= int(last.headers["Retry-After"]) <= 31
     assert last.headers["X-RateLimit-Limit"] == "20"
     assert last.headers["X-RateLimit-Remaining"] == "0"
     # another key of the same assistant has its own budget
@@ -123,7 +142,7 @@ async def redis_apps(settings: Settings, db: Database) -> AsyncIterator[list[htt
 
 
 async def test_redis_storage_shares_the_limit_between_replicas(
-    redis_apps: list[httpx.AsyncClient], tenant: Tenant
+    redis_apps: list[httpx.AsyncClient], tenant: Tenant, slow_burst: None
 ) -> None:
     a, b = redis_apps
     responses = await asyncio.gather(
@@ -131,7 +150,7 @@ async def test_redis_storage_shares_the_limit_between_replicas(
     )
     assert sorted(r.status_code for r in responses) == [200] * 20 + [429]
     limited = next(r for r in responses if r.status_code == 429)
-    assert 1 <= int(limited.headers["Retry-After"]) <= 2
+    assert 1 <= int(limited.headers["Retry-After"]) <= 31
     # the counters live in Redis (keyed by the API key's hash, so parallel runs never collide)
     r = redis.Redis.from_url(REDIS_URL)
     try:

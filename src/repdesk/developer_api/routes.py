@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Query, Response
 from pydantic import Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.assistants import service as assistants
-from repdesk.developer_api import service
-from repdesk.developer_api.models import ApiKey
+from repdesk.assistants.models import Assistant
+from repdesk.developer_api import service, webhooks
+from repdesk.developer_api.models import ApiKey, WebhookDelivery, WebhookEndpoint
+from repdesk.developer_api.schemas import WebhookCreate
 from repdesk.developer_api.v1 import build_v1_app
+from repdesk.kit.errors import NotFound
 from repdesk.kit.pagination import page
 from repdesk.kit.schemas import StrictCamelModel
 from repdesk.kit.time import isoformat
@@ -81,3 +86,106 @@ async def revoke_api_key(key_id: str, session: SessionDep, principal: PrincipalD
     )
     await service.revoke_key(session, key)
     return Response(status_code=204)
+
+
+# -- webhooks (the dashboard's view of them) ------------------------------------------------
+
+
+def endpoint_read(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    return {
+        "id": endpoint.id,
+        "url": endpoint.url,
+        "events": endpoint.events,
+        "active": endpoint.active,
+        "createdAt": isoformat(endpoint.created_at),
+    }
+
+
+def delivery_read(d: WebhookDelivery) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "event": d.event,
+        "status": d.status,
+        "attempts": d.attempts,
+        "responseCode": d.response_code,
+        "latencyMs": d.latency_ms,
+        "lastError": d.last_error,
+        "createdAt": isoformat(d.created_at),
+        "lastAttemptAt": isoformat(d.last_attempt_at),
+        "nextAttemptAt": isoformat(d.next_attempt_at),
+        "deliveredAt": isoformat(d.delivered_at),
+    }
+
+
+async def _endpoint_for_workspace(
+    session: AsyncSession, workspace_id: str, endpoint_id: str
+) -> WebhookEndpoint:
+    endpoint = await session.scalar(
+        select(WebhookEndpoint)
+        .join(Assistant, Assistant.id == WebhookEndpoint.assistant_id)
+        .where(WebhookEndpoint.id == endpoint_id, Assistant.workspace_id == workspace_id)
+    )
+    if endpoint is None:
+        raise NotFound("Webhook not found.")
+    return endpoint
+
+
+@router.get("/assistants/{assistant_id}/webhooks")
+async def list_webhooks(
+    assistant_id: str, session: SessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """The assistant's webhook endpoints (the signing secrets are never shown again)."""
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    rows = await webhooks.list_endpoints(session, assistant_id=assistant.id)
+    return page([endpoint_read(e) for e in rows], False, None)
+
+
+@router.post("/assistants/{assistant_id}/webhooks", status_code=201)
+async def create_webhook(
+    assistant_id: str, body: WebhookCreate, session: SessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """Register an endpoint; the answer carries its signing `secret`, once."""
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    endpoint, secret = await webhooks.create_endpoint(
+        session, assistant_id=assistant.id, url=body.url, events=body.events
+    )
+    return {**endpoint_read(endpoint), "secret": secret}
+
+
+@router.delete("/webhooks/{endpoint_id}", status_code=204)
+async def delete_webhook(
+    endpoint_id: str, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    endpoint = await _endpoint_for_workspace(session, principal.workspace.id, endpoint_id)
+    await webhooks.delete_endpoint(session, endpoint)
+    return Response(status_code=204)
+
+
+@router.get("/webhooks/{endpoint_id}/deliveries")
+async def list_deliveries(
+    endpoint_id: str,
+    session: SessionDep,
+    principal: PrincipalDep,
+    limit: int | None = Query(default=None),
+    cursor: str | None = Query(default=None, max_length=64),
+) -> dict[str, Any]:
+    """The endpoint's delivery log, newest first: status, attempts, response code, latency."""
+    endpoint = await _endpoint_for_workspace(session, principal.workspace.id, endpoint_id)
+    rows, has_more, nxt = await webhooks.deliveries_page(
+        session, endpoint_id=endpoint.id, limit=limit, cursor=cursor
+    )
+    return page([delivery_read(d) for d in rows], has_more, nxt)
+
+
+@router.post("/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver", status_code=202)
+async def redeliver(
+    endpoint_id: str, delivery_id: str, session: SessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """Send a logged delivery again, with the same body (a new entry in the log)."""
+    endpoint = await _endpoint_for_workspace(session, principal.workspace.id, endpoint_id)
+    copy = await webhooks.redeliver(session, endpoint=endpoint, delivery_id=delivery_id)
+    return delivery_read(copy)
