@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,7 +19,7 @@ from repdesk.db.engine import Database
 from repdesk.developer_api.config import DeveloperApiSettings, reset_api_settings
 from tests.developer_api.conftest import Tenant
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = os.environ.get("REPDESK_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 def assert_headers(r: httpx.Response, limit: int) -> None:
