@@ -221,7 +221,13 @@ def test_visitor_chats_with_the_ai_and_keeps_history_across_reloads(shop: Shop, 
     open_widget(page)
     send(page, "Hello")
     ai = page.locator("repdesk-widget .msg.out[data-sender=ai]")
-    ai.first.wait_for(timeout=20000)
+    try:
+        ai.first.wait_for(timeout=45000)
+    except Exception as exc:  # say what the server has, to tell a slow engine from a lost push
+        convs = shop.conversations()
+        stored = shop.messages(convs[0]["id"]) if convs else []
+        shown = page.locator("repdesk-widget .log").inner_text()
+        raise AssertionError(f"no AI reply shown; stored={stored!r}; widget={shown!r}") from exc
     reply = ai.first.inner_text()
     assert len(reply) > 5
     page.reload()
