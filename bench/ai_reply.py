@@ -115,7 +115,7 @@ async def bench_jobs(n: int) -> None:
                 await conversations.record_inbound(
                     s, assistant=a, channel="widget", type="text",
                     text=questions[i % len(questions)], external_id=f"b{i}",
-                    visitor_id=f"v{i % 50}",
+                    visitor_id=f"v{i}",  # each its own conversation (handoffs stop automation)
                 )
             async with db.session() as s:
                 job = await s.scalar(select(Job).where(Job.kind == "ai.reply",
