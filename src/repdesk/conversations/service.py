@@ -301,6 +301,19 @@ async def record_inbound(
 # -- outbound -------------------------------------------------------------------------------
 
 
+async def lock_conversation(session: AsyncSession, conversation_id: str) -> None:
+    """Take the conversation's row lock (PostgreSQL; SQLite serialises writers anyway).
+
+    Lock order: a transaction that will both change a conversation and charge credits locks
+    the conversation first, then the workspace (inside ``billing.charge``). Every path that
+    sends (inbox, AI reply, API, broadcast) goes through here, so two of them racing on one
+    conversation queue up instead of deadlocking on the workspace row.
+    """
+    await session.execute(
+        select(Conversation.id).where(Conversation.id == conversation_id).with_for_update()
+    )
+
+
 async def queue_outbound(
     session: AsyncSession,
     *,
@@ -318,6 +331,7 @@ async def queue_outbound(
     Raises ServiceWindowClosed for free-form messages outside the window on channels that have
     one, InsufficientCredits when the workspace cannot pay. Nothing is written in either case.
     """
+    await lock_conversation(session, conversation.id)
     assistant = await session.get(Assistant, conversation.assistant_id)
     assert assistant is not None
     if idempotency_key:
