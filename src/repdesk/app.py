@@ -22,6 +22,7 @@ from repdesk.db.migrate import migrations_current
 from repdesk.events.bus import MemoryBus, RedisBus, make_bus
 from repdesk.jobs.worker import Worker
 from repdesk.kit import errors
+from repdesk.kit.http import close_shared_client
 from repdesk.kit.ratelimit import Limiter
 from repdesk.modules import MODULES
 
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
                 with contextlib.suppress(BaseException):
                     await worker_task
             await bus.close()
+            await close_shared_client()
             if db is None:
                 await database.dispose()
 

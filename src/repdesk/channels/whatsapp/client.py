@@ -14,6 +14,7 @@ import httpx
 
 from repdesk.channels.base import OutboundMessage
 from repdesk.channels.whatsapp.config import WhatsAppSettings, get_whatsapp_settings
+from repdesk.kit.http import shared_client
 
 TEXT_LIMIT = 4096
 
@@ -156,17 +157,18 @@ class GraphClient:
         self.settings = settings or get_whatsapp_settings()
         self._token = access_token
 
-    def _client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            base_url=self.settings.graph_base,
-            timeout=self.settings.graph_timeout_seconds,
-            headers={"Authorization": f"Bearer {self._token}"},
-        )
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"}
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
-            async with self._client() as client:
-                resp = await client.request(method, path, **kwargs)
+            resp = await shared_client().request(
+                method,
+                self.settings.graph_base + path,
+                headers=self._auth(),
+                timeout=self.settings.graph_timeout_seconds,
+                **kwargs,
+            )
         except httpx.HTTPError as exc:
             raise GraphError(
                 f"Could not reach the Graph API: {type(exc).__name__}", network=True
@@ -270,8 +272,9 @@ class GraphClient:
     async def download(self, url: str) -> bytes:
         """Fetch a media URL; Meta requires the same bearer token here."""
         try:
-            async with self._client() as client:
-                resp = await client.get(url)
+            resp = await shared_client().get(
+                url, headers=self._auth(), timeout=self.settings.graph_timeout_seconds
+            )
         except httpx.HTTPError as exc:
             raise GraphError(
                 f"Could not download the media: {type(exc).__name__}", network=True
@@ -310,17 +313,15 @@ async def exchange_code(code: str, settings: WhatsAppSettings | None = None) -> 
     """Embedded Signup: trade the code from Meta's popup for a business integration token."""
     s = settings or get_whatsapp_settings()
     try:
-        async with httpx.AsyncClient(
-            base_url=s.graph_base, timeout=s.graph_timeout_seconds
-        ) as client:
-            resp = await client.get(
-                "/oauth/access_token",
-                params={
-                    "client_id": s.meta_app_id,
-                    "client_secret": s.meta_app_secret,
-                    "code": code,
-                },
-            )
+        resp = await shared_client().get(
+            s.graph_base + "/oauth/access_token",
+            timeout=s.graph_timeout_seconds,
+            params={
+                "client_id": s.meta_app_id,
+                "client_secret": s.meta_app_secret,
+                "code": code,
+            },
+        )
     except httpx.HTTPError as exc:
         raise GraphError(
             f"Could not reach the Graph API: {type(exc).__name__}", network=True
