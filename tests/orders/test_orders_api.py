@@ -109,3 +109,48 @@ async def test_orders_of_another_workspace_are_not_found(
         await client.patch(f"/api/orders/{oid}", json={"status": "cancelled"})
     ).status_code == 404
     assert (await client.get(f"/api/assistants/{theirs.id}/orders")).status_code == 404
+
+
+async def test_delivery_options_api_and_page(client: httpx.AsyncClient, db: Database) -> None:
+    acct = await signed_in(client, db)
+    assistant = await create_assistant(db, workspace_id=acct.workspace_id)
+    url = f"/api/assistants/{assistant.id}/delivery-options"
+    assert (await client.get(url)).json() == {"options": []}
+    body = {
+        "options": [
+            {"name": "Lagos", "method": "delivery", "fee": 250000, "areas": ["Lagos", "Ikeja"]},
+            {"name": "Pickup", "method": "pickup", "fee": 0},
+            {"name": "Elsewhere", "method": "delivery", "fee": None},
+        ]
+    }
+    r = await client.put(url, json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["options"][0] == {
+        "name": "Lagos",
+        "method": "delivery",
+        "fee": 250000,
+        "areas": ["lagos", "ikeja"],
+    }
+    assert (await client.get(url)).json()["options"][2]["fee"] is None
+    for bad in (
+        {"options": [{"name": "", "fee": 1}]},
+        {"options": [{"name": "x", "fee": -1}]},
+        {"options": [{"name": "x", "method": "drone"}]},
+        {"options": "x"},
+    ):
+        r = await client.put(url, json=bad)
+        assert r.status_code == 400, bad
+    assert len((await client.get(url)).json()["options"]) == 3  # nothing changed
+
+    page = f"/assistants/{assistant.id}/orders"
+    html = (await client.get(page)).text
+    assert "Lagos | delivery | 2500 | lagos, ikeja" in html
+    r = await client.post(
+        f"{page}/delivery", data={"options": "Abuja | delivery | 4,500.50 | abuja"}
+    )
+    assert r.status_code == 303 and "flash=" in r.headers["location"]
+    assert (await client.get(url)).json()["options"] == [
+        {"name": "Abuja", "method": "delivery", "fee": 450050, "areas": ["abuja"]}
+    ]
+    r = await client.post(f"{page}/delivery", data={"options": "X | delivery | lots |"})
+    assert "error=" in r.headers["location"]

@@ -33,9 +33,9 @@ async def load_demo(session: Any, *, workspace_id: str) -> Any:
         platform=spec["platform"],
         purpose=spec.get("purpose"),
     )
-    settings = dict(assistant.settings or {})
-    settings["delivery"] = data["delivery"]
-    assistant.settings = settings
+    from repdesk.orders import service as orders
+
+    await orders.set_delivery_options(session, assistant, data["delivery"])
     for item in data["knowledge"]:
         await knowledge.create_text(
             session, assistant_id=assistant.id, title=item["title"], content=item["content"]

@@ -213,8 +213,7 @@ async def style_for(session: AsyncSession, assistant_id: str) -> tuple[Style, li
 
 
 def delivery_options(assistant: Assistant) -> list[DeliveryOption]:
-    raw = (assistant.settings or {}).get("delivery") or []
-    return [DeliveryOption.from_dict(d) for d in raw if isinstance(d, dict)]
+    return [DeliveryOption.from_dict(d) for d in orders.delivery_options_of(assistant)]
 
 
 async def respond(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
@@ -55,8 +55,37 @@ async def orders_page(
             "f": {"status": status, "payment": payment, "test": test, "q": q},
             "statuses": ORDER_STATUSES,
             "payments": PAYMENT_STATUSES,
+            "delivery_lines": _delivery_lines(service.delivery_options_of(assistant)),
         },
     )
+
+
+def _delivery_lines(options: list[dict[str, Any]]) -> str:
+    lines = []
+    for o in options:
+        fee = "" if o.get("fee") is None else f"{o['fee'] / 100:.2f}".removesuffix(".00")
+        lines.append(f"{o['name']} | {o['method']} | {fee} | {', '.join(o.get('areas') or [])}")
+    return "\n".join(lines)
+
+
+@pages.post("/assistants/{assistant_id}/orders/delivery")
+async def delivery_submit(
+    assistant_id: str,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    options: Annotated[str, Form(max_length=20000)] = "",
+) -> Response:
+    url = f"/assistants/{assistant_id}/orders"
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    try:
+        await service.set_delivery_options(
+            session, assistant, service.parse_delivery_lines(options)
+        )
+    except AppError as exc:
+        return redirect(url, error=exc.message)
+    return redirect(url, flash="Delivery options saved.")
 
 
 @pages.get("/assistants/{assistant_id}/orders/{order_id}")

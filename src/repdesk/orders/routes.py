@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import Field
 
 from repdesk.assistants import service as assistants
 from repdesk.kit.pagination import page
+from repdesk.kit.schemas import CamelModel, StrictCamelModel
 from repdesk.kit.web import PrincipalDep, SessionDep
 from repdesk.orders import service
 from repdesk.orders.schemas import OrderRead, OrderUpdate
@@ -73,3 +75,39 @@ async def update_order(
         note=body.note,
     )
     return OrderRead.model_validate(order)
+
+
+class DeliveryOption(CamelModel):
+    name: str = Field(min_length=1, max_length=80)
+    method: Literal["delivery", "pickup"] = "delivery"
+    fee: int | None = Field(default=None, ge=0)  # minor units; null: the team confirms it
+    areas: list[str] = Field(default_factory=list, max_length=100)
+
+
+class DeliveryOptions(StrictCamelModel):
+    options: list[DeliveryOption] = Field(max_length=20)
+
+
+@router.get("/api/assistants/{assistant_id}/delivery-options", response_model=DeliveryOptions)
+async def get_delivery_options(
+    assistant_id: str, session: SessionDep, principal: PrincipalDep
+) -> DeliveryOptions:
+    """How orders are delivered and what delivery costs; the assistant adds the fee of the
+    option the customer's address selects to the order total."""
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    return DeliveryOptions.model_validate({"options": service.delivery_options_of(assistant)})
+
+
+@router.put("/api/assistants/{assistant_id}/delivery-options", response_model=DeliveryOptions)
+async def put_delivery_options(
+    assistant_id: str, body: DeliveryOptions, session: SessionDep, principal: PrincipalDep
+) -> DeliveryOptions:
+    assistant = await assistants.get_or_404(
+        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
+    )
+    clean = await service.set_delivery_options(
+        session, assistant, [o.model_dump() for o in body.options]
+    )
+    return DeliveryOptions.model_validate({"options": clean})

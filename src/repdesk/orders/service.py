@@ -231,3 +231,71 @@ async def update(
             assistant_id=assistant.id,
         )
     return order
+
+
+# -- delivery options (the assistant's "delivery" settings section) ---------------------------
+
+MAX_DELIVERY_OPTIONS = 20
+
+
+def clean_delivery_options(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Validate delivery options: name, method (delivery|pickup), fee in minor units (or None
+    when the team confirms it), areas (words in an address that select this option)."""
+    if len(raw) > MAX_DELIVERY_OPTIONS:
+        raise ValidationError(f"At most {MAX_DELIVERY_OPTIONS} delivery options.")
+    out = []
+    for i, opt in enumerate(raw):
+        name = str(opt.get("name") or "").strip()[:80]
+        method = str(opt.get("method") or "delivery")
+        fee = opt.get("fee")
+        if not name:
+            raise ValidationError(f"deliveryOptions[{i}].name: required")
+        if method not in ("delivery", "pickup"):
+            raise ValidationError(f"deliveryOptions[{i}].method: delivery or pickup")
+        if fee is not None and (not isinstance(fee, int) or isinstance(fee, bool) or fee < 0):
+            raise ValidationError(f"deliveryOptions[{i}].fee: a non-negative integer (minor units)")
+        areas = [str(a).strip().lower()[:60] for a in (opt.get("areas") or []) if str(a).strip()]
+        out.append({"name": name, "method": method, "fee": fee, "areas": areas[:100]})
+    return out
+
+
+def delivery_options_of(assistant: Assistant) -> list[dict[str, Any]]:
+    section = (assistant.settings or {}).get("delivery")
+    if isinstance(section, dict):
+        section = section.get("options")
+    return [o for o in (section or []) if isinstance(o, dict)]
+
+
+async def set_delivery_options(
+    session: AsyncSession, assistant: Assistant, options: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    from repdesk.assistants import service as assistants
+
+    clean = clean_delivery_options(options)
+    await assistants.update_settings(session, assistant, "delivery", {"options": clean})
+    return clean
+
+
+def parse_delivery_lines(text: str) -> list[dict[str, Any]]:
+    """The page's textarea: ``name | delivery or pickup | fee (e.g. 2500 or 2,500.00, empty:
+    confirmed by the team) | areas, comma separated`` per line."""
+    out: list[dict[str, Any]] = []
+    for n, line in enumerate(ln for ln in text.splitlines() if ln.strip()):
+        parts = [p.strip() for p in line.split("|")]
+        parts += [""] * (4 - len(parts))
+        fee_text = parts[2].replace(",", "").replace("₦", "").strip()
+        fee: int | None = None
+        if fee_text:
+            try:
+                fee = round(float(fee_text) * 100)
+            except ValueError as exc:
+                raise ValidationError(f"line {n + 1}: the fee is not a number") from exc
+        out.append(
+            {
+                "name": parts[0],
+                "method": parts[1].lower() or "delivery",
+                "fee": fee,
+                "areas": [a for a in parts[3].split(",") if a.strip()],
+            }
+        )
+    return out
