@@ -89,6 +89,8 @@ async def reply(session: AsyncSession, payload: dict[str, Any]) -> None:
         conversation_id=conv.id,
     )
     result = turnout.result
+    # Lock order shared by every sender: the conversation row, then the workspace's credits.
+    await conversations.lock_conversation(session, conv.id)
     if result.replies:
         try:
             await billing.charge(
