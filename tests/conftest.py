@@ -23,6 +23,7 @@ import pytest
 import pytest_asyncio
 import uvicorn
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from repdesk.app import create_app, load_modules
@@ -103,9 +104,19 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     if BACKEND == "postgres":
         if not _TABLES:
             _TABLES.extend(t.name for t in Base.metadata.sorted_tables)
-        async with database.engine.begin() as conn:
-            names = ", ".join(f'"{t}"' for t in _TABLES)
-            await conn.execute(text(f"TRUNCATE {names} CASCADE"))
+        names = ", ".join(f'"{t}"' for t in _TABLES)
+        # A previous test's server thread may still be finishing a job: retry a deadlocked or
+        # lock-waiting TRUNCATE instead of failing this test's setup.
+        for attempt in range(10):
+            try:
+                async with database.engine.begin() as conn:
+                    await conn.execute(text("SET LOCAL lock_timeout = '5s'"))
+                    await conn.execute(text(f"TRUNCATE {names} CASCADE"))
+                break
+            except DBAPIError:
+                if attempt == 9:
+                    raise
+                await asyncio.sleep(0.2)
     yield database
     await database.dispose()
 

@@ -164,7 +164,7 @@ async def test_killed_worker_job_is_rerun_exactly_once(
         async def started() -> bool:
             return any(ln.startswith("start 1") for ln in lines(log))
 
-        await wait_until(started)
+        await wait_until(started, timeout=90)
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
     finally:
@@ -181,7 +181,7 @@ async def test_killed_worker_job_is_rerun_exactly_once(
         async def finished() -> bool:
             return await count_jobs(db) == 0
 
-        await wait_until(finished)
+        await wait_until(finished, timeout=90)
     finally:
         rescuer.terminate()
         rescuer.wait(10)
