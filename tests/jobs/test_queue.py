@@ -179,7 +179,7 @@ async def test_killed_worker_job_is_rerun_exactly_once(
     try:
 
         async def finished() -> bool:
-            return await count_jobs(db) == 0
+            return await count_jobs(db, kind="test.record") == 0
 
         await wait_until(finished, timeout=90)
     finally:
@@ -202,7 +202,7 @@ async def test_several_worker_processes_run_each_job_exactly_once(
     try:
 
         async def finished() -> bool:
-            return await count_jobs(db) == 0
+            return await count_jobs(db, kind="test.record") == 0
 
         await wait_until(finished, timeout=60)
     finally:
