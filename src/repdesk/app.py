@@ -65,15 +65,20 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
                 poll_interval=settings.job_poll_interval,
             )
             app.state.worker = worker
+            database.on_jobs_committed = worker.wake
             worker_task = asyncio.create_task(worker.run_forever())
         try:
             yield
         finally:
             if worker is not None and worker_task is not None:
-                worker.stop()
-                worker_task.cancel()
-                with contextlib.suppress(BaseException):
-                    await worker_task
+                database.on_jobs_committed = None
+                worker.stop()  # lets jobs in flight finish (up to 10 s), then returns
+                try:
+                    await asyncio.wait_for(worker_task, timeout=15)
+                except BaseException:
+                    worker_task.cancel()
+                    with contextlib.suppress(BaseException):
+                        await worker_task
             await bus.close()
             await close_shared_client()
             if db is None:

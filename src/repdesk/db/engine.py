@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 PENDING_EVENTS = "repdesk.pending_events"
+JOBS_ENQUEUED = "repdesk.jobs_enqueued"
 
 
 def _sqlite_setup(engine: AsyncEngine) -> None:
@@ -73,6 +74,8 @@ class Database:
         self.engine = make_engine(url, pool_size=pool_size)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self.publisher: Publisher | None = None
+        # Called after a commit that enqueued jobs (the in-process worker's wake()).
+        self.on_jobs_committed: Callable[[], None] | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -86,6 +89,7 @@ class Database:
                 yield session
             except BaseException:
                 session.info.pop(PENDING_EVENTS, None)
+                session.info.pop(JOBS_ENQUEUED, None)
                 await session.rollback()
                 raise
 
@@ -109,5 +113,7 @@ async def commit(session: AsyncSession) -> None:
     await session.commit()
     pending: list[tuple[str, dict[str, Any]]] = session.info.pop(PENDING_EVENTS, [])
     db: Database | None = session.info.get("db")
+    if session.info.pop(JOBS_ENQUEUED, False) and db is not None and db.on_jobs_committed:
+        db.on_jobs_committed()
     if pending and db is not None and db.publisher is not None:
         await db.publisher(pending)

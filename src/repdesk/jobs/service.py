@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from repdesk.db.engine import JOBS_ENQUEUED
 from repdesk.jobs.models import Job
 from repdesk.jobs.registry import TASKS
 from repdesk.kit.time import utcnow
@@ -32,6 +33,7 @@ async def enqueue(
     spec = TASKS.get(kind)
     attempts = max_attempts or (spec.max_attempts if spec else 5)
     job = Job(kind=kind, payload=payload or {}, run_at=when, max_attempts=attempts)
+    session.info[JOBS_ENQUEUED] = True  # db.engine.commit wakes the in-process worker
     if dedupe_key is None:
         session.add(job)
         return job

@@ -233,22 +233,42 @@ class Worker:
         self._wake.set()
 
     async def run_forever(self) -> None:
+        """Keep up to ``concurrency`` jobs running: a slot that frees up is refilled at once
+        (a long job never holds back the others), and a wake (a job enqueued in this process,
+        a job finished) claims without waiting for the next poll."""
         log.info("worker %s started", self.name)
         last_periodic = 0.0
         loop = asyncio.get_running_loop()
+        running: set[asyncio.Task[bool]] = set()
+
+        def finished(task: asyncio.Task[bool]) -> None:
+            running.discard(task)
+            self._wake.set()
+
         while not self._stop.is_set():
+            self._wake.clear()
+            claimed: list[ClaimedJob] = []
             try:
                 if loop.time() - last_periodic >= 5:
                     await self.schedule_periodic()
                     last_periodic = loop.time()
-                n = await self.run_once()
+                free = self.concurrency - len(running)
+                if free > 0:
+                    claimed = await self.claim(free)
+                for job in claimed:
+                    task = asyncio.create_task(self.run_job(job))
+                    running.add(task)
+                    task.add_done_callback(finished)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("worker loop error")
-                n = 0
-            if n == 0:
-                self._wake.clear()
+            if not claimed or len(running) >= self.concurrency:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+        if running:
+            # Let jobs in flight finish; any cut short run again when their lease expires.
+            _done, pending = await asyncio.wait(running, timeout=10)
+            for task in pending:
+                task.cancel()
         log.info("worker %s stopped", self.name)
