@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from repdesk.dashboard import nav
 from repdesk.kit.ids import token
 from repdesk.kit.time import ensure_utc
-from repdesk.kit.web import CSRF_COOKIE
+from repdesk.kit.web import CSRF_COOKIE, mark_rollback_only
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -62,6 +62,8 @@ def render(
     }
     if context:
         ctx.update(context)
+    if status >= 400:
+        mark_rollback_only()  # an error page commits nothing the request wrote
     response = templates.TemplateResponse(request, template, ctx, status_code=status)
     fresh = getattr(request.state, "new_csrf", None)
     if fresh:
@@ -79,6 +81,10 @@ def render(
 
 
 def redirect(url: str, *, flash: str = "", error: str = "") -> RedirectResponse:
+    """See-other redirect carrying a flash or an error message. An error redirect marks the
+    request's unit of work rollback-only: a form that failed changes nothing."""
+    if error:
+        mark_rollback_only()
     sep = "&" if "?" in url else "?"
     if flash:
         url = f"{url}{sep}flash={quote(flash)}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -47,13 +48,28 @@ def get_bus(request: Request) -> MemoryBus | RedisBus:
     return bus
 
 
+# Set by a route that answers with an error page or an error redirect instead of raising: the
+# unit of work then rolls back, so nothing a service flushed before the error is committed.
+_ROLLBACK_ONLY: ContextVar[bool] = ContextVar("repdesk_rollback_only", default=False)
+
+
+def mark_rollback_only() -> None:
+    _ROLLBACK_ONLY.set(True)
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     db = get_db(request)
-    async with db.session() as session:
-        request.state.session = session
-        yield session
-        if session.in_transaction():
-            await commit(session)
+    token = _ROLLBACK_ONLY.set(False)
+    try:
+        async with db.session() as session:
+            request.state.session = session
+            yield session
+            if _ROLLBACK_ONLY.get():
+                await session.rollback()
+            elif session.in_transaction():
+                await commit(session)
+    finally:
+        _ROLLBACK_ONLY.reset(token)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
