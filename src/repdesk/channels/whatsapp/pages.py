@@ -95,6 +95,9 @@ async def check(assistant_id: str, session: SessionDep, principal: PagePrincipal
         conn = await service.check_connection(session, conn)
     except AppError as exc:
         return redirect(back, error=exc.message)
+    # The check's finding (connected or disconnected) is kept even though a failed check is
+    # reported as an error redirect, which would otherwise roll the request back.
+    await session.commit()
     if conn.status != "connected":
         return redirect(back, error=conn.status_reason or "Disconnected.")
     return redirect(back, flash="Connection checked: Meta accepts the token.")
