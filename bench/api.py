@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import free_port, pct, rss_mb  # noqa: E402
 from repdesk.accounts.models import Workspace  # noqa: E402
 from repdesk.assistants.models import Assistant  # noqa: E402
 from repdesk.db.engine import Database  # noqa: E402
@@ -45,29 +45,6 @@ from repdesk.db.migrate import upgrade  # noqa: E402
 from repdesk.developer_api.models import WebhookDelivery  # noqa: E402
 
 CUSTOMER = "+2348031234567"
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def seed(db: Database, graph: Any) -> tuple[str, str]:

@@ -23,7 +23,6 @@ import hmac
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
 
+from bench.common import free_port, pct  # noqa: E402
 from repdesk import config, vault  # noqa: E402
 from repdesk.accounts import service as accounts  # noqa: E402
 from repdesk.assistants import service as assistants  # noqa: E402
@@ -52,13 +53,6 @@ from repdesk.db.migrate import upgrade  # noqa: E402
 APP_SECRET = "bench-app-secret"
 PNID = "106540352242922"
 WABA = "102290129340398"
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -78,12 +72,6 @@ def cpu_seconds(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return 0.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def payloads(n: int, contacts: int, run: str) -> list[tuple[bytes, str]]:

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("REPDESK_EXTRA_MODULES", "bench.bench_tasks")
 
+from bench.common import pct, rss_mb  # noqa: E402
 from repdesk.db.engine import Database  # noqa: E402
 from repdesk.db.migrate import upgrade  # noqa: E402
 from repdesk.jobs.models import Job  # noqa: E402
@@ -38,23 +39,6 @@ from repdesk.jobs.service import enqueue  # noqa: E402
 from repdesk.jobs.worker import Worker  # noqa: E402
 from repdesk.kit.ids import new_id  # noqa: E402
 from repdesk.kit.time import utcnow  # noqa: E402
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
 
 
 async def bulk_enqueue(db: Database, n: int) -> None:
