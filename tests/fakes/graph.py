@@ -484,6 +484,9 @@ def graph(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGraph]:
     monkeypatch.setenv("REPDESK_META_APP_SECRET", "platform-app-secret")
     monkeypatch.setenv("REPDESK_META_CONFIG_ID", "987654321")
     monkeypatch.setenv("REPDESK_META_VERIFY_TOKEN", "platform-verify-token")
+    # Webhooks are processed by a job per POST, due at once (tests that check the batching
+    # window set their own).
+    monkeypatch.setenv("REPDESK_INGEST_BATCH_MS", "0")
     reset_whatsapp_settings()
     yield state
     reset_whatsapp_settings()

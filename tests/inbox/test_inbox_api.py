@@ -44,10 +44,14 @@ async def take_over(client: httpx.AsyncClient, conv_id: str) -> None:
     assert r.status_code == 200
 
 
-async def deliver(client: httpx.AsyncClient, url: str, payload: dict[str, Any]) -> None:
+async def deliver(
+    db: Database, client: httpx.AsyncClient, url: str, payload: dict[str, Any]
+) -> None:
+    """Post a signed webhook, then run the ingest job it scheduled."""
     body = dumps(payload)
     r = await client.post(url, content=body, headers={"x-hub-signature-256": sign(body)})
     assert r.status_code == 200, r.text
+    await Worker(db, kinds=["whatsapp.ingest"], poll_interval=0.05).drain()
 
 
 async def test_list_search_and_history(
@@ -55,6 +59,7 @@ async def test_list_search_and_history(
 ) -> None:
     aid, url = await setup_whatsapp(client, db, graph)
     await deliver(
+        db,
         client,
         url,
         envelope(
@@ -65,6 +70,7 @@ async def test_list_search_and_history(
         ),
     )
     await deliver(
+        db,
         client,
         url,
         envelope(
@@ -129,7 +135,7 @@ async def test_agent_reply_is_charged_and_reaches_graph(
     client: httpx.AsyncClient, db: Database, graph: FakeGraph, worker: Worker
 ) -> None:
     aid, url = await setup_whatsapp(client, db, graph)
-    await deliver(client, url, envelope(graph, messages=[text("Hi, price?")]))
+    await deliver(db, client, url, envelope(graph, messages=[text("Hi, price?")]))
     conv = (await client.get(f"/api/assistants/{aid}/conversations")).json()["data"][0]
     await take_over(client, conv["id"])
     async with db.transaction() as session:
@@ -169,6 +175,7 @@ async def test_closed_window_refuses_text_but_accepts_a_template(
     aid, url = await setup_whatsapp(client, db, graph)
     await worker.drain()  # templates synced on connect
     await deliver(
+        db,
         client, url, envelope(graph, messages=[text("old", ts=int(time.time()) - 30 * 3600)])
     )
     conv = (await client.get(f"/api/assistants/{aid}/conversations")).json()["data"][0]
@@ -205,7 +212,7 @@ async def test_insufficient_credits_sends_nothing(
     client: httpx.AsyncClient, db: Database, graph: FakeGraph, worker: Worker
 ) -> None:
     aid, url = await setup_whatsapp(client, db, graph)
-    await deliver(client, url, envelope(graph, messages=[text("hi")]))
+    await deliver(db, client, url, envelope(graph, messages=[text("hi")]))
     conv = (await client.get(f"/api/assistants/{aid}/conversations")).json()["data"][0]
     await take_over(client, conv["id"])
     for _ in range(10):  # 20 free credits = 10 texts
@@ -224,7 +231,7 @@ async def test_automation_switch_and_close_reopen(
     client: httpx.AsyncClient, db: Database, graph: FakeGraph
 ) -> None:
     aid, url = await setup_whatsapp(client, db, graph)
-    await deliver(client, url, envelope(graph, messages=[text("hi")]))
+    await deliver(db, client, url, envelope(graph, messages=[text("hi")]))
     conv = (await client.get(f"/api/assistants/{aid}/conversations")).json()["data"][0]
     r = await client.patch(f"/api/conversations/{conv['id']}", json={"automationEnabled": False})
     assert r.status_code == 200 and r.json()["automationEnabled"] is False
@@ -238,7 +245,7 @@ async def test_automation_switch_and_close_reopen(
         await client.patch(f"/api/conversations/{conv['id']}", json={"status": "archived"})
     ).status_code == 400
     # A customer message reopens it; automation stays off, so no AI job is queued for it.
-    await deliver(client, url, envelope(graph, messages=[text("still there?")]))
+    await deliver(db, client, url, envelope(graph, messages=[text("still there?")]))
     got = (await client.get(f"/api/conversations/{conv['id']}")).json()
     assert got["status"] == "open" and got["automationEnabled"] is False
     from repdesk.jobs.models import Job
@@ -252,7 +259,7 @@ async def test_other_workspace_gets_404(
     client: httpx.AsyncClient, db: Database, graph: FakeGraph
 ) -> None:
     aid, url = await setup_whatsapp(client, db, graph)
-    await deliver(client, url, envelope(graph, messages=[text("hi")]))
+    await deliver(db, client, url, envelope(graph, messages=[text("hi")]))
     conv = (await client.get(f"/api/assistants/{aid}/conversations")).json()["data"][0]
     client.cookies.clear()
     await signed_in(client, db, email="intruder@shop.test")
@@ -308,6 +315,7 @@ async def test_conversation_list_query_count_does_not_grow(
     event.listen(db.engine.sync_engine, "before_cursor_execute", count)
     try:
         await deliver(
+            db,
             client,
             url,
             envelope(graph, messages=[text("x", from_="2348030000100")], wa_id="2348030000100"),
@@ -315,6 +323,7 @@ async def test_conversation_list_query_count_does_not_grow(
         await measured()
         for i in range(5):
             await deliver(
+                db,
                 client,
                 url,
                 envelope(

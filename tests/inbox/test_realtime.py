@@ -53,10 +53,16 @@ def redis_url() -> Iterator[str]:
     proc.wait(10)
 
 
-def replica(settings: Settings, redis_url: str) -> LiveServer:
+def replica(settings: Settings, redis_url: str, *, worker: bool = False) -> LiveServer:
     port = free_port()
     s = settings.model_copy(
-        update={"redis_url": redis_url, "port": port, "public_url": f"http://127.0.0.1:{port}"}
+        update={
+            "redis_url": redis_url,
+            "port": port,
+            "public_url": f"http://127.0.0.1:{port}",
+            "worker_in_process": worker,
+            "job_poll_interval": 0.05,
+        }
     )
     server = LiveServer(create_app(s), port)
     server.start()
@@ -75,7 +81,9 @@ async def events(resp: httpx.Response) -> AsyncIterator[tuple[str, dict[str, Any
 async def test_stream_on_one_replica_sees_a_webhook_received_by_another(
     settings: Settings, db: Database, graph: FakeGraph, redis_url: str
 ) -> None:
-    a, b = replica(settings, redis_url), replica(settings, redis_url)
+    # A receives the webhook and runs the jobs (the ingest publishes message.received);
+    # B only serves the stream.
+    a, b = replica(settings, redis_url, worker=True), replica(settings, redis_url)
     try:
         async with (
             httpx.AsyncClient(base_url=a.url) as ca,

@@ -32,6 +32,7 @@ from tests.whatsapp.helpers import (
 
 
 async def post(
+    db: Database,
     client: httpx.AsyncClient,
     conn: WhatsAppConnection,
     payload: Any,
@@ -39,15 +40,23 @@ async def post(
     signature: str | None = "auto",
     raw: bytes | None = None,
 ) -> httpx.Response:
+    """Post a webhook as Meta does, then run the ingest job it scheduled."""
     body = raw if raw is not None else dumps(payload)
     headers = {"content-type": "application/json"}
     if signature == "auto":
         headers["x-hub-signature-256"] = sign(body)
     elif signature is not None:
         headers["x-hub-signature-256"] = signature
-    return await client.post(
+    r = await client.post(
         f"/webhooks/whatsapp_cloud/{conn.webhook_path}", content=body, headers=headers
     )
+    await ingest(db)
+    return r
+
+
+async def ingest(db: Database) -> int:
+    """Run due ``whatsapp.ingest`` jobs (only those: other jobs stay queued for the test)."""
+    return await Worker(db, kinds=[wa.INGEST_JOB], poll_interval=0.05).drain()
 
 
 async def messages(db: Database) -> list[Message]:
@@ -84,9 +93,9 @@ async def test_bad_or_missing_signature_stores_nothing(
 ) -> None:
     _, conn = await connected_assistant(db, graph)
     payload = envelope(graph, messages=[text("hello")])
-    r1 = await post(client, conn, payload, signature="sha256=" + "0" * 64)
-    r2 = await post(client, conn, payload, signature=None)
-    r3 = await post(client, conn, payload, signature=sign(dumps(payload), "another-secret"))
+    r1 = await post(db, client, conn, payload, signature="sha256=" + "0" * 64)
+    r2 = await post(db, client, conn, payload, signature=None)
+    r3 = await post(db, client, conn, payload, signature=sign(dumps(payload), "another-secret"))
     assert [r.status_code for r in (r1, r2, r3)] == [401, 401, 401]
     assert r1.json()["code"] == "INVALID_SIGNATURE"
     assert await messages(db) == []
@@ -109,7 +118,7 @@ async def test_signature_is_over_the_raw_bytes(
         ("TS", str(int(time.time()))),
     ):
         raw = raw.replace(key, value)
-    r = await post(client, conn, None, raw=raw.encode())
+    r = await post(db, client, conn, None, raw=raw.encode())
     assert r.status_code == 200, r.text
     [m] = await messages(db)
     assert m.text == "café 😀"
@@ -119,11 +128,12 @@ async def test_broken_json_is_400_and_empty_payload_is_200(
     db: Database, graph: FakeGraph, client: httpx.AsyncClient
 ) -> None:
     _, conn = await connected_assistant(db, graph)
-    r = await post(client, conn, None, raw=b'{"object": "whatsapp_business_account", "entry": [')
+    r = await post(db, client, conn, None, raw=b'{"object": "whatsapp_business_account", "entry": [')
     assert r.status_code == 400 and r.json()["code"] == "INVALID_JSON"
-    r = await post(client, conn, None, raw=b"[1, 2]")
+    r = await post(db, client, conn, None, raw=b"[1, 2]")
     assert r.status_code == 400
     r = await post(
+        db,
         client,
         conn,
         {
@@ -138,6 +148,7 @@ async def test_broken_json_is_400_and_empty_payload_is_200(
     )
     assert r.status_code == 200
     r = await post(
+        db,
         client,
         conn,
         envelope(graph, messages=[text("not ours")])
@@ -236,7 +247,7 @@ async def test_every_message_type_is_stored_readably(
     assistant, conn = await connected_assistant(db, graph)
     target = wamid()
     batch = every_type(target)
-    r = await post(client, conn, envelope(graph, messages=batch))
+    r = await post(db, client, conn, envelope(graph, messages=batch))
     assert r.status_code == 200 and r.json()["received"] == len(batch)
     stored = {m.external_id: m for m in await messages(db)}
     got = [(stored[b["id"]].type, stored[b["id"]].text) for b in batch]
@@ -286,8 +297,8 @@ async def test_redelivered_webhook_is_stored_once(
 ) -> None:
     _, conn = await connected_assistant(db, graph)
     payload = envelope(graph, messages=[text("one"), text("two")])
-    first = await post(client, conn, payload)
-    again = await post(client, conn, payload)
+    first = await post(db, client, conn, payload)
+    again = await post(db, client, conn, payload)
     assert first.json()["received"] == 2 and again.json() == {
         "received": 0,
         "duplicates": 2,
@@ -327,7 +338,7 @@ async def test_one_post_with_many_entries_changes_and_contacts(
     }
     payload["entry"][0]["changes"][0]["value"]["messages"][0]["from"] = "2348030000001"
     payload["entry"][0]["changes"][0]["value"]["messages"][1]["from"] = "2348030000001"
-    r = await post(client, conn, payload)
+    r = await post(db, client, conn, payload)
     assert r.json()["received"] == 4
     async with db.transaction() as session:
         convs = list(await session.scalars(select(Conversation)))
@@ -342,7 +353,7 @@ async def test_window_runs_24h_from_the_customers_timestamp(
 ) -> None:
     _, conn = await connected_assistant(db, graph)
     sent = int(time.time()) - 3 * 3600  # delivered to us three hours late
-    await post(client, conn, envelope(graph, messages=[text("late", ts=sent)]))
+    await post(db, client, conn, envelope(graph, messages=[text("late", ts=sent)]))
     async with db.transaction() as session:
         conv = await session.scalar(select(Conversation))
     assert conv is not None
@@ -353,7 +364,7 @@ async def test_statuses_update_the_message_and_never_go_backwards(
     db: Database, graph: FakeGraph, client: httpx.AsyncClient, worker: Worker
 ) -> None:
     assistant, conn = await connected_assistant(db, graph)
-    await post(client, conn, envelope(graph, messages=[text("hi")]))
+    await post(db, client, conn, envelope(graph, messages=[text("hi")]))
     from repdesk.channels.base import OutboundMessage
     from repdesk.conversations import service as conversations
 
@@ -383,11 +394,13 @@ async def test_statuses_update_the_message_and_never_go_backwards(
         return {"id": mid, "status": status, "timestamp": str(now), "recipient_id": CUSTOMER, **kw}
 
     await post(
+        db,
         client,
         conn,
         envelope(graph, statuses=[st(sent.external_id, "read"), st(sent.external_id, "delivered")]),
     )
     await post(
+        db,
         client,
         conn,
         envelope(
@@ -448,7 +461,7 @@ async def test_template_status_webhook_updates_the_template(
             }
         ],
     }
-    r = await post(client, conn, payload)
+    r = await post(db, client, conn, payload)
     assert r.status_code == 200
     async with db.transaction() as session:
         tpl = await wa.get_template(session, assistant.id, "spring_sale", "en_US")
@@ -456,7 +469,7 @@ async def test_template_status_webhook_updates_the_template(
     payload["entry"][0]["changes"][0]["value"].update(
         {"event": "REJECTED", "reason": "INVALID_FORMAT"}
     )
-    await post(client, conn, payload)
+    await post(db, client, conn, payload)
     async with db.transaction() as session:
         tpl = await wa.get_template(session, assistant.id, "spring_sale", "en_US")
         count = await session.scalar(select(func.count()).select_from(WhatsAppTemplate))
@@ -483,7 +496,7 @@ async def test_media_is_downloaded_into_storage_and_announced(
         "audio",
         {"mime_type": "audio/ogg; codecs=opus", "sha256": "x", "id": media_id, "voice": True},
     )
-    await post(client, conn, envelope(graph, messages=[voice]))
+    await post(db, client, conn, envelope(graph, messages=[voice]))
     await worker.drain()
     [m] = await messages(db)
     assert m.content["fileId"]
@@ -508,7 +521,7 @@ async def test_connection_without_app_secret_accepts_unsigned_posts_with_a_warni
     db: Database, graph: FakeGraph, client: httpx.AsyncClient
 ) -> None:
     _, conn = await connected_assistant(db, graph, app_secret=None)
-    r = await post(client, conn, envelope(graph, messages=[text("unsigned")]), signature=None)
+    r = await post(db, client, conn, envelope(graph, messages=[text("unsigned")]), signature=None)
     assert r.status_code == 200
     async with db.transaction() as session:
         row = await session.scalar(select(WhatsAppConnection))
@@ -540,6 +553,7 @@ async def test_platform_webhook_routes_by_phone_number_id(
         headers={"x-hub-signature-256": sign(body, "platform-app-secret")},
     )
     assert good.status_code == 200 and good.json()["received"] == 1
+    assert await ingest(db) == 1
     [m] = await messages(db)
     assert m.text == "via platform"
 
@@ -551,7 +565,7 @@ async def test_oversized_fields_are_stored_not_a_500(
     payload = envelope(
         graph, messages=[text("x" * 10000, context={"id": "wamid." + "c" * 300})], name="N" * 500
     )
-    r = await post(client, conn, payload)
+    r = await post(db, client, conn, payload)
     assert r.status_code == 200, r.text
     [m] = await messages(db)
     assert (

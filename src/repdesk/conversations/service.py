@@ -33,6 +33,7 @@ from repdesk.events.service import conversation_topic, emit
 from repdesk.jobs.registry import PermanentError, current_attempt, task
 from repdesk.jobs.service import enqueue
 from repdesk.kit.errors import AppError, NotFound, ValidationError
+from repdesk.kit.ids import new_id
 from repdesk.kit.time import ensure_utc, isoformat, utcnow
 
 log = logging.getLogger("repdesk.conversations")
@@ -276,6 +277,25 @@ async def record_inbound(
             raise
         return Inbound(existing, conv, contact, created=False)
 
+    await _apply_inbound(
+        session, message, conv, contact, when=when, opens_window=opens_window, trigger_ai=trigger_ai
+    )
+    await session.flush()
+    return Inbound(message, conv, contact, created=True)
+
+
+async def _apply_inbound(
+    session: AsyncSession,
+    message: Message,
+    conv: Conversation,
+    contact: Contact,
+    *,
+    when: datetime,
+    opens_window: bool,
+    trigger_ai: bool,
+) -> None:
+    """What a new customer message does to its conversation and contact, and the work it
+    schedules. Changes objects in the session only (the caller flushes)."""
     now = utcnow()
     if opens_window:
         expires = when + SERVICE_WINDOW
@@ -290,12 +310,97 @@ async def record_inbound(
         conv.status = "open"
     contact.message_count = (contact.message_count or 0) + 1
     contact.last_message_at = now
-    await session.flush()
-
     if trigger_ai and conv.automation_enabled:
         await enqueue(session, "ai.reply", {"conversationId": conv.id, "messageId": message.id})
     await _emit_message(session, "message.received", message, conv)
-    return Inbound(message, conv, contact, created=True)
+
+
+@dataclass
+class NewInbound:
+    """One customer message for :func:`record_inbound_many` (see :func:`record_inbound`)."""
+
+    type: str
+    text: str
+    content: dict[str, Any]
+    external_id: str
+    sent_at: datetime | None
+    phone: str
+    name: str | None = None
+    reply_to_external_id: str | None = None
+    trigger_ai: bool = True
+
+
+async def record_inbound_many(
+    session: AsyncSession, *, assistant: Assistant, channel: str, items: list[NewInbound]
+) -> list[Inbound]:
+    """Store a batch of customer messages of one assistant, in order, with a handful of
+    statements whatever the batch size: contacts and conversations are loaded (or created)
+    for the whole batch, and the messages, counters and jobs are written by one flush.
+
+    The caller guarantees the ``external_id``s are not stored yet (the WhatsApp ingest
+    deduplicates by wamid before calling); a concurrent writer of the same id still makes the
+    flush fail on the unique constraint, and the caller's transaction with it.
+    """
+    if not items:
+        return []
+    phones = sorted({it.phone for it in items})
+    contacts = {
+        c.phone: c
+        for c in await session.scalars(
+            select(Contact).where(Contact.assistant_id == assistant.id, Contact.phone.in_(phones))
+        )
+    }
+    for it in items:
+        if it.phone not in contacts:
+            contacts[it.phone] = await upsert_contact(
+                session, assistant_id=assistant.id, phone=it.phone, name=it.name
+            )
+        elif it.name and not contacts[it.phone].name:
+            contacts[it.phone].name = it.name
+    by_contact = {c.id: c for c in contacts.values()}
+    convs = {
+        conv.contact_id: conv
+        for conv in await session.scalars(
+            select(Conversation).where(
+                Conversation.assistant_id == assistant.id,
+                Conversation.contact_id.in_(sorted(by_contact)),
+            )
+        )
+    }
+    for contact in contacts.values():
+        if contact.id not in convs:
+            convs[contact.id] = await get_or_create_conversation(
+                session, assistant=assistant, contact=contact, channel=channel
+            )
+    out: list[Inbound] = []
+    for it in items:
+        contact = contacts[it.phone]
+        conv = convs[contact.id]
+        when = ensure_utc(it.sent_at) if it.sent_at else utcnow()
+        message = Message(
+            id=new_id(),
+            assistant_id=assistant.id,
+            conversation_id=conv.id,
+            channel=channel,
+            direction="in",
+            type=it.type,
+            text=it.text or "",
+            content=it.content or {},
+            status="received",
+            sender="customer",
+            external_id=it.external_id,
+            reply_to_external_id=it.reply_to_external_id,
+            credits_charged=0,
+            sent_at=when,
+            created_at=utcnow(),
+        )
+        session.add(message)
+        await _apply_inbound(
+            session, message, conv, contact, when=when, opens_window=True, trigger_ai=it.trigger_ai
+        )
+        out.append(Inbound(message, conv, contact, created=True))
+    await session.flush()
+    return out
 
 
 # -- outbound -------------------------------------------------------------------------------

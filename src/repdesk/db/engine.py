@@ -11,6 +11,7 @@ with SQLITE_BUSY instead of waiting. WAL keeps readers of committed data unblock
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -26,6 +27,8 @@ from sqlalchemy.ext.asyncio import (
 
 PENDING_EVENTS = "repdesk.pending_events"
 JOBS_ENQUEUED = "repdesk.jobs_enqueued"
+# Seconds until a job enqueued in this unit of work falls due, when that is soon (see commit).
+JOBS_DUE_IN = "repdesk.jobs_due_in"
 
 
 def _sqlite_setup(engine: AsyncEngine) -> None:
@@ -113,7 +116,12 @@ async def commit(session: AsyncSession) -> None:
     await session.commit()
     pending: list[tuple[str, dict[str, Any]]] = session.info.pop(PENDING_EVENTS, [])
     db: Database | None = session.info.get("db")
+    due_in: float | None = session.info.pop(JOBS_DUE_IN, None)
     if session.info.pop(JOBS_ENQUEUED, False) and db is not None and db.on_jobs_committed:
         db.on_jobs_committed()
+        if due_in is not None and 0 < due_in <= 5:
+            # A job due in a moment (a batching window): wake the worker when it is due
+            # rather than at its next poll.
+            asyncio.get_running_loop().call_later(due_in, db.on_jobs_committed)
     if pending and db is not None and db.publisher is not None:
         await db.publisher(pending)

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from repdesk.db.engine import JOBS_ENQUEUED
+from repdesk.db.engine import JOBS_DUE_IN, JOBS_ENQUEUED
+from repdesk.db.upsert import insert_ignore
 from repdesk.jobs.models import Job
 from repdesk.jobs.registry import TASKS
 from repdesk.kit.time import utcnow
@@ -46,3 +47,32 @@ async def enqueue(
     except IntegrityError:
         return None
     return job
+
+
+async def enqueue_once(
+    session: AsyncSession,
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    dedupe_key: str,
+    run_at: datetime | None = None,
+) -> bool:
+    """Like :func:`enqueue` with a ``dedupe_key``, in one statement (no savepoint): for hot
+    paths where the key usually exists already. True when this call added the job."""
+    spec = TASKS.get(kind)
+    row = {
+        "kind": kind,
+        "payload": payload or {},
+        "run_at": run_at or utcnow(),
+        "max_attempts": spec.max_attempts if spec else 5,
+        "dedupe_key": dedupe_key,
+    }
+    added = await insert_ignore(
+        session, Job.__table__, [row], conflict=("dedupe_key",), returning="id"
+    )
+    if added:
+        session.info[JOBS_ENQUEUED] = True
+        if run_at is not None:
+            due_in = (run_at - utcnow()).total_seconds()
+            session.info[JOBS_DUE_IN] = min(due_in, session.info.get(JOBS_DUE_IN, due_in))
+    return bool(added)

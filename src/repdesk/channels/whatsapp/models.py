@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from repdesk.db.base import Base, IdMixin, JSONType, TimestampMixin
@@ -56,3 +56,26 @@ class WhatsAppTemplate(IdMixin, TimestampMixin, Base):
     components: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     rejected_reason: Mapped[str | None] = mapped_column(String(300))
     synced_at: Mapped[datetime | None]
+
+
+class WhatsAppEvent(IdMixin, Base):
+    """One item of a Meta webhook (a message, a status, a template update), stored raw when
+    the POST is acknowledged and turned into conversation state by the ``whatsapp.ingest``
+    job. The table is the inbound queue: unique on the provider's id, so a redelivery is a
+    no-op, and a row stays pending (``processed_at`` null) until a worker has processed it."""
+
+    __tablename__ = "whatsapp_events"
+    __table_args__ = (Index("ix_whatsapp_events_pending", "processed_at", "received_at"),)
+
+    connection_id: Mapped[str] = mapped_column(
+        ForeignKey("whatsapp_connections.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))  # message | status | template
+    # msg:{wamid} | st:{wamid}:{status}:{timestamp} | tpl:{hash of the update}
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # A Meta webhook envelope carrying just this one item, as Meta sent it.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -56,6 +56,8 @@ class InboundMessage:
     content: dict[str, Any]
     reply_to: str | None = None
     media: MediaRef | None = None
+    # A webhook envelope carrying only this item, as Meta sent it (stored raw at ingest).
+    source: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -68,6 +70,7 @@ class StatusUpdate:
     error_code: int | None = None
     error_title: str | None = None
     error_details: str | None = None
+    source: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -78,6 +81,7 @@ class TemplateStatusUpdate:
     language: str
     event: str
     reason: str | None
+    source: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -117,7 +121,20 @@ def _e164(wa_id: str) -> str:
     return f"+{digits}" if digits else ""
 
 
+def _envelope(
+    payload: dict[str, Any], entry: dict[str, Any], change: dict[str, Any], value: dict[str, Any]
+) -> dict[str, Any]:
+    """The same webhook with only ``value`` in its one entry and change."""
+    head = {k: v for k, v in entry.items() if k != "changes"}
+    return {
+        "object": payload.get("object"),
+        "entry": [{**head, "changes": [{"field": change.get("field"), "value": value}]}],
+    }
+
+
 def parse(payload: Any) -> ParsedWebhook:
+    """Every item of a webhook POST, in order. Each item keeps a one-item envelope of its own
+    (``source``) which parses back to that item alone."""
     if not isinstance(payload, dict):
         raise PayloadError("The webhook body must be a JSON object.")
     out = ParsedWebhook()
@@ -137,23 +154,34 @@ def parse(payload: Any) -> ParsedWebhook:
                         language=_str(value.get("message_template_language")),
                         event=_str(value.get("event")).upper(),
                         reason=_str(value.get("reason")) or None,
+                        source=_envelope(payload, entry, change, value),
                     )
                 )
                 continue
             if fld not in (None, "messages"):
                 continue
             pnid = _str(_dict(value.get("metadata")).get("phone_number_id"))
+            contacts = [_dict(c) for c in _list(value.get("contacts"))]
             names = {
                 _str(c.get("wa_id")): _str(_dict(c.get("profile")).get("name")) or None
-                for c in map(_dict, _list(value.get("contacts")))
+                for c in contacts
+            }
+            common = {
+                k: v for k, v in value.items() if k not in ("contacts", "messages", "statuses")
             }
             for raw in _list(value.get("messages")):
                 msg = _parse_message(_dict(raw), pnid, waba, names)
                 if msg is not None:
+                    sender = _str(_dict(raw).get("from"))
+                    own = [c for c in contacts if _str(c.get("wa_id")) == sender]
+                    msg.source = _envelope(
+                        payload, entry, change, {**common, "contacts": own, "messages": [raw]}
+                    )
                     out.messages.append(msg)
             for raw in _list(value.get("statuses")):
                 st = _parse_status(_dict(raw), pnid)
                 if st is not None:
+                    st.source = _envelope(payload, entry, change, {**common, "statuses": [raw]})
                     out.statuses.append(st)
     return out
 

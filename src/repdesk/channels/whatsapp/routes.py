@@ -281,21 +281,30 @@ async def byok_handshake(webhook_path: str, request: Request, session: SessionDe
 @router.post("/webhooks/whatsapp_cloud/{webhook_path}", include_in_schema=False)
 async def byok_webhook(webhook_path: str, request: Request, session: SessionDep) -> Response:
     body = await request.body()
-    conn = await service.get_connection_by_path(session, webhook_path)
-    if conn is None:
+    target = await service.get_webhook_target(session, webhook_path)
+    if target is None:
         raise NotFound("Unknown webhook.")
-    secret = service.app_secret(conn)
+    secret = service.webhook_secret(target)
     if secret is not None and not service.signature_ok(
         secret, body, request.headers.get("x-hub-signature-256")
     ):
         raise SignatureError("X-Hub-Signature-256 is missing or does not match the App Secret.")
     parsed = _load(body)
     if secret is None:
-        await service.note_unsigned(session, conn)
-    result = await service.process_webhook(session, parsed, {conn.phone_number_id: conn})
-    await commit(session)  # committed (and published) before Meta gets its 200
+        await service.note_unsigned(session, target)
+    ack = await service.store_events(
+        session,
+        parsed,
+        {target.phone_number_id: target},
+        batch_ms=get_whatsapp_settings().ingest_batch_ms,
+    )
+    await commit(session)  # stored (and the ingest job scheduled) before Meta gets its 200
+    return _ack(ack)
+
+
+def _ack(ack: service.WebhookAck) -> Response:
     return JSONResponse(
-        {"received": result.stored, "duplicates": result.duplicates, "statuses": result.statuses}
+        {"received": ack.received, "duplicates": ack.duplicates, "statuses": ack.statuses}
     )
 
 
@@ -329,8 +338,6 @@ async def platform_webhook(request: Request, session: SessionDep) -> Response:
         )
         for c in rows:
             conns.setdefault(c.phone_number_id, c)
-    result = await service.process_webhook(session, parsed, conns)
+    ack = await service.store_events(session, parsed, conns, batch_ms=s.ingest_batch_ms)
     await commit(session)
-    return JSONResponse(
-        {"received": result.stored, "duplicates": result.duplicates, "statuses": result.statuses}
-    )
+    return _ack(ack)

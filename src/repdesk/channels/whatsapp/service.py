@@ -8,23 +8,34 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
 import phonenumbers
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk import vault
 from repdesk.assistants.models import Assistant
 from repdesk.channels.whatsapp.client import GraphClient, GraphError, PhoneNumberInfo, TemplateInfo
-from repdesk.channels.whatsapp.models import WhatsAppConnection, WhatsAppTemplate
-from repdesk.channels.whatsapp.parser import ParsedWebhook, TemplateStatusUpdate
+from repdesk.channels.whatsapp.models import WhatsAppConnection, WhatsAppEvent, WhatsAppTemplate
+from repdesk.channels.whatsapp.parser import (
+    InboundMessage,
+    ParsedWebhook,
+    StatusUpdate,
+    TemplateStatusUpdate,
+    parse,
+)
 from repdesk.config import get_settings
 from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Message
-from repdesk.jobs.service import enqueue
+from repdesk.db.upsert import insert_ignore
+from repdesk.jobs.service import enqueue, enqueue_once
 from repdesk.kit.errors import AppError, Conflict, ValidationError
 from repdesk.kit.time import utcnow
 
@@ -76,6 +87,39 @@ async def get_connection_by_phone_number_id(
     return await session.scalar(
         select(WhatsAppConnection).where(WhatsAppConnection.phone_number_id == phone_number_id)
     )
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    """What acknowledging a BYOK webhook needs of its connection (one small query)."""
+
+    id: str
+    phone_number_id: str
+    business_account_id: str
+    app_secret_enc: str | None
+    unsigned_seen: bool
+
+
+async def get_webhook_target(session: AsyncSession, webhook_path: str) -> WebhookTarget | None:
+    c = WhatsAppConnection
+    row = (
+        await session.execute(
+            select(
+                c.id, c.phone_number_id, c.business_account_id, c.app_secret_enc, c.unsigned_seen
+            ).where(c.webhook_path == webhook_path)
+        )
+    ).first()
+    return WebhookTarget(*row) if row is not None else None
+
+
+@lru_cache(maxsize=256)
+def _decrypt_cached(token: str) -> str:
+    # A ciphertext always decrypts to the same secret; webhooks ask for it on every POST.
+    return vault.decrypt(token)
+
+
+def webhook_secret(target: WebhookTarget) -> str | None:
+    return _decrypt_cached(target.app_secret_enc) if target.app_secret_enc else None
 
 
 def access_token(conn: WhatsAppConnection) -> str:
@@ -458,7 +502,6 @@ async def process_webhook(
     """Store what a webhook POST carried, for the connections it may address (by phone
     number id). Idempotent: redelivered messages are stored once (unique on the wamid)."""
     result = WebhookResult()
-    assistants: dict[str, Assistant] = {}
     # Redeliveries are common (Meta retries, several subscribed apps): one query finds every
     # wamid of this POST that is already stored. The unique constraint still decides races.
     wamids = [m.wamid for m in parsed.messages]
@@ -470,6 +513,9 @@ async def process_webhook(
             )
         )
         known = {w for w in rows if w}
+    # Group the new messages by assistant (keeping their order) and store each group with
+    # one batch of statements.
+    batches: dict[str, list[InboundMessage]] = {}
     for msg in parsed.messages:
         conn = connections.get(msg.phone_number_id)
         if conn is None or not msg.sender:
@@ -479,40 +525,41 @@ async def process_webhook(
             result.duplicates += 1
             continue
         known.add(msg.wamid)
-        assistant = assistants.get(conn.assistant_id) or await session.get(
-            Assistant, conn.assistant_id
-        )
+        batches.setdefault(conn.assistant_id, []).append(msg)
+    for assistant_id, msgs in batches.items():
+        assistant = await session.get(Assistant, assistant_id)
         if assistant is None:
-            result.ignored += 1
+            result.ignored += len(msgs)
             continue
-        assistants[assistant.id] = assistant
-        # Voice notes wait for transcription (message.media_stored); reactions never ask the AI.
-        trigger_ai = msg.type not in ("audio", "reaction")
-        inbound = await conversations.record_inbound(
+        stored = await conversations.record_inbound_many(
             session,
             assistant=assistant,
             channel=CHANNEL,
-            type=msg.type,
-            text=msg.text,
-            content=msg.content,
-            external_id=msg.wamid,
-            sent_at=msg.timestamp,
-            phone=msg.sender,
-            name=msg.name,
-            reply_to_external_id=msg.reply_to,
-            trigger_ai=trigger_ai,
+            items=[
+                conversations.NewInbound(
+                    type=msg.type,
+                    text=msg.text,
+                    content=msg.content,
+                    external_id=msg.wamid,
+                    sent_at=msg.timestamp,
+                    phone=msg.sender,
+                    name=msg.name,
+                    reply_to_external_id=msg.reply_to,
+                    # Voice notes wait for transcription (message.media_stored); reactions
+                    # never ask the AI.
+                    trigger_ai=msg.type not in ("audio", "reaction"),
+                )
+                for msg in msgs
+            ],
         )
-        if not inbound.created:
-            result.duplicates += 1
-            continue
-        result.stored += 1
-        if msg.media is not None:
-            await enqueue(
-                session,
-                "whatsapp.download_media",
-                {"messageId": inbound.message.id, "mediaId": msg.media.media_id},
-                dedupe_key=f"wa-media:{inbound.message.id}",
-            )
+        result.stored += len(stored)
+        for msg, inbound in zip(msgs, stored, strict=True):
+            if msg.media is not None:
+                await enqueue(
+                    session,
+                    "whatsapp.download_media",
+                    {"messageId": inbound.message.id, "mediaId": msg.media.media_id},
+                )
     for st in parsed.statuses:
         if st.phone_number_id not in connections:
             result.ignored += 1
@@ -536,10 +583,203 @@ async def process_webhook(
     return result
 
 
-async def note_unsigned(session: AsyncSession, conn: WhatsAppConnection) -> None:
-    if not conn.unsigned_seen:
-        conn.unsigned_seen = True
-        await session.flush()
+# -- the inbound queue ----------------------------------------------------------------------
+#
+# Acknowledging a webhook stores its items raw (one row each, unique on Meta's id) and
+# schedules ``whatsapp.ingest``; the job turns pending rows into conversation state with
+# :func:`process_webhook`, a batch per transaction. Meta gets its 200 after one insert.
+
+INGEST_JOB = "whatsapp.ingest"
+INGEST_BATCH = 100
+EVENT_MAX_ATTEMPTS = 5
+
+
+@dataclass
+class WebhookAck:
+    received: int = 0  # new messages
+    duplicates: int = 0  # messages already received
+    statuses: int = 0  # new status updates
+    templates: int = 0  # new template updates
+    ignored: int = 0  # items for numbers this endpoint does not serve
+
+
+def _event_key(kind: str, item: InboundMessage | StatusUpdate | TemplateStatusUpdate) -> str:
+    if isinstance(item, InboundMessage):
+        return f"msg:{item.wamid}"
+    if isinstance(item, StatusUpdate):
+        ts = int(item.timestamp.timestamp()) if item.timestamp else ""
+        return f"st:{item.wamid[:150]}:{item.status[:12]}:{ts}"
+    digest = hashlib.sha256(json.dumps(item.source, sort_keys=True).encode()).hexdigest()
+    return f"tpl:{digest}"
+
+
+def ingest_slot(now: datetime, batch_ms: int) -> tuple[str, datetime]:
+    """The ``whatsapp.ingest`` job that a webhook acknowledged at ``now`` joins, and when it
+    runs: one job per ``batch_ms`` window, due at the window's end, so a burst of POSTs is
+    processed in a few large transactions instead of one job each. ``batch_ms`` 0: a job per
+    POST, due at once."""
+    if batch_ms <= 0:
+        return f"{INGEST_JOB}:{secrets.token_hex(8)}", now
+    slot = int(now.timestamp() * 1000) // batch_ms
+    due = datetime.fromtimestamp((slot + 1) * batch_ms / 1000, tz=UTC)
+    return f"{INGEST_JOB}:{slot}", due
+
+
+async def store_events(
+    session: AsyncSession,
+    parsed: ParsedWebhook,
+    connections: dict[str, WhatsAppConnection] | dict[str, WebhookTarget],
+    *,
+    batch_ms: int,
+) -> WebhookAck:
+    """Queue what a webhook POST carried for the connections it may address (by phone number
+    id; template updates by WABA). Idempotent: an item already stored is counted, not stored
+    again. Schedules ``whatsapp.ingest`` when something new was stored."""
+    ack = WebhookAck()
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    by_waba = {c.business_account_id: c for c in connections.values()}
+    items: list[tuple[str, Any, WhatsAppConnection | WebhookTarget | None]] = [
+        ("message", m, connections.get(m.phone_number_id)) for m in parsed.messages
+    ]
+    items += [("status", st, connections.get(st.phone_number_id)) for st in parsed.statuses]
+    items += [("template", t, by_waba.get(t.business_account_id)) for t in parsed.templates]
+    kinds: dict[str, str] = {}
+    for kind, item, conn in items:
+        if conn is None or (kind == "message" and not item.sender):
+            ack.ignored += 1
+            continue
+        key = _event_key(kind, item)
+        if key in kinds:  # the same item twice in one POST
+            if kind == "message":
+                ack.duplicates += 1
+            continue
+        kinds[key] = kind
+        rows.append(
+            {
+                "connection_id": conn.id,
+                "kind": kind,
+                "dedupe_key": key,
+                "payload": item.source,
+                "received_at": now,
+            }
+        )
+    new = set(
+        await insert_ignore(
+            session,
+            WhatsAppEvent.__table__,  # type: ignore[arg-type]
+            rows,
+            conflict=("dedupe_key",),
+            returning="dedupe_key",
+        )
+    )
+    for row in rows:
+        kind, fresh = row["kind"], row["dedupe_key"] in new
+        if kind == "message":
+            ack.received += fresh
+            ack.duplicates += not fresh
+        elif kind == "status":
+            ack.statuses += fresh
+        else:
+            ack.templates += fresh
+    if new:
+        key, due = ingest_slot(now, batch_ms)
+        await enqueue_once(session, INGEST_JOB, {}, dedupe_key=key, run_at=due)
+    return ack
+
+
+async def _pending(session: AsyncSession, limit: int) -> list[WhatsAppEvent]:
+    rows = await session.scalars(
+        select(WhatsAppEvent)
+        .where(WhatsAppEvent.processed_at.is_(None))
+        .order_by(WhatsAppEvent.received_at, WhatsAppEvent.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(rows)
+
+
+async def _process_events(session: AsyncSession, events: list[WhatsAppEvent]) -> WebhookResult:
+    merged = ParsedWebhook()
+    for ev in events:
+        one = parse(ev.payload)
+        merged.messages += one.messages
+        merged.statuses += one.statuses
+        merged.templates += one.templates
+    ids = {ev.connection_id for ev in events}
+    conns = await session.scalars(select(WhatsAppConnection).where(WhatsAppConnection.id.in_(ids)))
+    result = await process_webhook(session, merged, {c.phone_number_id: c for c in conns})
+    now = utcnow()
+    for ev in events:
+        ev.processed_at = now
+    await session.flush()
+    return result
+
+
+async def process_pending(session: AsyncSession, *, limit: int = INGEST_BATCH) -> int:
+    """Process up to ``limit`` pending inbound events in the session's transaction (rows are
+    locked with SKIP LOCKED, so several workers share the queue). Returns how many were
+    taken. If the batch fails, the caller rolls back and calls :func:`process_one_by_one`."""
+    events = await _pending(session, limit)
+    if events:
+        await _process_events(session, events)
+    return len(events)
+
+
+async def pending_ids(session: AsyncSession, limit: int = INGEST_BATCH) -> list[str]:
+    rows = await session.scalars(
+        select(WhatsAppEvent.id)
+        .where(WhatsAppEvent.processed_at.is_(None))
+        .order_by(WhatsAppEvent.received_at, WhatsAppEvent.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def process_event(session: AsyncSession, event_id: str) -> None:
+    """Process one pending event (the fallback when a batch fails)."""
+    ev = await session.scalar(
+        select(WhatsAppEvent)
+        .where(WhatsAppEvent.id == event_id, WhatsAppEvent.processed_at.is_(None))
+        .with_for_update(skip_locked=True)
+    )
+    if ev is not None:
+        await _process_events(session, [ev])
+
+
+async def record_event_failure(session: AsyncSession, event_id: str, error: str) -> bool:
+    """Count a failed attempt; after ``EVENT_MAX_ATTEMPTS`` the event is set aside (marked
+    processed with its error, and logged). True when it was set aside."""
+    ev = await session.get(WhatsAppEvent, event_id)
+    if ev is None:
+        return False
+    ev.attempts += 1
+    ev.last_error = error[:2000]
+    dead = ev.attempts >= EVENT_MAX_ATTEMPTS
+    if dead:
+        ev.processed_at = utcnow()
+    await session.flush()
+    return dead
+
+
+async def prune_events(session: AsyncSession, *, older_than: timedelta) -> int:
+    """Forget processed events (Meta stops redelivering after 7 days)."""
+    result = await session.execute(
+        delete(WhatsAppEvent).where(
+            WhatsAppEvent.processed_at.is_not(None),
+            WhatsAppEvent.processed_at < utcnow() - older_than,
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def note_unsigned(session: AsyncSession, target: WebhookTarget) -> None:
+    if not target.unsigned_seen:
+        await session.execute(
+            update(WhatsAppConnection)
+            .where(WhatsAppConnection.id == target.id)
+            .values(unsigned_seen=True)
+        )
 
 
 async def all_connected(session: AsyncSession) -> list[WhatsAppConnection]:

@@ -1,9 +1,11 @@
-"""Background work: inbound media download into repdesk.files, template sync (on connect and
-periodically)."""
+"""Background work: the inbound queue (``whatsapp.ingest``), inbound media download into
+repdesk.files, template sync (on connect and periodically)."""
 
 from __future__ import annotations
 
 import logging
+import time
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +16,7 @@ from repdesk.channels.whatsapp.client import GraphClient, GraphError
 from repdesk.channels.whatsapp.config import get_whatsapp_settings
 from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Message
+from repdesk.db.engine import commit
 from repdesk.events.service import emit
 from repdesk.files import service as files
 from repdesk.jobs.registry import PermanentError, periodic, task
@@ -31,6 +34,65 @@ _EXT = {
     "application/pdf": ".pdf",
     "audio/aac": ".aac",
 }
+
+
+# A job drains the queue for at most this long, then leaves the rest to the next job.
+INGEST_BUDGET_SECONDS = 10.0
+
+
+@task(service.INGEST_JOB, max_attempts=10, backoff_base=1.0, backoff_cap=60.0)
+async def ingest(session: AsyncSession, payload: dict[str, Any]) -> None:
+    """Turn pending inbound events into conversation state, a batch per transaction, until
+    the queue is empty. A batch that fails is retried one event at a time, so one bad event
+    cannot hold back the others (it is set aside after a few attempts, with its error)."""
+    deadline = time.monotonic() + INGEST_BUDGET_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            taken = await service.process_pending(session)
+            await commit(session)
+        except Exception:
+            await session.rollback()
+            log.warning("whatsapp.ingest: a batch failed; processing it one event at a time")
+            taken, failed = await _one_by_one(session)
+            if failed:  # retry them later, with the job's backoff
+                raise RuntimeError(
+                    f"{failed} inbound event(s) failed; see whatsapp_events"
+                ) from None
+        if taken == 0:
+            return
+    # Out of time with work left: a fresh job continues (the worker may run others first).
+    await enqueue(session, service.INGEST_JOB, {})
+
+
+async def _one_by_one(session: AsyncSession) -> tuple[int, int]:
+    ids = await service.pending_ids(session)
+    await session.rollback()
+    failed = 0
+    for event_id in ids:
+        try:
+            await service.process_event(session, event_id)
+            await commit(session)
+        except Exception as exc:
+            await session.rollback()
+            failed += 1
+            if await service.record_event_failure(
+                session, event_id, f"{type(exc).__name__}: {exc}"
+            ):
+                log.error("whatsapp.ingest: event %s set aside after repeated failures", event_id)
+            await session.commit()
+    return len(ids), failed
+
+
+@task("whatsapp.ingest_sweep", max_attempts=1)
+async def ingest_sweep(session: AsyncSession, payload: dict[str, Any]) -> None:
+    """Periodic: pick up events no job is scheduled for (a POST whose commit landed just after
+    its batch ran, a crash) and forget processed events after 7 days."""
+    if await service.pending_ids(session, limit=1):
+        await enqueue(session, service.INGEST_JOB, {})
+    await service.prune_events(session, older_than=timedelta(days=7))
+
+
+periodic("whatsapp.ingest_sweep", every_seconds=get_whatsapp_settings().ingest_sweep_seconds)
 
 
 @task("whatsapp.download_media", max_attempts=6, backoff_base=5.0, backoff_cap=600.0)
