@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -40,6 +41,16 @@ def command(
     return register
 
 
+def _tune_gc() -> None:
+    """For long-running processes: move everything loaded at start-up (modules, the app,
+    mappers) out of the collector's sight, and collect the young generation less often.
+    Full collections over those long-lived objects otherwise pause the event loop for tens of
+    milliseconds under load, which shows in the webhook acknowledgement p99."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
+
+
 def _upgrade(settings: Settings) -> None:
     from repdesk.db.migrate import upgrade
 
@@ -72,6 +83,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     if not args.no_migrate:
         _upgrade(settings)
     app = create_app(settings)
+    _tune_gc()
     print(f"\n  repdesk is running: open {settings.base_url}/ in your browser\n", flush=True)
     uvicorn.run(
         app,
@@ -102,6 +114,7 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
 
     load_modules()
     vault.init(settings.secret_key, settings.data_dir)
+    _tune_gc()
 
     async def main() -> None:
         db = Database(settings.resolved_database_url)

@@ -130,3 +130,20 @@ async def test_sweep_picks_up_an_event_no_job_was_scheduled_for(
     await ingest_worker(db).drain()
     async with db.session() as session:
         assert [m.text for m in await session.scalars(select(Message))] == ["orphan"]
+
+
+async def test_a_removed_connection_stops_taking_webhooks_even_while_cached(
+    db: Database, graph: FakeGraph, client: httpx.AsyncClient
+) -> None:
+    assistant, conn = await connected_assistant(db, graph)
+    await post(client, conn, envelope(graph, messages=[text("before")]))  # caches the path
+    async with db.transaction() as session:  # as another replica would: no cache eviction here
+        await session.delete(await session.get(WhatsAppConnection, conn.id))
+    body = dumps(envelope(graph, messages=[text("after")]))
+    r = await client.post(
+        f"/webhooks/whatsapp_cloud/{conn.webhook_path}",
+        content=body,
+        headers={"content-type": "application/json", "x-hub-signature-256": sign(body)},
+    )
+    assert r.status_code == 404 and r.json()["code"] == "NOT_FOUND"
+    assert await count(db, select(func.count()).select_from(WhatsAppEvent)) == 0

@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.accounts.service import Principal
@@ -292,13 +293,19 @@ async def byok_webhook(webhook_path: str, request: Request, session: SessionDep)
     parsed = _load(body)
     if secret is None:
         await service.note_unsigned(session, target)
-    ack = await service.store_events(
-        session,
-        parsed,
-        {target.phone_number_id: target},
-        batch_ms=get_whatsapp_settings().ingest_batch_ms,
-    )
-    await commit(session)  # stored (and the ingest job scheduled) before Meta gets its 200
+    try:
+        ack = await service.store_events(
+            session,
+            parsed,
+            {target.phone_number_id: target},
+            batch_ms=get_whatsapp_settings().ingest_batch_ms,
+        )
+        await commit(session)  # stored (and the ingest job scheduled) before Meta gets its 200
+    except IntegrityError:
+        # The connection was removed since it was read (see service.get_webhook_target).
+        await session.rollback()
+        service.forget_webhook_target(webhook_path)
+        raise NotFound("Unknown webhook.") from None
     return _ack(ack)
 
 

@@ -11,6 +11,7 @@ import hmac
 import json
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -100,7 +101,21 @@ class WebhookTarget:
     unsigned_seen: bool
 
 
-async def get_webhook_target(session: AsyncSession, webhook_path: str) -> WebhookTarget | None:
+# Webhook path -> (target, when read). Meta posts to one path many times a second; reading
+# the connection once per TARGET_TTL saves a query per POST. A connection deleted meanwhile is
+# noticed by the foreign key when its events are stored (the route then asks again and
+# answers 404); new credentials take effect within TARGET_TTL.
+_targets: dict[str, tuple[WebhookTarget, float]] = {}
+TARGET_TTL = 5.0
+
+
+async def get_webhook_target(
+    session: AsyncSession, webhook_path: str, *, fresh: bool = False
+) -> WebhookTarget | None:
+    now = time.monotonic()
+    cached = None if fresh else _targets.get(webhook_path)
+    if cached is not None and now - cached[1] < TARGET_TTL:
+        return cached[0]
     c = WhatsAppConnection
     row = (
         await session.execute(
@@ -109,7 +124,18 @@ async def get_webhook_target(session: AsyncSession, webhook_path: str) -> Webhoo
             ).where(c.webhook_path == webhook_path)
         )
     ).first()
-    return WebhookTarget(*row) if row is not None else None
+    if row is None:
+        _targets.pop(webhook_path, None)
+        return None
+    target = WebhookTarget(*row)
+    if len(_targets) > 10_000:
+        _targets.clear()
+    _targets[webhook_path] = (target, now)
+    return target
+
+
+def forget_webhook_target(webhook_path: str) -> None:
+    _targets.pop(webhook_path, None)
 
 
 @lru_cache(maxsize=256)
@@ -225,6 +251,7 @@ async def _save_connection(
     conn.app_secret_enc = vault.encrypt(app_secret_) if app_secret_ else None
     conn.status = "connected"
     conn.status_reason = None
+    forget_webhook_target(conn.webhook_path)
     _apply_info(conn, info)
     assistant.channel_address = phone_number
     await session.flush()
@@ -369,6 +396,9 @@ async def mark_disconnected(session: AsyncSession, conn: WhatsAppConnection, rea
 
 async def disconnect(session: AsyncSession, assistant: Assistant) -> None:
     """Remove the credentials (and synced templates) of the assistant's number."""
+    conn = await get_connection(session, assistant.id)
+    if conn is not None:
+        forget_webhook_target(conn.webhook_path)
     await session.execute(
         delete(WhatsAppTemplate).where(WhatsAppTemplate.assistant_id == assistant.id)
     )
