@@ -42,7 +42,7 @@ from repdesk.channels.whatsapp.schemas import (
 )
 from repdesk.db.engine import commit
 from repdesk.kit.errors import AppError, Forbidden, NotFound, ValidationError
-from repdesk.kit.web import PrincipalDep, SessionDep
+from repdesk.kit.web import PrincipalDep, SessionDep, get_db
 
 log = logging.getLogger("repdesk.whatsapp")
 
@@ -279,34 +279,50 @@ async def byok_handshake(webhook_path: str, request: Request, session: SessionDe
     return _handshake(request, conn.verify_token)
 
 
-@router.post("/webhooks/whatsapp_cloud/{webhook_path}", include_in_schema=False)
-async def byok_webhook(webhook_path: str, request: Request, session: SessionDep) -> Response:
+async def byok_webhook(request: Request) -> Response:
+    """``POST /webhooks/whatsapp_cloud/{webhookPath}``: Meta's deliveries for one connection.
+
+    The hottest route of the service (every customer message and status), so it is a plain
+    Starlette endpoint with its own unit of work rather than a FastAPI route: no dependency
+    resolution, no response model. Verify, store the items raw, schedule ingest, answer."""
+    webhook_path: str = request.path_params["webhook_path"]
     body = await request.body()
-    target = await service.get_webhook_target(session, webhook_path)
-    if target is None:
-        raise NotFound("Unknown webhook.")
-    secret = service.webhook_secret(target)
-    if secret is not None and not service.signature_ok(
-        secret, body, request.headers.get("x-hub-signature-256")
-    ):
-        raise SignatureError("X-Hub-Signature-256 is missing or does not match the App Secret.")
-    parsed = _load(body)
-    if secret is None:
-        await service.note_unsigned(session, target)
-    try:
-        ack = await service.store_events(
-            session,
-            parsed,
-            {target.phone_number_id: target},
-            batch_ms=get_whatsapp_settings().ingest_batch_ms,
-        )
-        await commit(session)  # stored (and the ingest job scheduled) before Meta gets its 200
-    except IntegrityError:
-        # The connection was removed since it was read (see service.get_webhook_target).
-        await session.rollback()
-        service.forget_webhook_target(webhook_path)
-        raise NotFound("Unknown webhook.") from None
+    db = get_db(request)
+    async with db.session() as session:
+        target = await service.get_webhook_target(session, webhook_path)
+        if target is None:
+            raise NotFound("Unknown webhook.")
+        secret = service.webhook_secret(target)
+        if secret is not None and not service.signature_ok(
+            secret, body, request.headers.get("x-hub-signature-256")
+        ):
+            raise SignatureError("X-Hub-Signature-256 is missing or does not match the App Secret.")
+        parsed = _load(body)
+        if secret is None:
+            await service.note_unsigned(session, target)
+        try:
+            ack = await service.store_events(
+                session,
+                parsed,
+                {target.phone_number_id: target},
+                batch_ms=get_whatsapp_settings().ingest_batch_ms,
+            )
+            await commit(session)  # stored (and ingest scheduled) before Meta gets its 200
+            service.slot_scheduled(ack)
+        except IntegrityError:
+            # The connection was removed since it was read (see service.get_webhook_target).
+            await session.rollback()
+            service.forget_webhook_target(webhook_path)
+            raise NotFound("Unknown webhook.") from None
     return _ack(ack)
+
+
+router.add_route(
+    "/webhooks/whatsapp_cloud/{webhook_path}",
+    byok_webhook,
+    methods=["POST"],
+    include_in_schema=False,
+)
 
 
 def _ack(ack: service.WebhookAck) -> Response:
@@ -347,4 +363,5 @@ async def platform_webhook(request: Request, session: SessionDep) -> Response:
             conns.setdefault(c.phone_number_id, c)
     ack = await service.store_events(session, parsed, conns, batch_ms=s.ingest_batch_ms)
     await commit(session)
+    service.slot_scheduled(ack)
     return _ack(ack)

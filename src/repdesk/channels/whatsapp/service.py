@@ -631,6 +631,7 @@ class WebhookAck:
     statuses: int = 0  # new status updates
     templates: int = 0  # new template updates
     ignored: int = 0  # items for numbers this endpoint does not serve
+    slot: str | None = None  # the batching window whose job this POST scheduled
 
 
 def _event_key(kind: str, item: InboundMessage | StatusUpdate | TemplateStatusUpdate) -> str:
@@ -714,8 +715,23 @@ async def store_events(
             ack.templates += fresh
     if new:
         key, due = ingest_slot(now, batch_ms)
-        await enqueue_once(session, INGEST_JOB, {}, dedupe_key=key, run_at=due)
+        if key not in _scheduled_slots:
+            await enqueue_once(session, INGEST_JOB, {}, dedupe_key=key, run_at=due)
+            ack.slot = key
     return ack
+
+
+# Batching windows whose ingest job this process knows exists (it committed it, or found it
+# there): further POSTs of the window skip that insert. Remembered only after the commit.
+_scheduled_slots: dict[str, None] = {}
+
+
+def slot_scheduled(ack: WebhookAck) -> None:
+    """Call after committing the POST whose ``store_events`` returned ``ack``."""
+    if ack.slot is not None:
+        _scheduled_slots[ack.slot] = None
+        while len(_scheduled_slots) > 64:
+            del _scheduled_slots[next(iter(_scheduled_slots))]
 
 
 async def _pending(session: AsyncSession, limit: int) -> list[WhatsAppEvent]:
