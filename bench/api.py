@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, pct, rss_mb  # noqa: E402
+from bench.common import RawClient, free_port, pct, rss_mb  # noqa: E402
 from repdesk.accounts.models import Workspace  # noqa: E402
 from repdesk.assistants.models import Assistant  # noqa: E402
 from repdesk.db.engine import Database  # noqa: E402
@@ -77,7 +77,10 @@ async def seed(db: Database, graph: Any) -> tuple[str, str]:
         return a.id, key.raw
 
 
-def start_server(url: str, data_dir: Path, graph_url: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(url: str, data_dir: Path, graph_url: str,
+                 workers: int) -> tuple[list[subprocess.Popen[bytes]], int]:
+    """``repdesk serve --no-worker`` plus ``workers`` standalone ``repdesk worker`` processes
+    (they deliver the webhooks; the sends run inline in the request)."""
     port = free_port()
     env = {
         **os.environ,
@@ -88,53 +91,69 @@ def start_server(url: str, data_dir: Path, graph_url: str) -> tuple[subprocess.P
         "REPDESK_API_RATE_SEND": "1000000/minute",
         "REPDESK_API_RATE_READS": "1000000/minute",
         "REPDESK_API_RATE_BURST": "1000000/second",
-        "REPDESK_WORKER_CONCURRENCY": "16",
+        "REPDESK_WORKER_CONCURRENCY": os.environ.get("BENCH_WORKER_CONCURRENCY", "16"),
         "REPDESK_JOB_POLL_INTERVAL": "0.05",
         "REPDESK_LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT / "src"),
     }
-    code = (
-        "import uvicorn; from repdesk.app import create_app; "
-        f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning')"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=str(ROOT))
-    base = f"http://127.0.0.1:{port}"
+    cli = [sys.executable, "-m", "repdesk.cli"]
+    procs = [subprocess.Popen([*cli, "serve", "--host", "127.0.0.1", "--port", str(port),
+                               "--no-migrate", "--no-worker"], env=env, cwd=str(ROOT),
+                              stdout=subprocess.DEVNULL)]
+    procs += [subprocess.Popen([*cli, "worker"], env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL)
+              for _ in range(workers)]
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return proc, base
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return procs, port
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    proc.kill()
+    for p in procs:
+        p.kill()
     raise RuntimeError("repdesk did not start")
 
 
-async def bench_sends(base: str, key: str, concurrency: int, total: int) -> dict[str, Any]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (from /proc; 0 when unavailable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+async def bench_sends(port: int, key: str, concurrency: int, total: int,
+                      server_pid: int) -> dict[str, Any]:
     latencies: list[float] = []
     errors = 0
-    body = {"to": CUSTOMER, "type": "text", "text": {"body": "Hello from the bench 👋"}}
-    headers = {"Authorization": f"Bearer {key}"}
+    body = json.dumps({"to": CUSTOMER, "type": "text",
+                       "text": {"body": "Hello from the bench 👋"}}).encode()
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     counter = iter(range(total))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
 
-        async def one_worker() -> None:
-            nonlocal errors
-            for _ in counter:
-                t0 = time.perf_counter()
-                r = await client.post("/v1/messages/send", json=body, headers=headers)
-                latencies.append((time.perf_counter() - t0) * 1000)
-                if r.status_code != 200:
-                    errors += 1
+    async def one_worker(client: RawClient) -> None:
+        nonlocal errors
+        for _ in counter:
+            t0 = time.perf_counter()
+            status, _ = await client.request("POST", "/v1/messages/send", body, headers)
+            latencies.append((time.perf_counter() - t0) * 1000)
+            if status != 200:
+                errors += 1
 
-        # warm-up
-        for _ in range(5):
-            await client.post("/v1/messages/send", json=body, headers=headers)
+    clients = [RawClient("127.0.0.1", port) for _ in range(concurrency)]
+    try:
+        for c in clients:  # warm-up: one send per connection
+            await c.request("POST", "/v1/messages/send", body, headers)
+        cpu0 = cpu_seconds(server_pid)
         started = time.perf_counter()
-        await asyncio.gather(*(one_worker() for _ in range(concurrency)))
+        await asyncio.gather(*(one_worker(c) for c in clients))
         elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(server_pid) - cpu0
+    finally:
+        for c in clients:
+            await c.close()
     return {
         "concurrency": concurrency,
         "requests": total,
@@ -142,10 +161,11 @@ async def bench_sends(base: str, key: str, concurrency: int, total: int) -> dict
         "rps": round(total / elapsed, 1),
         "p50_ms": round(pct(latencies, 50), 1),
         "p99_ms": round(pct(latencies, 99), 1),
+        "server_cpu_ms_per_send": round(cpu / total * 1000, 2),
     }
 
 
-async def bench_deliveries(db: Database, base: str, key: str, n: int) -> dict[str, Any]:
+async def bench_deliveries(db: Database, port: int, key: str, n: int) -> dict[str, Any]:
     from repdesk.conversations import service as conversations
 
     receiver = subprocess.Popen(
@@ -154,12 +174,12 @@ async def bench_deliveries(db: Database, base: str, key: str, n: int) -> dict[st
     )
     try:
         assert receiver.stdout is not None
-        port = json.loads(receiver.stdout.readline())["port"]
-        url = f"http://127.0.0.1:{port}/webhooks/247rep"
-        r = httpx.post(f"{base}/v1/webhooks", headers={"Authorization": f"Bearer {key}"},
+        rport = json.loads(receiver.stdout.readline())["port"]
+        url = f"http://127.0.0.1:{rport}/webhooks/247rep"
+        r = httpx.post(f"http://127.0.0.1:{port}/v1/webhooks", headers={"Authorization": f"Bearer {key}"},
                        json={"url": url, "events": ["message.received"]}, timeout=10)
         r.raise_for_status()
-        httpx.post(f"http://127.0.0.1:{port}/_control",
+        httpx.post(f"http://127.0.0.1:{rport}/_control",
                    json={"secret": r.json()["secret"]}, timeout=5)
         async with db.session() as s:
             assistant = await s.scalar(select(Assistant).order_by(Assistant.id.desc()))
@@ -170,12 +190,16 @@ async def bench_deliveries(db: Database, base: str, key: str, n: int) -> dict[st
             async with db.transaction() as s:
                 a = await s.get(Assistant, assistant.id)
                 assert a is not None
-                for j in range(i, min(n, i + batch)):
-                    await conversations.record_inbound(
-                        s, assistant=a, channel="whatsapp", type="text",
-                        text=f"message {j} — ₦{j * 100:,} 🎉", phone=f"+234803{j:07d}",
-                        external_id=f"wamid.bench{j}-{uuid.uuid4().hex[:6]}", trigger_ai=False,
+                # The WhatsApp ingest's batch path: the bench's own inserts stay cheap, so
+                # the cores go to the workers delivering.
+                await conversations.record_inbound_many(s, assistant=a, channel="whatsapp", items=[
+                    conversations.NewInbound(
+                        type="text", text=f"message {j} — ₦{j * 100:,} 🎉", content={"body": "x"},
+                        phone=f"+234803{j:07d}", sent_at=None, trigger_ai=False,
+                        external_id=f"wamid.bench{j}-{uuid.uuid4().hex[:6]}",
                     )
+                    for j in range(i, min(n, i + batch))
+                ])
         deadline = time.time() + 600
         done = 0
         while time.time() < deadline:
@@ -191,7 +215,7 @@ async def bench_deliveries(db: Database, base: str, key: str, n: int) -> dict[st
             rows = (await s.execute(select(WebhookDelivery.created_at,
                                            WebhookDelivery.delivered_at))).all()
         lat = [(d - c).total_seconds() * 1000 for c, d in rows if d is not None]
-        received = httpx.get(f"http://127.0.0.1:{port}/_received", timeout=30).json()
+        received = httpx.get(f"http://127.0.0.1:{rport}/_received", timeout=30).json()
         verified = sum(1 for g in received if g["stringifyOk"] and g["rawOk"])
         return {
             "deliveries": n,
@@ -224,7 +248,7 @@ async def drop_pg(admin_url: str, name: str) -> None:
     await eng.dispose()
 
 
-async def run_backend(backend: str, args: argparse.Namespace, graph_server: Any) -> dict[str, Any]:
+async def run_backend(backend: str, args: argparse.Namespace, graph: Any) -> dict[str, Any]:
     from repdesk import config, vault
     from repdesk.channels.whatsapp.config import reset_whatsapp_settings
 
@@ -235,31 +259,32 @@ async def run_backend(backend: str, args: argparse.Namespace, graph_server: Any)
     else:
         url = f"sqlite+aiosqlite:///{tmp / 'repdesk.db'}"
     await asyncio.to_thread(upgrade, url)
-    os.environ["REPDESK_GRAPH_API_URL"] = graph_server.state.url
+    os.environ["REPDESK_GRAPH_API_URL"] = graph.url
     reset_whatsapp_settings()
     settings = config.Settings(data_dir=tmp, database_url=url, allow_private_webhooks=True)
     config.use_settings(settings)
     vault.init("", tmp)
     db = Database(url)
-    proc = None
+    procs: list[subprocess.Popen[bytes]] = []
     try:
         from repdesk.app import load_modules
 
         load_modules()
-        _aid, key = await seed(db, graph_server.state)
-        proc, base = start_server(url, tmp, graph_server.state.url)
+        _aid, key = await seed(db, graph)
+        procs, port = start_server(url, tmp, graph.url, args.workers)
         sends = []
         for c in args.concurrency:
-            sends.append(await bench_sends(base, key, c, args.sends))
+            sends.append(await bench_sends(port, key, c, args.sends, procs[0].pid))
             print(backend, sends[-1], flush=True)
-        deliveries = await bench_deliveries(db, base, key, args.deliveries)
+        deliveries = await bench_deliveries(db, port, key, args.deliveries)
         print(backend, deliveries, flush=True)
         return {"backend": backend, "sends": sends, "webhooks": deliveries,
-                "server_rss_mb": round(rss_mb(proc.pid), 1)}
+                "server_rss_mb": round(rss_mb(procs[0].pid), 1)}
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=20)
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=20)
         await db.dispose()
         if pg_name:
             await drop_pg(args.pg, pg_name)
@@ -273,19 +298,23 @@ async def main() -> None:
     ap.add_argument("--deliveries", type=int, default=1000)
     ap.add_argument("--backends", default="sqlite,postgres")
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
+    ap.add_argument("--workers", type=int, default=1, help="standalone worker processes")
     args = ap.parse_args()
 
-    from tests.fakes.graph import GraphServer
+    from tests.fakes.graph import FakeGraph
 
-    graph_server = GraphServer()
-    graph_server.start()
+    # The fake Graph API in its own process; its fixed test credentials are FakeGraph's defaults.
+    graph_proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.graph"], cwd=str(ROOT),
+                                  stdout=subprocess.PIPE, text=True)
     results = []
     try:
+        assert graph_proc.stdout is not None
+        graph = FakeGraph(url=json.loads(graph_proc.stdout.readline())["url"])
         for backend in args.backends.split(","):
-            results.append(await run_backend(backend, args, graph_server))
-            graph_server.state.reset()
+            results.append(await run_backend(backend, args, graph))
     finally:
-        graph_server.stop()
+        graph_proc.terminate()
+        graph_proc.wait(10)
     print(json.dumps({"machine": f"{os.cpu_count()} cpus, {platform.machine()}",
                       "python": platform.python_version(), "results": results}, indent=2))
 

@@ -306,21 +306,44 @@ async def test_100_concurrent_sends_with_credits_for_15(
     assert len(graph.sent) == 15
 
 
-async def test_inline_send_job_is_left_alone_by_background_workers(
-    db: Database, worker: Worker
+async def test_a_send_whose_request_died_after_commit_is_sent_once_by_a_worker(
+    db: Database, graph: FakeGraph, worker: Worker, shop: Tenant
 ) -> None:
-    """The send job is scheduled as a fallback a little later: background workers skip it,
-    the request's own ``run_now(early=True)`` takes it (the foundation's run_now is unchanged
-    without ``early``)."""
-    from repdesk.jobs.service import enqueue
+    """The request's send job is born leased to it: background workers leave it alone while
+    the lease holds, and send the message once the lease has expired (the request died)."""
+    from repdesk.conversations import service as conversations
+    from repdesk.developer_api.schemas import SendRequest
+    from repdesk.jobs.service import enqueue_leased
 
+    inbound = await customer_writes(db, shop.assistant, phone=CUSTOMER, text="hi")
+    await worker.drain()  # the customer message's own jobs
+    # What a request commits before it runs the send itself; then it "dies".
     async with db.transaction() as s:
-        job = await enqueue(s, "events.dispatch", {"event": "noop"}, delay=30)
-        assert job is not None
+        c = await conversations.get_conversation(s, inbound.conversation.id)
+        assert c is not None
+        message = await conversations.queue_outbound(
+            s,
+            conversation=c,
+            outbound=SendRequest.model_validate(text()).outbound(),
+            sender="api",
+            enqueue_send=False,
+        )
+        message.status = "sending"
+        job = await enqueue_leased(
+            s, "channel.send", {"messageId": message.id}, owner="api:dead", lease_seconds=30
+        )
         await s.flush()
-        job_id = job.id
-    assert await worker.drain() == 0  # not due for the background worker
-    assert await Worker(db).run_now(job_id) is False
-    assert await Worker(db).run_now(job_id, early=True) is True
+        job_id, message_id = job.id, message.id
+    await worker.drain()  # leased: not for background workers
+    assert graph.sent == []
+    async with db.transaction() as s:  # time passes: the lease expires
+        j = await s.get(Job, job_id)
+        assert j is not None and (j.status, j.locked_by) == ("running", "api:dead")
+        j.locked_until = utcnow() - timedelta(seconds=1)
+    worker._last_reap = 0.0  # noqa: SLF001  (reap on the next claim, as a second later would)
+    assert await worker.drain() >= 1
     async with db.session() as s:
+        sent = await s.get(Message, message_id)
+        assert sent is not None and sent.status == "sent" and sent.external_id
         assert await s.get(Job, job_id) is None
+    assert len(graph.sent) == 1

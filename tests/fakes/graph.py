@@ -490,3 +490,18 @@ def graph(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGraph]:
     reset_whatsapp_settings()
     yield state
     reset_whatsapp_settings()
+
+
+if __name__ == "__main__":
+    # A standalone fake Graph API for the benchmarks (its own process, so that its CPU is not
+    # the load generator's): prints {"url": ...} once it listens, then serves until killed.
+    import json
+    import sys
+
+    server = GraphServer()
+    server.start()
+    print(json.dumps({"url": server.state.url}), flush=True)
+    try:
+        server.thread.join()
+    except KeyboardInterrupt:
+        sys.exit(0)

@@ -95,8 +95,10 @@ def _build(state: FakeLLM) -> Starlette:
         state.headers.append(dict(request.headers))
         step = state._next()
         if step.kind == "error":
-            return JSONResponse({"error": {"message": f"scripted {step.status}", "type": "error",
-                                           "code": None}}, status_code=step.status)
+            return JSONResponse(
+                {"error": {"message": f"scripted {step.status}", "type": "error", "code": None}},
+                status_code=step.status,
+            )
         if step.kind == "slow":
             await asyncio.sleep(step.delay)
         message: dict[str, Any] = {"role": "assistant", "content": step.text or None}
@@ -104,30 +106,46 @@ def _build(state: FakeLLM) -> Starlette:
         if step.kind == "tools":
             message["content"] = None
             message["tool_calls"] = [
-                {"id": f"call_{uuid.uuid4().hex[:8]}", "type": "function",
-                 "function": {"name": n, "arguments": a}}
+                {
+                    "id": f"call_{uuid.uuid4().hex[:8]}",
+                    "type": "function",
+                    "function": {"name": n, "arguments": a},
+                }
                 for n, a in step.calls
             ]
             finish = "tool_calls"
-        return JSONResponse({
-            "id": f"chatcmpl-{uuid.uuid4().hex[:10]}", "object": "chat.completion",
-            "created": int(time.time()), "model": body.get("model", "fake"),
-            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-            "usage": _usage_openai(),
-        })
+        return JSONResponse(
+            {
+                "id": f"chatcmpl-{uuid.uuid4().hex[:10]}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model", "fake"),
+                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                "usage": _usage_openai(),
+            }
+        )
 
     async def anthropic_messages(request: Request) -> JSONResponse:
         body = await request.json()
         state.requests.append(body)
         state.headers.append(dict(request.headers))
         if not request.headers.get("x-api-key") or not request.headers.get("anthropic-version"):
-            return JSONResponse({"type": "error", "error": {"type": "authentication_error",
-                                                            "message": "missing headers"}}, 401)
+            return JSONResponse(
+                {
+                    "type": "error",
+                    "error": {"type": "authentication_error", "message": "missing headers"},
+                },
+                401,
+            )
         step = state._next()
         if step.kind == "error":
-            return JSONResponse({"type": "error", "error": {"type": "api_error",
-                                                            "message": f"scripted {step.status}"}},
-                                status_code=step.status)
+            return JSONResponse(
+                {
+                    "type": "error",
+                    "error": {"type": "api_error", "message": f"scripted {step.status}"},
+                },
+                status_code=step.status,
+            )
         if step.kind == "slow":
             await asyncio.sleep(step.delay)
         content: list[dict[str, Any]] = []
@@ -137,21 +155,34 @@ def _build(state: FakeLLM) -> Starlette:
                     args = json.loads(a)
                 except ValueError:
                     args = {"_raw": a}
-                content.append({"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:8]}",
-                                "name": n, "input": args})
+                content.append(
+                    {
+                        "type": "tool_use",
+                        "id": f"toolu_{uuid.uuid4().hex[:8]}",
+                        "name": n,
+                        "input": args,
+                    }
+                )
         else:
             content.append({"type": "text", "text": step.text})
-        return JSONResponse({
-            "id": f"msg_{uuid.uuid4().hex[:10]}", "type": "message", "role": "assistant",
-            "model": body.get("model", "fake"), "content": content,
-            "stop_reason": "tool_use" if step.kind == "tools" else "end_turn",
-            "usage": {"input_tokens": 110, "output_tokens": 25},
-        })
+        return JSONResponse(
+            {
+                "id": f"msg_{uuid.uuid4().hex[:10]}",
+                "type": "message",
+                "role": "assistant",
+                "model": body.get("model", "fake"),
+                "content": content,
+                "stop_reason": "tool_use" if step.kind == "tools" else "end_turn",
+                "usage": {"input_tokens": 110, "output_tokens": 25},
+            }
+        )
 
-    return Starlette(routes=[
-        Route("/v1/chat/completions", openai_chat, methods=["POST"]),
-        Route("/v1/messages", anthropic_messages, methods=["POST"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/v1/chat/completions", openai_chat, methods=["POST"]),
+            Route("/v1/messages", anthropic_messages, methods=["POST"]),
+        ]
+    )
 
 
 class _Server:
@@ -160,8 +191,9 @@ class _Server:
             s.bind(("127.0.0.1", 0))
             port = int(s.getsockname()[1])
         self.state = FakeLLM(url=f"http://127.0.0.1:{port}")
-        config = uvicorn.Config(_build(self.state), host="127.0.0.1", port=port,
-                                log_level="warning", lifespan="off")
+        config = uvicorn.Config(
+            _build(self.state), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()

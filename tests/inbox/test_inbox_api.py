@@ -175,8 +175,7 @@ async def test_closed_window_refuses_text_but_accepts_a_template(
     aid, url = await setup_whatsapp(client, db, graph)
     await worker.drain()  # templates synced on connect
     await deliver(
-        db,
-        client, url, envelope(graph, messages=[text("old", ts=int(time.time()) - 30 * 3600)])
+        db, client, url, envelope(graph, messages=[text("old", ts=int(time.time()) - 30 * 3600)])
     )
     conv = (await client.get(f"/api/assistants/{aid}/conversations")).json()["data"][0]
     await take_over(client, conv["id"])

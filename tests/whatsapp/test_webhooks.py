@@ -128,7 +128,9 @@ async def test_broken_json_is_400_and_empty_payload_is_200(
     db: Database, graph: FakeGraph, client: httpx.AsyncClient
 ) -> None:
     _, conn = await connected_assistant(db, graph)
-    r = await post(db, client, conn, None, raw=b'{"object": "whatsapp_business_account", "entry": [')
+    r = await post(
+        db, client, conn, None, raw=b'{"object": "whatsapp_business_account", "entry": ['
+    )
     assert r.status_code == 400 and r.json()["code"] == "INVALID_JSON"
     r = await post(db, client, conn, None, raw=b"[1, 2]")
     assert r.status_code == 400

@@ -56,52 +56,87 @@ async def _apply(
     reason: str,
     reference: str,
     description: str,
+    new_reference: bool = False,
 ) -> ChargeResult:
     if not reference or len(reference) > 120:
         raise ValidationError("A ledger reference of 1 to 120 characters is required.")
-    prior = await _existing(session, workspace_id, reference)
-    if prior is not None:
-        return ChargeResult(prior, prior.balance_after, created=False)
-    try:
-        async with session.begin_nested():
-            stmt = (
-                update(Workspace)
-                .where(Workspace.id == workspace_id)
-                .values(credits=Workspace.credits + delta)
-                .returning(Workspace.credits)
-                .execution_options(synchronize_session=False)
-            )
-            if delta < 0:
-                stmt = stmt.where(Workspace.credits >= -delta)
-            new_balance = await session.scalar(stmt)
-            if new_balance is None:
-                if await session.scalar(select(Workspace.id).where(Workspace.id == workspace_id)):
-                    raise InsufficientCredits(
-                        f"Not enough credits: this needs {-delta}. Top up from the billing page."
-                    )
-                raise NotFound("Workspace not found.")
-            entry = LedgerEntry(
-                workspace_id=workspace_id,
-                kind=kind,
-                amount=delta,
-                balance_after=int(new_balance),
-                reason=reason,
-                reference=reference,
-                description=description[:300],
-            )
-            session.add(entry)
-            await session.flush()
-    except IntegrityError:
-        # Someone charged the same reference concurrently and committed first.
+    if new_reference:
+        new_balance, entry = await _write(
+            session,
+            workspace_id=workspace_id,
+            delta=delta,
+            kind=kind,
+            reason=reason,
+            reference=reference,
+            description=description,
+        )
+    else:
         prior = await _existing(session, workspace_id, reference)
-        if prior is None:
-            raise
-        return ChargeResult(prior, prior.balance_after, created=False)
+        if prior is not None:
+            return ChargeResult(prior, prior.balance_after, created=False)
+        try:
+            async with session.begin_nested():
+                new_balance, entry = await _write(
+                    session,
+                    workspace_id=workspace_id,
+                    delta=delta,
+                    kind=kind,
+                    reason=reason,
+                    reference=reference,
+                    description=description,
+                )
+        except IntegrityError:
+            # Someone charged the same reference concurrently and committed first.
+            prior = await _existing(session, workspace_id, reference)
+            if prior is None:
+                raise
+            return ChargeResult(prior, prior.balance_after, created=False)
     # Keep a Workspace already loaded in this session honest about its balance.
     loaded = session.sync_session.identity_map.get(identity_key(Workspace, workspace_id))
     if isinstance(loaded, Workspace):
         set_committed_value(loaded, "credits", int(new_balance))
     return ChargeResult(entry, int(new_balance), created=True)
+
+
+async def _write(
+    session: AsyncSession,
+    *,
+    workspace_id: str,
+    delta: int,
+    kind: str,
+    reason: str,
+    reference: str,
+    description: str,
+) -> tuple[int, LedgerEntry]:
+    """Move the balance (never below zero) and write its ledger entry."""
+    stmt = (
+        update(Workspace)
+        .where(Workspace.id == workspace_id)
+        .values(credits=Workspace.credits + delta)
+        .returning(Workspace.credits)
+        .execution_options(synchronize_session=False)
+    )
+    if delta < 0:
+        stmt = stmt.where(Workspace.credits >= -delta)
+    new_balance = await session.scalar(stmt)
+    if new_balance is None:
+        if await session.scalar(select(Workspace.id).where(Workspace.id == workspace_id)):
+            raise InsufficientCredits(
+                f"Not enough credits: this needs {-delta}. Top up from the billing page."
+            )
+        raise NotFound("Workspace not found.")
+    entry = LedgerEntry(
+        workspace_id=workspace_id,
+        kind=kind,
+        amount=delta,
+        balance_after=int(new_balance),
+        reason=reason,
+        reference=reference,
+        description=description[:300],
+    )
+    session.add(entry)
+    await session.flush()
+    return int(new_balance), entry
 
 
 async def charge(
@@ -112,8 +147,13 @@ async def charge(
     reason: str,
     reference: str,
     description: str = "",
+    new_reference: bool = False,
 ) -> ChargeResult:
-    """Take ``credits`` from the workspace, or raise InsufficientCredits and change nothing."""
+    """Take ``credits`` from the workspace, or raise InsufficientCredits and change nothing.
+
+    ``new_reference``: the caller guarantees nobody has used ``reference`` (it names a row
+    created in this transaction), so the idempotency lookup and its savepoint are skipped; the
+    unique reference still fails the transaction should that ever be wrong."""
     if credits < 0:
         raise ValidationError("A charge cannot be negative.")
     return await _apply(
@@ -124,6 +164,7 @@ async def charge(
         reason=reason,
         reference=reference,
         description=description,
+        new_reference=new_reference,
     )
 
 

@@ -430,11 +430,15 @@ async def queue_outbound(
     charge: bool = True,
     price: int | None = None,
     enqueue_send: bool = True,
+    message_id: str | None = None,
+    status: str = "queued",
 ) -> Message:
     """Validate, charge and store an outbound message, and enqueue its send.
 
     Raises ServiceWindowClosed for free-form messages outside the window on channels that have
-    one, InsufficientCredits when the workspace cannot pay. Nothing is written in either case.
+    one, InsufficientCredits when the workspace cannot pay; the caller rolls back (or its
+    savepoint) and nothing is written. ``message_id`` names the new message (a caller that
+    passes one can tell it from an earlier message returned for ``idempotency_key``).
     """
     await lock_conversation(session, conversation.id)
     assistant = await session.get(Assistant, conversation.assistant_id)
@@ -455,7 +459,9 @@ async def queue_outbound(
         )
     if channel_sender is not None:
         await channel_sender.validate(session, conversation, outbound)
+    cost = (prices.outbound_price(outbound.type) if price is None else price) if charge else 0
     message = Message(
+        id=message_id or new_id(),
         assistant_id=assistant.id,
         conversation_id=conversation.id,
         channel=conversation.channel,
@@ -463,27 +469,24 @@ async def queue_outbound(
         type=outbound.type,
         text=outbound.readable(),
         content=outbound.model_dump(mode="json", exclude_none=True),
-        status="queued",
+        status=status,
         sender=sender,
         author_id=author_id,
         idempotency_key=idempotency_key,
         reply_to_external_id=outbound.reply_to,
-        credits_charged=0,
+        credits_charged=cost,
     )
     session.add(message)
-    await session.flush()
-    if charge:
-        cost = prices.outbound_price(outbound.type) if price is None else price
-        if cost:
-            await billing.charge(
-                session,
-                workspace_id=assistant.workspace_id,
-                credits=cost,
-                reason=prices.outbound_reason(outbound.type),
-                reference=f"msg:{message.id}",
-                description=f"{outbound.type} message",
-            )
-            message.credits_charged = cost
+    if cost:
+        await billing.charge(
+            session,
+            workspace_id=assistant.workspace_id,
+            credits=cost,
+            reason=prices.outbound_reason(outbound.type),
+            reference=f"msg:{message.id}",
+            description=f"{outbound.type} message",
+            new_reference=True,  # the message is new: nobody has charged for it
+        )
     now = utcnow()
     conversation.last_message_at = now
     conversation.last_message_preview = _preview(message.text)

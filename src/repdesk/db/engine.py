@@ -64,7 +64,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         _sqlite_setup(engine)
         return engine
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=60
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False, pool_timeout=60
     )
 
 

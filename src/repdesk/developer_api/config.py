@@ -18,9 +18,6 @@ class DeveloperApiSettings(BaseSettings):
     api_rate_burst: str = "20/second"
     # How long POST /v1/messages/send waits for a send another worker picked up.
     api_send_wait_seconds: float = 20.0
-    # A synchronous send's job is scheduled this far ahead: the request runs it at once; a
-    # background worker sends it only if the request died first.
-    api_send_fallback_seconds: float = 30.0
 
     # Outbound webhooks: a receiver must answer within this many seconds.
     webhook_timeout_seconds: float = 5.0

@@ -1,24 +1,27 @@
 """``POST /v1/messages/send``: a synchronous send through the durable pipeline.
 
-``queue_outbound`` validates, charges and stores the message with its ``channel.send`` job in
-one transaction; we commit, run that job at once (``Worker.run_now``) and answer with what the
-channel said. A message that failed at Meta was refunded by the pipeline; one that hit a
-retryable error is cancelled here (job removed, refunded) so that a 502 is never sent later.
+``queue_outbound`` validates, charges and stores the message, with its ``channel.send`` job
+born leased to this request, in one transaction; we commit, deliver at once and answer with
+what the channel said (three short transactions in all). A message that failed at Meta was
+refunded by the pipeline; one that hit a retryable error is failed and refunded here, its job
+removed, so that a 502 is never sent later. If the request dies after the commit, the lease
+expires and a background worker sends the message.
 Sandbox keys get the same validation and shapes, with nothing sent and nothing charged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import time
-import weakref
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.billing import service as billing
-from repdesk.channels.base import OutboundMessage, get_sender
+from repdesk.channels.base import ChannelError, OutboundMessage, get_sender
 from repdesk.contacts import service as contacts
 from repdesk.contacts.models import Contact
 from repdesk.conversations import service as conversations
@@ -28,8 +31,7 @@ from repdesk.developer_api.config import get_api_settings
 from repdesk.developer_api.schemas import SendRequest, SendResponse
 from repdesk.developer_api.v1.deps import ApiContext
 from repdesk.jobs.models import Job
-from repdesk.jobs.service import enqueue
-from repdesk.jobs.worker import Worker
+from repdesk.jobs.service import complete_leased, enqueue_leased
 from repdesk.kit.errors import AppError, ValidationError
 from repdesk.kit.ids import new_id
 
@@ -69,6 +71,9 @@ async def _conversation_for(
         )
     ).first()
     if row is not None:
+        # Keep the contact alive for this request: the identity map holds objects weakly, and
+        # the sender and the events read it again.
+        session.info.setdefault("repdesk.keep", []).append(row[1])
         return row[0]
     if outbound.type != "template":
         raise conversations.ServiceWindowClosed(
@@ -85,7 +90,13 @@ async def _conversation_for(
     )
 
 
-async def _response(session: AsyncSession, ctx: ApiContext, message: Message) -> SendResponse:
+async def _response(
+    session: AsyncSession,
+    ctx: ApiContext,
+    message: Message,
+    *,
+    credits_remaining: int | None = None,
+) -> SendResponse:
     if message.status == "failed":
         code = message.error_code or "META_API_ERROR"
         text = message.error_title or "The WhatsApp Cloud API refused the message."
@@ -97,19 +108,20 @@ async def _response(session: AsyncSession, ctx: ApiContext, message: Message) ->
         whatsapp_message_id=message.external_id,
         status="sent" if message.status in DONE else message.status,
         credits_used=message.credits_charged,
-        credits_remaining=await billing.balance(session, ctx.workspace_id),
+        credits_remaining=(
+            credits_remaining
+            if credits_remaining is not None
+            else await billing.balance(session, ctx.workspace_id)
+        ),
     )
 
 
-_workers: weakref.WeakKeyDictionary[Database, Worker] = weakref.WeakKeyDictionary()
+# Longer than any one send can take at the Graph API (timeouts included).
+SEND_LEASE_SECONDS = 120.0
 
 
-def _worker(db: Database) -> Worker:
-    """One inline worker per database (it reaps expired leases at most once a second)."""
-    worker = _workers.get(db)
-    if worker is None:
-        worker = _workers[db] = Worker(db, lease_seconds=60)
-    return worker
+def _owner() -> str:
+    return f"api:{socket.gethostname()}:{os.getpid()}"
 
 
 async def _settle(
@@ -182,7 +194,9 @@ async def send(
             credits_remaining=await billing.balance(session, ctx.workspace_id),
         )
 
+    owner = _owner()
     try:
+        new_message_id = new_id()
         message = await conversations.queue_outbound(
             session,
             conversation=conv,
@@ -190,18 +204,26 @@ async def send(
             sender="api",
             idempotency_key=key,
             enqueue_send=False,
+            message_id=new_message_id,
+            status="sending",  # this request sends it right after the commit
         )
-        # Scheduled a little later: background workers leave it to this request, and send it
-        # themselves only if this request dies before running it.
-        job = await enqueue(
+        if message.id != new_message_id:
+            # queue_outbound found this Idempotency-Key's message (committed by a concurrent
+            # request): answer with it.
+            message_id = message.id
+            await commit(session)
+            return await _response(session, ctx, await _settle(db, session, message_id, None))
+        # The send job is born leased to this request, which runs it right after the commit;
+        # should the request die, the lease expires and a worker sends the message.
+        job = await enqueue_leased(
             session,
             "channel.send",
             {"messageId": message.id},
-            delay=get_api_settings().api_send_fallback_seconds,
+            owner=owner,
+            lease_seconds=SEND_LEASE_SECONDS,
         )
         await session.flush()
-        job_id = job.id if job is not None else None
-        message_id = message.id
+        job_id, message_id = job.id, message.id
         await commit(session)
     except IntegrityError:
         # The same Idempotency-Key raced us and committed first: answer with its message.
@@ -215,7 +237,22 @@ async def send(
             raise
         return await _response(session, ctx, await _settle(db, session, prior.id, None))
 
-    if job_id is not None:
-        await _worker(db).run_now(job_id, early=True)
-    message = await _settle(db, session, message_id, job_id)
-    return await _response(session, ctx, message)
+    try:
+        message = await conversations.deliver(session, message_id)
+    except ChannelError as exc:
+        # Retryable (a Meta outage, throttling): we answer 502 now, so the message must never
+        # go out later. It is failed and refunded, and its job removed.
+        failed = await session.get(Message, message_id)
+        assert failed is not None
+        await conversations.mark_failed(
+            session,
+            failed,
+            code="META_API_ERROR",
+            title=f"The WhatsApp Cloud API did not accept the message: {exc.message}",
+            provider_code=exc.provider_code,
+        )
+        message = failed
+    await complete_leased(session, job_id, owner)
+    remaining = await billing.balance(session, ctx.workspace_id)
+    await commit(session)
+    return await _response(session, ctx, message, credits_remaining=remaining)

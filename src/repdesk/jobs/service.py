@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -76,3 +76,41 @@ async def enqueue_once(
             due_in = (run_at - utcnow()).total_seconds()
             session.info[JOBS_DUE_IN] = min(due_in, session.info.get(JOBS_DUE_IN, due_in))
     return bool(added)
+
+
+async def enqueue_leased(
+    session: AsyncSession,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    owner: str,
+    lease_seconds: float,
+) -> Job:
+    """Add a job that the caller itself runs right after committing (a synchronous API send):
+    it is born claimed, with a lease held by ``owner``, so no worker takes it. If the caller
+    dies before :func:`complete_leased`, the lease expires, the reaper requeues the job and a
+    worker runs it: the work is never lost, and never done twice while the lease holds."""
+    spec = TASKS.get(kind)
+    now = utcnow()
+    job = Job(
+        kind=kind,
+        payload=payload,
+        run_at=now,
+        status="running",
+        attempts=1,
+        max_attempts=spec.max_attempts if spec else 5,
+        locked_by=owner,
+        locked_until=now + timedelta(seconds=lease_seconds),
+    )
+    session.add(job)
+    return job
+
+
+async def complete_leased(session: AsyncSession, job_id: str, owner: str) -> bool:
+    """Remove a job leased by ``owner`` (its work is done). False if the lease was lost."""
+    result = await session.execute(
+        delete(Job)
+        .where(Job.id == job_id, Job.locked_by == owner)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))

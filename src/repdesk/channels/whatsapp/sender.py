@@ -112,7 +112,7 @@ class WhatsAppSender:
     async def validate(
         self, session: AsyncSession, conversation: Conversation, outbound: OutboundMessage
     ) -> None:
-        conn = await service.get_connection(session, conversation.assistant_id)
+        conn = await service.get_connection_for_send(session, conversation.assistant_id)
         if conn is None:
             raise service.NotConnectedError("This assistant has no WhatsApp number connected.")
         if conn.status != "connected":
@@ -155,7 +155,7 @@ class WhatsAppSender:
                 raise ValidationError(f"Captions must be at most {CAPTION_MAX} characters.")
 
     async def send(self, session: AsyncSession, message: Message) -> SendResult:
-        conn = await service.get_connection(session, message.assistant_id)
+        conn = await service.get_connection_for_send(session, message.assistant_id)
         if conn is None or conn.status != "connected":
             raise ChannelError("The WhatsApp number is not connected.", code="CHANNEL_DISCONNECTED")
         conv = await session.get(Conversation, message.conversation_id)

@@ -74,6 +74,18 @@ async def get_connection(session: AsyncSession, assistant_id: str) -> WhatsAppCo
     )
 
 
+async def get_connection_for_send(
+    session: AsyncSession, assistant_id: str
+) -> WhatsAppConnection | None:
+    """:func:`get_connection`, read once per unit of work: validating and sending one message
+    both need it, moments apart."""
+    key = f"repdesk.wa_conn:{assistant_id}"
+    if key not in session.info:
+        session.info[key] = await get_connection(session, assistant_id)
+    conn: WhatsAppConnection | None = session.info[key]
+    return conn
+
+
 async def get_connection_by_path(
     session: AsyncSession, webhook_path: str
 ) -> WhatsAppConnection | None:
