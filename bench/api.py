@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import RawClient, free_port, pct, rss_mb  # noqa: E402
+from bench.common import RawClient, cpu_seconds, free_port, pct, rss_mb  # noqa: E402
 from repdesk.accounts.models import Workspace  # noqa: E402
 from repdesk.assistants.models import Assistant  # noqa: E402
 from repdesk.db.engine import Database  # noqa: E402
@@ -113,15 +113,6 @@ def start_server(url: str, data_dir: Path, graph_url: str,
     for p in procs:
         p.kill()
     raise RuntimeError("repdesk did not start")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` (from /proc; 0 when unavailable)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
 
 
 async def bench_sends(port: int, key: str, concurrency: int, total: int,

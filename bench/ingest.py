@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from bench.common import RawClient, free_port, pct  # noqa: E402
+from bench.common import RawClient, cpu_seconds, free_port, pct  # noqa: E402
 from repdesk import config, vault  # noqa: E402
 from repdesk.accounts import service as accounts  # noqa: E402
 from repdesk.assistants import service as assistants  # noqa: E402
@@ -62,15 +62,6 @@ def peak_rss_mb(pid: int) -> float:
     except OSError:
         pass
     return float("nan")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used (from /proc; 0 when unavailable)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
 
 
 def payloads(n: int, contacts: int, run: str) -> list[tuple[bytes, str]]:

@@ -60,8 +60,8 @@ async def _apply(
 ) -> ChargeResult:
     if not reference or len(reference) > 120:
         raise ValidationError("A ledger reference of 1 to 120 characters is required.")
-    if new_reference:
-        new_balance, entry = await _write(
+    async def write() -> tuple[int, LedgerEntry]:
+        return await _write(
             session,
             workspace_id=workspace_id,
             delta=delta,
@@ -70,21 +70,16 @@ async def _apply(
             reference=reference,
             description=description,
         )
+
+    if new_reference:
+        new_balance, entry = await write()
     else:
         prior = await _existing(session, workspace_id, reference)
         if prior is not None:
             return ChargeResult(prior, prior.balance_after, created=False)
         try:
             async with session.begin_nested():
-                new_balance, entry = await _write(
-                    session,
-                    workspace_id=workspace_id,
-                    delta=delta,
-                    kind=kind,
-                    reason=reason,
-                    reference=reference,
-                    description=description,
-                )
+                new_balance, entry = await write()
         except IntegrityError:
             # Someone charged the same reference concurrently and committed first.
             prior = await _existing(session, workspace_id, reference)

@@ -122,6 +122,6 @@ async def commit(session: AsyncSession) -> None:
         if due_in is not None and 0 < due_in <= 5:
             # A job due in a moment (a batching window): wake the worker when it is due
             # rather than at its next poll.
-            asyncio.get_running_loop().call_later(due_in, db.on_jobs_committed)
+            asyncio.get_running_loop().call_later(due_in + 0.01, db.on_jobs_committed)
     if pending and db is not None and db.publisher is not None:
         await db.publisher(pending)
