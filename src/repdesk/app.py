@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     use_settings(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     vault.init(settings.secret_key, settings.data_dir)
-    database = db or Database(settings.resolved_database_url)
+    database = db or Database(settings.resolved_database_url, pool_size=settings.db_pool_size or 20)
     bus: MemoryBus | RedisBus = make_bus(settings.redis_url)
 
     async def publish(events: list[tuple[str, dict[str, Any]]]) -> None:

@@ -117,7 +117,10 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
     _tune_gc()
 
     async def main() -> None:
-        db = Database(settings.resolved_database_url)
+        concurrency = args.concurrency or settings.worker_concurrency
+        db = Database(
+            settings.resolved_database_url, pool_size=settings.db_pool_size or concurrency + 4
+        )
         bus = make_bus(settings.redis_url)
 
         async def publish(events: list[tuple[str, dict[str, Any]]]) -> None:
@@ -127,7 +130,7 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
         db.publisher = publish
         w = Worker(
             db,
-            concurrency=args.concurrency or settings.worker_concurrency,
+            concurrency=concurrency,
             lease_seconds=settings.job_lease_seconds,
             poll_interval=settings.job_poll_interval,
         )

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     # Jobs
     worker_in_process: bool = True
     worker_concurrency: int = 4
+    # Database connections a process keeps open (PostgreSQL). Requests and jobs that find all
+    # in use get up to as many again, which are closed when returned; too small a pool opens
+    # and closes connections under load. Default: 20 for a web process; a worker keeps its
+    # concurrency plus 4.
+    db_pool_size: int = 0
     job_lease_seconds: int = 60
     job_poll_interval: float = 0.5
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -15,7 +16,9 @@ from repdesk.config import Settings
 from repdesk.db.engine import Database
 from repdesk.developer_api.models import WebhookDelivery, WebhookEndpoint
 from repdesk.developer_api.wire import js_stringify
+from repdesk.jobs.models import Job
 from repdesk.jobs.worker import Worker
+from repdesk.kit.time import utcnow
 from tests.developer_api.conftest import Tenant, customer_writes
 from tests.fakes.webhook_receiver import NodeReceiver, node_receiver  # noqa: F401
 
@@ -284,19 +287,31 @@ async def test_a_delivery_survives_a_worker_that_died_mid_way(
     tenant: Tenant,
     node_receiver: NodeReceiver,  # noqa: F811
 ) -> None:
+    """The dispatching process commits the delivery with its job leased to itself, then dies
+    before its first attempt: once the lease expires, another process delivers it once."""
+    from repdesk.db.engine import AFTER_COMMIT
+    from repdesk.developer_api.webhooks import fan_out
+
     hook = await register(client, tenant, node_receiver.url)
     node_receiver.configure(secret=hook["secret"])
     await customer_writes(db, tenant.assistant, phone=CUSTOMER, text="do not lose me")
-    await Worker(db, kinds=["events.dispatch"]).drain()
-    # a worker claims the delivery and dies before sending it
-    dead = Worker(db, lease_seconds=1, kinds=["webhooks.deliver"])
-    assert len(await dead.claim(10)) == 1
+    async with db.transaction() as s:
+        dispatch = await s.scalar(select(Job).where(Job.kind == "events.dispatch"))
+        assert dispatch is not None
+        await s.delete(dispatch)
+        await fan_out(s, dispatch.payload)
+        assert len(s.info[AFTER_COMMIT]) == 1
+        s.info.pop(AFTER_COMMIT)  # the process dies right after this commit
+    async with db.session() as s:
+        (job,) = await s.scalars(select(Job).where(Job.kind == "webhooks.deliver"))
+        assert job.status == "running" and job.locked_by
+        job.locked_until = utcnow() - timedelta(seconds=1)  # time passes: the lease expires
+        await s.commit()
     assert node_receiver.received() == []
-    # another process (its own engine) takes over once the lease has expired
+    # another process (its own engine) takes over
     restarted_db = Database(database_url)
     try:
         survivor = Worker(restarted_db, lease_seconds=30)
-        await asyncio.sleep(1.2)
         await survivor.reap_expired()
         await survivor.drain()
     finally:

@@ -186,7 +186,10 @@ async def test_killed_worker_job_is_rerun_exactly_once(
         rescuer.terminate()
         rescuer.wait(10)
     events = Counter(ln.split()[0] for ln in lines(log))
-    assert events == {"start": 2, "done": 1}, (lines(log), rescuer.stderr.read() if rescuer.stderr else b"")
+    assert events == {"start": 2, "done": 1}, (
+        lines(log),
+        rescuer.stderr.read() if rescuer.stderr else b"",
+    )
 
 
 @pytest.mark.postgres_only

@@ -60,6 +60,7 @@ async def _apply(
 ) -> ChargeResult:
     if not reference or len(reference) > 120:
         raise ValidationError("A ledger reference of 1 to 120 characters is required.")
+
     async def write() -> tuple[int, LedgerEntry]:
         return await _write(
             session,

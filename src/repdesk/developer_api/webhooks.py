@@ -2,8 +2,10 @@
 
 Every ``message.*`` event becomes one :class:`WebhookDelivery` per subscribed endpoint, written
 with a ``webhooks.deliver`` job in the event's dispatch transaction (durable: a restart loses
-none). The job POSTs the stored body, signed with ``X-247Rep-Signature`` (hex HMAC-SHA256 of
-the raw body) and ``X-247Rep-Timestamp``; a non-2xx answer or no answer within 5 seconds is
+none). The job is born leased to the dispatching process, which makes the first attempt as
+soon as that transaction commits; should it die first, the lease expires and a worker does.
+An attempt POSTs the stored body, signed with ``X-247Rep-Signature`` (hex HMAC-SHA256 of the
+raw body) and ``X-247Rep-Timestamp``; a non-2xx answer or no answer within 5 seconds is
 retried 5 times on an exponential schedule, then the delivery is marked failed.
 """
 
@@ -13,10 +15,13 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import os
 import secrets
+import socket
 import time
 import weakref
 from datetime import timedelta
+from functools import lru_cache, partial
 from typing import Any
 
 import httpx
@@ -24,14 +29,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk import vault
+from repdesk.db.engine import Database, after_commit, commit
 from repdesk.developer_api.config import get_api_settings
 from repdesk.developer_api.models import WebhookDelivery, WebhookEndpoint
 from repdesk.developer_api.ssrf import UnsafeWebhookUrlError, check_url
 from repdesk.developer_api.wire import js_stringify
 from repdesk.events.service import on_event
 from repdesk.jobs.registry import task
-from repdesk.jobs.service import enqueue
+from repdesk.jobs.service import complete_leased, enqueue, enqueue_leased
 from repdesk.kit.errors import NotFound, ValidationError
+from repdesk.kit.ids import new_id
 from repdesk.kit.pagination import paginate
 from repdesk.kit.time import utcnow
 
@@ -179,14 +186,41 @@ async def fan_out(session: AsyncSession, envelope: dict[str, Any]) -> None:
             continue
         body = body or webhook_body(envelope)
         delivery = WebhookDelivery(
-            endpoint_id=endpoint.id, event=event, body=body, status="pending", attempts=0
+            id=new_id(),
+            endpoint_id=endpoint.id,
+            event=event,
+            body=body,
+            status="pending",
+            attempts=0,
         )
-        session.add(delivery)
-        await session.flush()
-        await enqueue(session, "webhooks.deliver", {"deliveryId": delivery.id})
+        session.add(delivery)  # flushed with its job at the dispatch's commit
+        # The first attempt runs right after this commit, in this process, under a lease; if
+        # the process dies first, the lease expires and any worker makes the attempt.
+        job = await enqueue_leased(
+            session,
+            "webhooks.deliver",
+            {"deliveryId": delivery.id},
+            owner=_OWNER,
+            lease_seconds=FIRST_ATTEMPT_LEASE_SECONDS,
+        )
+        after_commit(session, partial(_first_attempt, session.info["db"], job.id, delivery.id))
 
 
 # -- delivery -------------------------------------------------------------------------------
+
+# Longer than one attempt can take (the receiver's 5 s, plus the database).
+FIRST_ATTEMPT_LEASE_SECONDS = 60.0
+_OWNER = f"webhooks:{socket.gethostname()}:{os.getpid()}"
+
+
+async def _first_attempt(db: Database, job_id: str, delivery_id: str) -> None:
+    """A delivery's first attempt, made by the process that created it (no queue round trip).
+    Retries are scheduled as ordinary jobs by :func:`deliver_job`."""
+    async with db.session() as session:
+        await deliver_job(session, {"deliveryId": delivery_id})
+        await complete_leased(session, job_id, _OWNER)
+        await commit(session)
+
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
     weakref.WeakKeyDictionary()
@@ -243,6 +277,12 @@ async def post_signed(url: str, secret: str, body: str, timeout: float) -> tuple
     return code, f"HTTP {code}"
 
 
+@lru_cache(maxsize=1024)
+def _secret(ciphertext: str) -> str:
+    # A ciphertext always decrypts to the same secret; every delivery needs it.
+    return vault.decrypt(ciphertext)
+
+
 @task("webhooks.deliver", max_attempts=3)
 async def deliver_job(session: AsyncSession, payload: dict[str, Any]) -> None:
     """One attempt. Retries are new jobs on our own schedule (configurable, see config)."""
@@ -253,7 +293,7 @@ async def deliver_job(session: AsyncSession, payload: dict[str, Any]) -> None:
     if endpoint is None:
         return
     settings = get_api_settings()
-    secret = vault.decrypt(endpoint.secret_encrypted)
+    secret = _secret(endpoint.secret_encrypted)
     url, body = endpoint.url, delivery.body
     await session.commit()  # no locks held across the network call
 
