@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import RawClient, cpu_seconds, free_port, pct, rss_mb  # noqa: E402
+from bench.common import RawClient, children, free_port, pct, rss_mb, tree_cpu_seconds  # noqa: E402
 from repdesk.accounts.models import Workspace  # noqa: E402
 from repdesk.assistants.models import Assistant  # noqa: E402
 from repdesk.db.engine import Database  # noqa: E402
@@ -80,8 +80,8 @@ async def seed(db: Database, graph: Any) -> tuple[str, str]:
         return a.id, key.raw
 
 
-def start_server(url: str, data_dir: Path, graph_url: str,
-                 workers: int) -> tuple[list[subprocess.Popen[bytes]], int]:
+def start_server(url: str, data_dir: Path, graph_url: str, workers: int,
+                 servers: int = 1) -> tuple[list[subprocess.Popen[bytes]], int]:
     """``repdesk serve --no-worker`` plus ``workers`` standalone ``repdesk worker`` processes
     (they deliver the webhooks; the sends run inline in the request)."""
     port = free_port()
@@ -101,8 +101,8 @@ def start_server(url: str, data_dir: Path, graph_url: str,
     }
     cli = [sys.executable, "-m", "repdesk.cli"]
     procs = [subprocess.Popen([*cli, "serve", "--host", "127.0.0.1", "--port", str(port),
-                               "--no-migrate", "--no-worker"], env=env, cwd=str(ROOT),
-                              stdout=subprocess.DEVNULL)]
+                               "--no-migrate", "--no-worker", "--workers", str(servers)],
+                              env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL)]
     procs += [subprocess.Popen([*cli, "worker"], env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL)
               for _ in range(workers)]
     deadline = time.time() + 60
@@ -140,11 +140,11 @@ async def bench_sends(port: int, key: str, concurrency: int, total: int,
     try:
         for c in clients:  # warm-up: one send per connection
             await c.request("POST", "/v1/messages/send", body, headers)
-        cpu0 = cpu_seconds(server_pid)
+        cpu0 = tree_cpu_seconds(server_pid)
         started = time.perf_counter()
         await asyncio.gather(*(one_worker(c) for c in clients))
         elapsed = time.perf_counter() - started
-        cpu = cpu_seconds(server_pid) - cpu0
+        cpu = tree_cpu_seconds(server_pid) - cpu0
     finally:
         for c in clients:
             await c.close()
@@ -273,7 +273,7 @@ async def run_backend(backend: str, args: argparse.Namespace, graph: Any) -> dic
 
         load_modules()
         _aid, key = await seed(db, graph)
-        procs, port = start_server(url, tmp, graph.url, args.workers)
+        procs, port = start_server(url, tmp, graph.url, args.workers, args.servers)
         sends = []
         for c in args.concurrency:
             sends.append(await bench_sends(port, key, c, args.sends, procs[0].pid))
@@ -281,7 +281,8 @@ async def run_backend(backend: str, args: argparse.Namespace, graph: Any) -> dic
         deliveries = await bench_deliveries(db, port, key, args.deliveries)
         print(backend, deliveries, flush=True)
         return {"backend": backend, "sends": sends, "webhooks": deliveries,
-                "server_rss_mb": round(rss_mb(procs[0].pid), 1)}
+                "server_rss_mb": round(sum(rss_mb(p) for p in [procs[0].pid,
+                                                               *children(procs[0].pid)]), 1)}
     finally:
         for p in procs:
             p.terminate()
@@ -301,6 +302,7 @@ async def main() -> None:
     ap.add_argument("--backends", default="sqlite,postgres")
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
     ap.add_argument("--workers", type=int, default=2, help="standalone worker processes")
+    ap.add_argument("--servers", type=int, default=1, help="web server processes")
     args = ap.parse_args()
 
     from tests.fakes.graph import FakeGraph

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -63,6 +64,22 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--no-worker", action="store_true", help="do not run jobs in this process")
     p.add_argument("--no-migrate", action="store_true")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="web server processes sharing the port (each with its own in-process worker "
+        "unless --no-worker)",
+    )
+
+
+def _process_app() -> Any:
+    """The app of one ``serve --workers N`` process (settings from the environment)."""
+    from repdesk.app import create_app
+
+    app = create_app()
+    _tune_gc()
+    return app
 
 
 @command("serve", "run the web server (and, by default, an in-process worker)", _serve_args)
@@ -82,11 +99,25 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.model_copy(update=updates)
     if not args.no_migrate:
         _upgrade(settings)
-    app = create_app(settings)
-    _tune_gc()
     print(f"\n  repdesk is running: open {settings.base_url}/ in your browser\n", flush=True)
+    app: Any
+    if args.workers > 1:
+        # Each process builds its app from the environment: pass the command line on, and
+        # make sure the master key exists before they all look for it.
+        from repdesk import vault
+
+        vault.init(settings.secret_key, settings.data_dir)
+        os.environ["REPDESK_HOST"] = settings.host
+        os.environ["REPDESK_PORT"] = str(settings.port)
+        os.environ["REPDESK_WORKER_IN_PROCESS"] = str(settings.worker_in_process).lower()
+        app = "repdesk.cli:_process_app"
+    else:
+        app = create_app(settings)
+        _tune_gc()
     uvicorn.run(
         app,
+        factory=args.workers > 1,
+        workers=args.workers if args.workers > 1 else None,
         host=settings.host,
         port=settings.port,
         log_level="warning",
