@@ -1,18 +1,20 @@
 """Developer API benchmark: ``POST /v1/messages/send`` against the fake Graph API at increasing
 concurrency, and signed webhook deliveries to a local receiver, on SQLite and PostgreSQL.
 
-    .venv/bin/python bench/api.py [--sends 600] [--deliveries 1000] [--backends sqlite,postgres]
+    .venv/bin/python bench/api.py [--sends 1000] [--concurrency 1,4,16,32] [--deliveries 3000]
+        [--backends sqlite,postgres] [--servers 1] [--workers 2]
 
-repdesk runs as its own process (uvicorn, one worker process, in-process job worker), the fake
-Graph API in this process, the webhook receiver in Node (``tests/fakes/webhook_receiver.js``).
+repdesk runs as ``repdesk serve --no-worker`` (``--servers`` web processes) plus ``--workers``
+``repdesk worker`` processes; the fake Graph API in its own process; the webhook receiver in
+Node (``tests/fakes/webhook_receiver.js``); the load generator (a raw keep-alive client) here.
 Rate limits are raised for the run (the seed's 100 sends/min per key would cap it at 1.7/s).
 
 Sends: each request is the full synchronous path (auth, rate limit, validate, charge, store,
-run ``channel.send`` at once, Graph call, answer). Reported: requests/s, p50/p99 latency.
-Deliveries: N customer messages are recorded at once; each becomes ``message.received`` ->
-``events.dispatch`` -> ``webhooks.deliver`` -> a signed POST the receiver verifies. Reported:
-deliveries/s from the first insert to the last delivery, and p50/p99 of event -> delivered.
-Memory: the server's resident set size at the end.
+Graph call, answer). Reported: requests/s, p50/p99 latency, web-process CPU per send.
+Deliveries: N customer messages are recorded with their dispatch held back, then released at
+once; each becomes ``message.received`` -> a delivery -> a signed POST the receiver verifies.
+Reported: deliveries/s from the release to the last delivery, and p50/p99 of a delivery's
+creation -> delivered. Memory: the server's resident set size at the end.
 """
 
 from __future__ import annotations

@@ -164,3 +164,56 @@ def test_cli_creates_a_verified_user_from_any_directory(tmp_path: Path) -> None:
     )
     assert again.returncode == 1 and "already exists" in again.stderr
     assert (tmp_path / "data" / "repdesk.db").exists()
+
+
+def test_serve_with_several_processes_shares_one_port_and_one_key(
+    database_url: str, tmp_path: Path
+) -> None:
+    import os
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = Path(__file__).resolve().parents[1]
+    env = dict(
+        os.environ,
+        REPDESK_DATABASE_URL=database_url,
+        REPDESK_DATA_DIR=str(tmp_path),
+        REPDESK_SECRET_KEY="",
+        PYTHONPATH=str(root / "src"),
+    )
+    cmd = [sys.executable, "-m", "repdesk.cli", "serve", "--port", str(port), "--no-migrate"]
+    proc = subprocess.Popen(
+        [*cmd, "--no-worker", "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+                if r.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "serve --workers 2 did not come up"
+            time.sleep(0.2)
+        assert r.json() == {"ready": True, "database": "ok"}
+        kids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(stat[1]) == proc.pid:
+                    kids.append(entry.name)
+        assert len(kids) >= 2  # two web processes (plus multiprocessing's helper, if any)
+        assert [p.name for p in tmp_path.glob("secret.key*")] == ["secret.key"]
+    finally:
+        proc.terminate()
+        proc.wait(20)
