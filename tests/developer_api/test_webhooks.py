@@ -120,6 +120,9 @@ async def test_node_receiver_verifies_signature_for_non_ascii_emoji_and_numbers(
     assert all(
         d.attempts == 1 and d.response_code == 200 and d.latency_ms is not None for d in logged
     )
+    # The first attempts were made by the dispatching worker, and their leased jobs completed.
+    async with db.session() as s:
+        assert list(await s.scalars(select(Job).where(Job.kind == "webhooks.deliver"))) == []
 
 
 def test_js_stringify_matches_node_for_tricky_values() -> None:

@@ -181,6 +181,7 @@ async def fan_out(session: AsyncSession, envelope: dict[str, Any]) -> None:
         )
     )
     body: str | None = None
+    first: list[tuple[str, str]] = []  # (job id, delivery id)
     for endpoint in endpoints:
         if event not in (endpoint.events or []):
             continue
@@ -203,7 +204,9 @@ async def fan_out(session: AsyncSession, envelope: dict[str, Any]) -> None:
             owner=_OWNER,
             lease_seconds=FIRST_ATTEMPT_LEASE_SECONDS,
         )
-        after_commit(session, partial(_first_attempt, session.info["db"], job.id, delivery.id))
+        first.append((job.id, delivery.id))
+    if first:
+        after_commit(session, partial(_first_attempts, session.info["db"], first))
 
 
 # -- delivery -------------------------------------------------------------------------------
@@ -213,9 +216,22 @@ FIRST_ATTEMPT_LEASE_SECONDS = 60.0
 _OWNER = f"webhooks:{socket.gethostname()}:{os.getpid()}"
 
 
-async def _first_attempt(db: Database, job_id: str, delivery_id: str) -> None:
-    """A delivery's first attempt, made by the process that created it (no queue round trip).
+async def _first_attempts(db: Database, jobs: list[tuple[str, str]]) -> None:
+    """An event's first delivery attempts, made at once by the process that created them (no
+    queue round trip; endpoints in parallel, so that slow receivers stay within the lease).
     Retries are scheduled as ordinary jobs by :func:`deliver_job`."""
+    results = await asyncio.gather(
+        *(_first_attempt(db, job_id, delivery_id) for job_id, delivery_id in jobs),
+        return_exceptions=True,
+    )
+    for result in results:
+        if isinstance(result, Exception):
+            log.warning(
+                "first delivery attempt failed (retried when its lease expires): %r", result
+            )
+
+
+async def _first_attempt(db: Database, job_id: str, delivery_id: str) -> None:
     async with db.session() as session:
         await deliver_job(session, {"deliveryId": delivery_id})
         await complete_leased(session, job_id, _OWNER)

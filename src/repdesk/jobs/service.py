@@ -13,6 +13,7 @@ from repdesk.db.engine import JOBS_DUE_IN, JOBS_ENQUEUED
 from repdesk.db.upsert import insert_ignore
 from repdesk.jobs.models import Job
 from repdesk.jobs.registry import TASKS
+from repdesk.kit.ids import new_id
 from repdesk.kit.time import utcnow
 
 
@@ -93,6 +94,7 @@ async def enqueue_leased(
     spec = TASKS.get(kind)
     now = utcnow()
     job = Job(
+        id=new_id(),  # known before the flush: the caller completes the job by it
         kind=kind,
         payload=payload,
         run_at=now,
