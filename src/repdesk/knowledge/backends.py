@@ -12,6 +12,7 @@ from typing import Protocol
 import httpx
 import numpy as np
 
+from repdesk.kit.http import shared_client
 from repdesk.knowledge import embeddings
 from repdesk.knowledge.config import get_knowledge_settings
 from repdesk.knowledge.embeddings import Vector
@@ -56,27 +57,30 @@ class HttpBackend:
     async def embed(self, texts: list[str]) -> Vector:
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         rows: list[list[float]] = []
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
-            for start in range(0, len(texts), self.batch):
-                chunk = [t or " " for t in texts[start : start + self.batch]]
-                try:
-                    r = await client.post(
-                        self.url, json={"model": self.model_name, "input": chunk}, headers=headers
-                    )
-                except httpx.HTTPError as exc:
-                    raise EmbeddingError(
-                        f"embedding provider unreachable: {type(exc).__name__}"
-                    ) from exc
-                if r.status_code != 200:
-                    raise EmbeddingError(f"embedding provider answered HTTP {r.status_code}")
-                try:
-                    data = sorted(r.json()["data"], key=lambda d: int(d["index"]))
-                    vectors = [[float(x) for x in d["embedding"]] for d in data]
-                except (ValueError, KeyError, TypeError) as exc:
-                    raise EmbeddingError("embedding provider sent a malformed answer") from exc
-                if len(vectors) != len(chunk) or len({len(v) for v in vectors}) != 1:
-                    raise EmbeddingError("embedding provider sent the wrong number of vectors")
-                rows.extend(vectors)
+        client = shared_client()  # one pooled client per event loop (kit/http.py)
+        for start in range(0, len(texts), self.batch):
+            chunk = [t or " " for t in texts[start : start + self.batch]]
+            try:
+                r = await client.post(
+                    self.url,
+                    json={"model": self.model_name, "input": chunk},
+                    headers=headers,
+                    timeout=self.timeout,
+                )
+            except httpx.HTTPError as exc:
+                raise EmbeddingError(
+                    f"embedding provider unreachable: {type(exc).__name__}"
+                ) from exc
+            if r.status_code != 200:
+                raise EmbeddingError(f"embedding provider answered HTTP {r.status_code}")
+            try:
+                data = sorted(r.json()["data"], key=lambda d: int(d["index"]))
+                vectors = [[float(x) for x in d["embedding"]] for d in data]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise EmbeddingError("embedding provider sent a malformed answer") from exc
+            if len(vectors) != len(chunk) or len({len(v) for v in vectors}) != 1:
+                raise EmbeddingError("embedding provider sent the wrong number of vectors")
+            rows.extend(vectors)
         if not rows:
             return np.zeros((0, 1), dtype=np.float32)
         matrix = np.asarray(rows, dtype=np.float32)

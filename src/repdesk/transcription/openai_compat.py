@@ -7,6 +7,7 @@ import time
 
 import httpx
 
+from repdesk.kit.http import shared_client
 from repdesk.transcription.base import Transcript, TranscriptionError
 
 log = logging.getLogger("repdesk.transcription")
@@ -38,13 +39,13 @@ class OpenAICompatibleTranscriber:
             data["language"] = self.language
         started = time.monotonic()
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
-                r = await client.post(
-                    f"{self.base_url}/audio/transcriptions",
-                    headers=headers,
-                    data=data,
-                    files={"file": (filename or "voice", audio, mime_type)},
-                )
+            r = await shared_client().post(
+                f"{self.base_url}/audio/transcriptions",
+                headers=headers,
+                data=data,
+                files={"file": (filename or "voice", audio, mime_type)},
+                timeout=self.timeout,
+            )
         except httpx.HTTPError as exc:
             raise TranscriptionError(
                 f"transcription endpoint unreachable: {type(exc).__name__}", retryable=True

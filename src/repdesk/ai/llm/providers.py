@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from repdesk.kit.http import shared_client
+
 
 class ProviderError(Exception):
     """The provider did not answer usefully: ``status`` is timeout, rate_limited or error."""
@@ -180,8 +182,9 @@ class AnthropicProvider:
         }
         headers = {"x-api-key": self.api_key, "anthropic-version": self.VERSION}
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
-                r = await client.post(f"{self.base_url}/v1/messages", json=body, headers=headers)
+            r = await shared_client().post(
+                f"{self.base_url}/v1/messages", json=body, headers=headers, timeout=self.timeout
+            )
         except httpx.TimeoutException as exc:
             raise ProviderError("timed out", status="timeout") from exc
         except httpx.HTTPError as exc:
