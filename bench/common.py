@@ -16,15 +16,24 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def rss_mb(pid: int) -> float:
-    """Resident set size of process ``pid`` in MB (NaN once it is gone)."""
+def _status_mb(pid: int, field: str) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
     return float("nan")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of process ``pid`` in MB (NaN once it is gone)."""
+    return _status_mb(pid, "VmRSS")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident set size of process ``pid`` in MB (NaN once it is gone)."""
+    return _status_mb(pid, "VmHWM")
 
 
 def cpu_seconds(pid: int) -> float:

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from bench.common import RawClient, cpu_seconds, free_port, pct  # noqa: E402
+from bench.common import RawClient, cpu_seconds, free_port, pct, peak_rss_mb  # noqa: E402
 from repdesk import config, vault  # noqa: E402
 from repdesk.accounts import service as accounts  # noqa: E402
 from repdesk.assistants import service as assistants  # noqa: E402
@@ -52,16 +52,6 @@ from repdesk.db.migrate import upgrade  # noqa: E402
 APP_SECRET = "bench-app-secret"
 PNID = "106540352242922"
 WABA = "102290129340398"
-
-
-def peak_rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
 
 
 def payloads(n: int, contacts: int, run: str) -> list[tuple[bytes, str]]:

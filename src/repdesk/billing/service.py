@@ -8,6 +8,7 @@ idempotent: charging the same reference twice returns the first entry and charge
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -61,78 +62,55 @@ async def _apply(
     if not reference or len(reference) > 120:
         raise ValidationError("A ledger reference of 1 to 120 characters is required.")
 
-    async def write() -> tuple[int, LedgerEntry]:
-        return await _write(
-            session,
-            workspace_id=workspace_id,
-            delta=delta,
-            kind=kind,
-            reason=reason,
-            reference=reference,
-            description=description,
-        )
-
-    if new_reference:
-        new_balance, entry = await write()
-    else:
+    if not new_reference:
         prior = await _existing(session, workspace_id, reference)
         if prior is not None:
             return ChargeResult(prior, prior.balance_after, created=False)
-        try:
-            async with session.begin_nested():
-                new_balance, entry = await write()
-        except IntegrityError:
-            # Someone charged the same reference concurrently and committed first.
-            prior = await _existing(session, workspace_id, reference)
-            if prior is None:
-                raise
-            return ChargeResult(prior, prior.balance_after, created=False)
+    # A reference that may have been used takes a savepoint, so that losing the race to a
+    # concurrent charge of it is an answer, not a failed transaction.
+    guard = nullcontext() if new_reference else session.begin_nested()
+    try:
+        async with guard:
+            stmt = (
+                update(Workspace)
+                .where(Workspace.id == workspace_id)
+                .values(credits=Workspace.credits + delta)
+                .returning(Workspace.credits)
+                .execution_options(synchronize_session=False)
+            )
+            if delta < 0:
+                stmt = stmt.where(Workspace.credits >= -delta)
+            new_balance = await session.scalar(stmt)
+            if new_balance is None:
+                if await session.scalar(select(Workspace.id).where(Workspace.id == workspace_id)):
+                    raise InsufficientCredits(
+                        f"Not enough credits: this needs {-delta}. Top up from the billing page."
+                    )
+                raise NotFound("Workspace not found.")
+            entry = LedgerEntry(
+                workspace_id=workspace_id,
+                kind=kind,
+                amount=delta,
+                balance_after=int(new_balance),
+                reason=reason,
+                reference=reference,
+                description=description[:300],
+            )
+            session.add(entry)
+            await session.flush()
+    except IntegrityError:
+        if new_reference:
+            raise
+        # Someone charged the same reference concurrently and committed first.
+        prior = await _existing(session, workspace_id, reference)
+        if prior is None:
+            raise
+        return ChargeResult(prior, prior.balance_after, created=False)
     # Keep a Workspace already loaded in this session honest about its balance.
     loaded = session.sync_session.identity_map.get(identity_key(Workspace, workspace_id))
     if isinstance(loaded, Workspace):
         set_committed_value(loaded, "credits", int(new_balance))
     return ChargeResult(entry, int(new_balance), created=True)
-
-
-async def _write(
-    session: AsyncSession,
-    *,
-    workspace_id: str,
-    delta: int,
-    kind: str,
-    reason: str,
-    reference: str,
-    description: str,
-) -> tuple[int, LedgerEntry]:
-    """Move the balance (never below zero) and write its ledger entry."""
-    stmt = (
-        update(Workspace)
-        .where(Workspace.id == workspace_id)
-        .values(credits=Workspace.credits + delta)
-        .returning(Workspace.credits)
-        .execution_options(synchronize_session=False)
-    )
-    if delta < 0:
-        stmt = stmt.where(Workspace.credits >= -delta)
-    new_balance = await session.scalar(stmt)
-    if new_balance is None:
-        if await session.scalar(select(Workspace.id).where(Workspace.id == workspace_id)):
-            raise InsufficientCredits(
-                f"Not enough credits: this needs {-delta}. Top up from the billing page."
-            )
-        raise NotFound("Workspace not found.")
-    entry = LedgerEntry(
-        workspace_id=workspace_id,
-        kind=kind,
-        amount=delta,
-        balance_after=int(new_balance),
-        reason=reason,
-        reference=reference,
-        description=description[:300],
-    )
-    session.add(entry)
-    await session.flush()
-    return int(new_balance), entry
 
 
 async def charge(

@@ -249,20 +249,16 @@ async def record_inbound(
         session, assistant=assistant, contact=contact, channel=channel
     )
     when = ensure_utc(sent_at) if sent_at else utcnow()
-    message = Message(
-        assistant_id=assistant.id,
-        conversation_id=conv.id,
+    message = _inbound_message(
+        assistant.id,
+        conv.id,
         channel=channel,
-        direction="in",
         type=type,
-        text=text or "",
-        content=content or {},
-        status="received",
-        sender="customer",
+        text=text,
+        content=content,
         external_id=external_id,
         reply_to_external_id=reply_to_external_id,
-        credits_charged=0,
-        sent_at=when,
+        when=when,
     )
     try:
         async with session.begin_nested():
@@ -282,6 +278,39 @@ async def record_inbound(
     )
     await session.flush()
     return Inbound(message, conv, contact, created=True)
+
+
+def _inbound_message(
+    assistant_id: str,
+    conversation_id: str,
+    *,
+    channel: str,
+    type: str,
+    text: str,
+    content: dict[str, Any] | None,
+    external_id: str | None,
+    reply_to_external_id: str | None,
+    when: datetime,
+) -> Message:
+    """A new customer message (its id and creation time set now, so that the jobs and events
+    it causes can name it before any flush)."""
+    return Message(
+        id=new_id(),
+        assistant_id=assistant_id,
+        conversation_id=conversation_id,
+        channel=channel,
+        direction="in",
+        type=type,
+        text=text or "",
+        content=content or {},
+        status="received",
+        sender="customer",
+        external_id=external_id,
+        reply_to_external_id=reply_to_external_id,
+        credits_charged=0,
+        sent_at=when,
+        created_at=utcnow(),
+    )
 
 
 async def _apply_inbound(
@@ -377,22 +406,16 @@ async def record_inbound_many(
         contact = contacts[it.phone]
         conv = convs[contact.id]
         when = ensure_utc(it.sent_at) if it.sent_at else utcnow()
-        message = Message(
-            id=new_id(),
-            assistant_id=assistant.id,
-            conversation_id=conv.id,
+        message = _inbound_message(
+            assistant.id,
+            conv.id,
             channel=channel,
-            direction="in",
             type=it.type,
-            text=it.text or "",
-            content=it.content or {},
-            status="received",
-            sender="customer",
+            text=it.text,
+            content=it.content,
             external_id=it.external_id,
             reply_to_external_id=it.reply_to_external_id,
-            credits_charged=0,
-            sent_at=when,
-            created_at=utcnow(),
+            when=when,
         )
         session.add(message)
         await _apply_inbound(

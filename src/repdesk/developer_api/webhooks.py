@@ -19,7 +19,6 @@ import os
 import secrets
 import socket
 import time
-import weakref
 from datetime import timedelta
 from functools import lru_cache, partial
 from typing import Any
@@ -38,6 +37,7 @@ from repdesk.events.service import on_event
 from repdesk.jobs.registry import task
 from repdesk.jobs.service import complete_leased, enqueue, enqueue_leased
 from repdesk.kit.errors import NotFound, ValidationError
+from repdesk.kit.http import shared_client
 from repdesk.kit.ids import new_id
 from repdesk.kit.pagination import paginate
 from repdesk.kit.time import utcnow
@@ -238,24 +238,6 @@ async def _first_attempt(db: Database, job_id: str, delivery_id: str) -> None:
         await commit(session)
 
 
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _http() -> httpx.AsyncClient:
-    """One pooled client per event loop (the live test server runs its own loop)."""
-    loop = asyncio.get_running_loop()
-    client = _clients.get(loop)
-    if client is None or client.is_closed:
-        client = httpx.AsyncClient(
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-        )
-        _clients[loop] = client
-    return client
-
-
 async def post_signed(url: str, secret: str, body: str, timeout: float) -> tuple[int | None, str]:
     """POST once. Returns (status code or None, error text)."""
     raw = body.encode("utf-8")
@@ -269,7 +251,7 @@ async def post_signed(url: str, secret: str, body: str, timeout: float) -> tuple
     async def attempt() -> int:
         # Only the status matters; a small body is read (so the connection can be reused),
         # a large one is cut off.
-        async with _http().stream(
+        async with shared_client().stream(
             "POST", url, content=raw, headers=headers, timeout=timeout
         ) as resp:
             seen = 0

@@ -85,18 +85,14 @@ class Worker:
             await session.commit()
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def claim(
-        self, limit: int, *, job_id: str | None = None, early: bool = False
-    ) -> list[ClaimedJob]:
+    async def claim(self, limit: int, *, job_id: str | None = None) -> list[ClaimedJob]:
         """Take up to ``limit`` due jobs. An index-friendly query (status, run_at): expired
         leases are put back in the queue by :meth:`reap_expired`, not matched here."""
         now = utcnow()
         if now.timestamp() - self._last_reap >= 1.0:
             self._last_reap = now.timestamp()
             await self.reap_expired()
-        inner = select(Job.id).where(Job.status == "queued")
-        if not (early and job_id is not None):  # early: that one job, even if scheduled later
-            inner = inner.where(Job.run_at <= now)
+        inner = select(Job.id).where(Job.status == "queued", Job.run_at <= now)
         if job_id is not None:
             inner = inner.where(Job.id == job_id)
         if self.kinds:
@@ -188,15 +184,12 @@ class Worker:
                 await enqueue(session, spec.kind, {}, dedupe_key=f"periodic:{spec.kind}:{slot}")
             await session.commit()
 
-    async def run_now(self, job_id: str, *, early: bool = False) -> bool:
-        """Claim and run one specific job right away (a request that wants the result, such as
-        a synchronous API send). False if another worker holds it or it is not due. Durable as
-        ever: if this process dies mid-way, the lease expires and a worker runs it again.
-
-        ``early=True`` also takes a job scheduled for later: a request can enqueue its job a
-        little in the future, so that background workers leave it alone while the request runs
-        it, and still have it as a fallback should the request die."""
-        jobs = await self.claim(1, job_id=job_id, early=early)
+    async def run_now(self, job_id: str) -> bool:
+        """Claim and run one specific job right away (a caller that wants the result). False if
+        another worker holds it or it is not due. Durable as ever: if this process dies mid-way,
+        the lease expires and a worker runs it again. (A job its creator always runs itself is
+        better born leased: ``jobs.service.enqueue_leased``.)"""
+        jobs = await self.claim(1, job_id=job_id)
         if not jobs:
             return False
         return await self.run_job(jobs[0])

@@ -24,7 +24,8 @@ def shared_client() -> httpx.AsyncClient:
     if client is None or client.is_closed:
         client = httpx.AsyncClient(
             timeout=30.0,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            # Webhook deliveries fan out to many receivers at once; keep room for them.
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
             follow_redirects=False,
         )
         _CLIENTS[loop] = client

@@ -77,16 +77,9 @@ def connection_read(conn: WhatsAppConnection | None) -> ConnectionRead:
     )
 
 
-@router.post(
-    "/api/assistants/{assistant_id}/whatsapp/credentials", response_model=CredentialsResult
-)
-async def save_credentials(
-    assistant_id: str, body: CredentialsCreate, session: SessionDep, principal: PrincipalDep
+async def _connect_byok(
+    session: AsyncSession, assistant: Assistant, body: CredentialsCreate
 ) -> CredentialsResult:
-    """Connect a number with your own Cloud API credentials (BYOK). The token is checked
-    against Meta first: an invalid or expired token is a 400 and nothing is saved. Returns the
-    webhook URL and verify token to paste into Meta's App Dashboard."""
-    assistant = await _assistant(session, principal, assistant_id)
     await session.commit()  # hold no database lock while Meta answers
     conn = await service.connect_byok(
         session,
@@ -100,6 +93,19 @@ async def save_credentials(
     return CredentialsResult(
         webhook_url=service.webhook_url(conn), verify_token=conn.verify_token, status=conn.status
     )
+
+
+@router.post(
+    "/api/assistants/{assistant_id}/whatsapp/credentials", response_model=CredentialsResult
+)
+async def save_credentials(
+    assistant_id: str, body: CredentialsCreate, session: SessionDep, principal: PrincipalDep
+) -> CredentialsResult:
+    """Connect a number with your own Cloud API credentials (BYOK). The token is checked
+    against Meta first: an invalid or expired token is a 400 and nothing is saved. Returns the
+    webhook URL and verify token to paste into Meta's App Dashboard."""
+    assistant = await _assistant(session, principal, assistant_id)
+    return await _connect_byok(session, assistant, body)
 
 
 @router.post("/api/integrations/credentials", response_model=CredentialsResult)
@@ -121,19 +127,7 @@ async def save_integration_credentials(
                 f"assistantId is required: the workspace has {len(candidates)} WhatsApp assistants."
             )
         assistant = candidates[0]
-    await session.commit()
-    conn = await service.connect_byok(
-        session,
-        assistant,
-        access_token=body.access_token,
-        phone_number_id=body.phone_number_id,
-        business_account_id=body.business_account_id,
-        phone_number=body.phone_number,
-        app_secret=body.app_secret,
-    )
-    return CredentialsResult(
-        webhook_url=service.webhook_url(conn), verify_token=conn.verify_token, status=conn.status
-    )
+    return await _connect_byok(session, assistant, body)
 
 
 @router.get("/api/assistants/{assistant_id}/whatsapp", response_model=ConnectionRead)

@@ -164,10 +164,6 @@ def access_token(conn: WhatsAppConnection) -> str:
     return vault.decrypt(conn.access_token_enc)
 
 
-def app_secret(conn: WhatsAppConnection) -> str | None:
-    return vault.decrypt(conn.app_secret_enc) if conn.app_secret_enc else None
-
-
 def client_for(conn: WhatsAppConnection) -> GraphClient:
     return GraphClient(access_token(conn))
 
@@ -746,15 +742,14 @@ def slot_scheduled(ack: WebhookAck) -> None:
             del _scheduled_slots[next(iter(_scheduled_slots))]
 
 
-async def _pending(session: AsyncSession, limit: int) -> list[WhatsAppEvent]:
-    rows = await session.scalars(
-        select(WhatsAppEvent)
+def _pending(*columns: Any, limit: int) -> Any:
+    """Pending inbound events, oldest first."""
+    return (
+        select(*columns)
         .where(WhatsAppEvent.processed_at.is_(None))
         .order_by(WhatsAppEvent.received_at, WhatsAppEvent.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
-    return list(rows)
 
 
 async def _process_events(session: AsyncSession, events: list[WhatsAppEvent]) -> WebhookResult:
@@ -778,20 +773,18 @@ async def process_pending(session: AsyncSession, *, limit: int = INGEST_BATCH) -
     """Process up to ``limit`` pending inbound events in the session's transaction (rows are
     locked with SKIP LOCKED, so several workers share the queue). Returns how many were
     taken. If the batch fails, the caller rolls back and calls :func:`process_one_by_one`."""
-    events = await _pending(session, limit)
+    events = list(
+        await session.scalars(
+            _pending(WhatsAppEvent, limit=limit).with_for_update(skip_locked=True)
+        )
+    )
     if events:
         await _process_events(session, events)
     return len(events)
 
 
 async def pending_ids(session: AsyncSession, limit: int = INGEST_BATCH) -> list[str]:
-    rows = await session.scalars(
-        select(WhatsAppEvent.id)
-        .where(WhatsAppEvent.processed_at.is_(None))
-        .order_by(WhatsAppEvent.received_at, WhatsAppEvent.id)
-        .limit(limit)
-    )
-    return list(rows)
+    return list(await session.scalars(_pending(WhatsAppEvent.id, limit=limit)))
 
 
 async def process_event(session: AsyncSession, event_id: str) -> None:
