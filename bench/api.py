@@ -11,16 +11,19 @@ Rate limits are raised for the run (the seed's 100 sends/min per key would cap i
 
 Sends: each request is the full synchronous path (auth, rate limit, validate, charge, store,
 Graph call, answer). Reported: requests/s, p50/p99 latency, web-process CPU per send.
-Deliveries: N customer messages are recorded with their dispatch held back, then released at
-once; each becomes ``message.received`` -> a delivery -> a signed POST the receiver verifies.
-Reported: deliveries/s from the release to the last delivery, and p50/p99 of a delivery's
-creation -> delivered. Memory: the server's resident set size at the end.
+Deliveries: N customer messages arrive as signed Cloud API webhooks (16 connections); the
+ingest job (in a worker) stores them and, in the same transaction, each ``message.received``
+delivery; that process then POSTs them, signed, to the receiver, which verifies each one.
+Reported: deliveries/s from the first webhook to the last delivery, and p50/p99 of a
+delivery's creation -> delivered. Memory: the server's resident set size at the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import hmac
 import json
 import os
 import platform
@@ -29,7 +32,6 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,19 +44,19 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import RawClient, children, free_port, pct, rss_mb, tree_cpu_seconds  # noqa: E402
 from repdesk.accounts.models import Workspace  # noqa: E402
-from repdesk.assistants.models import Assistant  # noqa: E402
 from repdesk.db.engine import Database  # noqa: E402
 from repdesk.db.migrate import upgrade  # noqa: E402
 from repdesk.developer_api.models import WebhookDelivery  # noqa: E402
-from repdesk.jobs.models import Job  # noqa: E402
-from repdesk.kit.time import utcnow  # noqa: E402
 
 CUSTOMER = "+2348031234567"
 
 
+APP_SECRET = "bench-app-secret"
+
+
 async def seed(db: Database, graph: Any) -> tuple[str, str]:
     """An account with a connected WhatsApp assistant, a live key, lots of credits, and a
-    customer who wrote (open window). Returns (assistant id, raw key)."""
+    customer who wrote (open window). Returns (the connection's webhook path, raw key)."""
     from repdesk import vault
     from repdesk.accounts import service as accounts
     from repdesk.assistants import service as assistants
@@ -71,7 +73,10 @@ async def seed(db: Database, graph: Any) -> tuple[str, str]:
         await wa.connect_byok(
             s, a, access_token=graph.access_token, phone_number_id=graph.phone_number_id,
             business_account_id=graph.business_account_id, phone_number=graph.e164,
+            app_secret=APP_SECRET,
         )
+        conn = await wa.get_connection(s, a.id)
+        assert conn is not None
         key = await keys.create_key(s, assistant=a, name="bench", environment="live")
         await s.execute(update(Workspace).where(Workspace.id == ws.id).values(credits=10**9))
         await conversations.record_inbound(
@@ -79,7 +84,7 @@ async def seed(db: Database, graph: Any) -> tuple[str, str]:
             trigger_ai=False,
         )
         assert vault
-        return a.id, key.raw
+        return conn.webhook_path, key.raw
 
 
 def start_server(url: str, data_dir: Path, graph_url: str, workers: int,
@@ -97,7 +102,6 @@ def start_server(url: str, data_dir: Path, graph_url: str, workers: int,
         "REPDESK_API_RATE_READS": "1000000/minute",
         "REPDESK_API_RATE_BURST": "1000000/second",
         "REPDESK_WORKER_CONCURRENCY": os.environ.get("BENCH_WORKER_CONCURRENCY", "16"),
-        "REPDESK_JOB_POLL_INTERVAL": "0.05",
         "REPDESK_LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT / "src"),
     }
@@ -161,9 +165,51 @@ async def bench_sends(port: int, key: str, concurrency: int, total: int,
     }
 
 
-async def bench_deliveries(db: Database, port: int, key: str, n: int) -> dict[str, Any]:
+def inbound_payloads(graph: Any, n: int, run: str) -> list[tuple[bytes, str]]:
+    """n signed Cloud API webhooks, one customer text each (non-ASCII, emoji and numbers in it,
+    which the receiver's signature check must survive), from 1,000 different numbers."""
+    now = int(time.time())
+    out = []
+    for i in range(n):
+        wa_id = f"234803{i % 1000:07d}"
+        body = json.dumps({
+            "object": "whatsapp_business_account",
+            "entry": [{"id": graph.business_account_id, "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": graph.e164.lstrip("+"),
+                             "phone_number_id": graph.phone_number_id},
+                "contacts": [{"profile": {"name": f"Customer {i % 1000}"}, "wa_id": wa_id}],
+                "messages": [{"from": wa_id, "id": f"wamid.API{run}{i:08d}", "timestamp": str(now),
+                              "type": "text", "text": {"body": f"message {i} — ₦{i * 100:,} 🎉"}}],
+            }}]}],
+        }, separators=(",", ":"), ensure_ascii=False).encode()
+        sig = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        out.append((body, sig))
+    return out
+
+
+async def quiet_customers(db: Database) -> None:
+    """The 1,000 customers' conversations, with the AI assistant off: this measures deliveries,
+    not AI replies (``bench/ai_reply.py`` does those)."""
+    from repdesk.assistants.models import Assistant
     from repdesk.conversations import service as conversations
 
+    async with db.transaction() as s:
+        a = await s.scalar(select(Assistant).order_by(Assistant.id.desc()))
+        assert a is not None
+        for i in range(1000):
+            contact = await conversations.upsert_contact(s, assistant_id=a.id, phone=f"+234803{i:07d}")
+            conv = await conversations.get_or_create_conversation(
+                s, assistant=a, contact=contact, channel="whatsapp")
+            conv.automation_enabled = False
+
+
+async def bench_deliveries(db: Database, graph: Any, port: int, key: str, webhook_path: str,
+                           n: int) -> dict[str, Any]:
+    """n customer messages through the real path: signed Cloud API webhooks to the server, the
+    ingest job in a worker, whose transaction writes each ``message.received`` delivery (the
+    inline fan-out) and whose process then makes the first attempts; the Node receiver verifies
+    every signature."""
     receiver = subprocess.Popen(
         ["node", str(ROOT / "tests" / "fakes" / "webhook_receiver.js")],
         stdout=subprocess.PIPE, text=True,
@@ -177,33 +223,27 @@ async def bench_deliveries(db: Database, port: int, key: str, n: int) -> dict[st
         r.raise_for_status()
         httpx.post(f"http://127.0.0.1:{rport}/_control",
                    json={"secret": r.json()["secret"]}, timeout=5)
-        async with db.session() as s:
-            assistant = await s.scalar(select(Assistant).order_by(Assistant.id.desc()))
-        assert assistant is not None
-        # All events are recorded first, their dispatch held back; then released at once, so
-        # that the rate measured is the delivery pipeline's, not this process's inserts.
-        batch = 200
-        for i in range(0, n, batch):
-            async with db.transaction() as s:
-                a = await s.get(Assistant, assistant.id)
-                assert a is not None
-                # The WhatsApp ingest's batch path: the bench's own inserts stay cheap.
-                await conversations.record_inbound_many(s, assistant=a, channel="whatsapp", items=[
-                    conversations.NewInbound(
-                        type="text", text=f"message {j} — ₦{j * 100:,} 🎉", content={"body": "x"},
-                        phone=f"+234803{j:07d}", sent_at=None, trigger_ai=False,
-                        external_id=f"wamid.bench{j}-{uuid.uuid4().hex[:6]}",
-                    )
-                    for j in range(i, min(n, i + batch))
-                ])
-                await s.flush()
-                await s.execute(update(Job).where(Job.kind == "events.dispatch", Job.status == "queued")
-                                .values(run_at=utcnow() + timedelta(hours=1)))
-        async with db.transaction() as s:
-            await s.execute(update(Job).where(Job.kind == "events.dispatch", Job.status == "queued")
-                            .values(run_at=utcnow()))
+        await quiet_customers(db)
+        items = inbound_payloads(graph, n, uuid.uuid4().hex[:6])
+        path = f"/webhooks/whatsapp_cloud/{webhook_path}"
+        queue: asyncio.Queue[tuple[bytes, str]] = asyncio.Queue()
+        for item in items:
+            queue.put_nowait(item)
+
+        async def post_some() -> None:
+            client = RawClient("127.0.0.1", port)
+            try:
+                while not queue.empty():
+                    body, sig = queue.get_nowait()
+                    status, _ = await client.request("POST", path, body, {
+                        "content-type": "application/json", "x-hub-signature-256": sig})
+                    assert status == 200, status
+            finally:
+                await client.close()
+
         started = time.perf_counter()
-        released = utcnow()
+        await asyncio.gather(*(post_some() for _ in range(16)))
+        posted = time.perf_counter() - started
         deadline = time.time() + 600
         done = 0
         while time.time() < deadline:
@@ -213,18 +253,19 @@ async def bench_deliveries(db: Database, port: int, key: str, n: int) -> dict[st
                 ) or 0)
             if done >= n:
                 break
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - started
         async with db.session() as s:
             rows = (await s.execute(select(WebhookDelivery.created_at,
                                            WebhookDelivery.delivered_at))).all()
-        lat = [(d - max(c, released)).total_seconds() * 1000 for c, d in rows if d is not None]
+        lat = [(d - c).total_seconds() * 1000 for c, d in rows if d is not None]
         received = httpx.get(f"http://127.0.0.1:{rport}/_received", timeout=30).json()
         verified = sum(1 for g in received if g["stringifyOk"] and g["rawOk"])
         return {
             "deliveries": n,
             "delivered": done,
             "verified_by_receiver": verified,
+            "posted_per_second": round(n / posted, 1),
             "per_second": round(done / elapsed, 1),
             "p50_ms": round(pct(lat, 50), 1),
             "p99_ms": round(pct(lat, 99), 1),
@@ -274,13 +315,13 @@ async def run_backend(backend: str, args: argparse.Namespace, graph: Any) -> dic
         from repdesk.app import load_modules
 
         load_modules()
-        _aid, key = await seed(db, graph)
+        webhook_path, key = await seed(db, graph)
         procs, port = start_server(url, tmp, graph.url, args.workers, args.servers)
         sends = []
         for c in args.concurrency:
             sends.append(await bench_sends(port, key, c, args.sends, procs[0].pid))
             print(backend, sends[-1], flush=True)
-        deliveries = await bench_deliveries(db, port, key, args.deliveries)
+        deliveries = await bench_deliveries(db, graph, port, key, webhook_path, args.deliveries)
         print(backend, deliveries, flush=True)
         return {"backend": backend, "sends": sends, "webhooks": deliveries,
                 "server_rss_mb": round(sum(rss_mb(p) for p in [procs[0].pid,

@@ -9,7 +9,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from repdesk import logs
@@ -175,11 +175,26 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 await w.run_forever()
         finally:
+            from repdesk.kit.http import close_shared_client
+
+            await close_shared_client()
             await bus.close()
             await db.dispose()
 
-    asyncio.run(main())
+    _run(main())
     return 0
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """``asyncio.run`` on uvloop when it is installed (it comes with uvicorn[standard], which
+    the web server already runs on): cheaper sockets for the worker's database and HTTP."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings it
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 def _db_args(p: argparse.ArgumentParser) -> None:

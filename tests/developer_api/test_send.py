@@ -327,13 +327,12 @@ async def test_a_send_whose_request_died_after_commit_is_sent_once_by_a_worker(
             outbound=SendRequest.model_validate(text()).outbound(),
             sender="api",
             enqueue_send=False,
+            status="sending",
         )
-        message.status = "sending"
-        job = await enqueue_leased(
+        job_id = await enqueue_leased(
             s, "channel.send", {"messageId": message.id}, owner="api:dead", lease_seconds=30
         )
-        await s.flush()
-        job_id, message_id = job.id, message.id
+        message_id = message.id
     await worker.drain()  # leased: not for background workers
     assert graph.sent == []
     async with db.transaction() as s:  # time passes: the lease expires

@@ -12,7 +12,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from repdesk.assistants.models import Assistant
 from repdesk.config import Settings
+from repdesk.conversations import service as conversations
 from repdesk.db.engine import Database
 from repdesk.developer_api.models import WebhookDelivery, WebhookEndpoint
 from repdesk.developer_api.wire import js_stringify
@@ -61,9 +63,6 @@ async def test_node_receiver_verifies_signature_for_non_ascii_emoji_and_numbers(
     await customer_writes(db, tenant.assistant, phone=CUSTOMER, text=text, name="Adé 🙂")
     # a structured message with integers, integral floats, fractions and exponents
     async with db.transaction() as session:
-        from repdesk.assistants.models import Assistant
-        from repdesk.conversations import service as conversations
-
         a = await session.get(Assistant, tenant.assistant.id)
         assert a is not None
         await conversations.record_inbound(
@@ -162,6 +161,47 @@ def test_js_stringify_matches_node_for_tricky_values() -> None:
     )
     assert node.stdout.decode() == ours
     assert json.loads(ours)["a"][0] == 1
+
+
+async def test_events_fan_out_in_their_own_transaction(
+    client: httpx.AsyncClient,
+    db: Database,
+    worker: Worker,
+    tenant: Tenant,
+    node_receiver: NodeReceiver,  # noqa: F811
+) -> None:
+    """No dispatch job between an event and its deliveries: the emitting transaction writes
+    each delivery with its job (one endpoint read per assistant and transaction)."""
+    hook = await register(client, tenant, node_receiver.url, events=["message.received"])
+    node_receiver.configure(secret=hook["secret"])
+    async with db.transaction() as s:
+        a = await s.get(Assistant, tenant.assistant.id)
+        assert a is not None
+        await conversations.record_inbound_many(
+            s,
+            assistant=a,
+            channel="whatsapp",
+            items=[
+                conversations.NewInbound(
+                    type="text",
+                    text=f"batch {i}",
+                    content={},
+                    phone=f"+23480312345{i:02d}",
+                    sent_at=None,
+                    trigger_ai=False,
+                    external_id=f"wamid.batch{i}",
+                )
+                for i in range(3)
+            ],
+        )
+    async with db.session() as s:
+        kinds = sorted(await s.scalars(select(Job.kind)))
+    assert kinds == ["webhooks.deliver"] * 3  # and no events.dispatch
+    assert [d.status for d in await deliveries(db)] == ["pending"] * 3
+    await worker.drain()
+    assert [d.status for d in await deliveries(db)] == ["delivered"] * 3
+    got = sorted(g["content"] for g in node_receiver.received())
+    assert got == ["batch 0", "batch 1", "batch 2"]
 
 
 async def test_failed_deliveries_are_retried_then_succeed(
@@ -290,25 +330,17 @@ async def test_a_delivery_survives_a_worker_that_died_mid_way(
     tenant: Tenant,
     node_receiver: NodeReceiver,  # noqa: F811
 ) -> None:
-    """The dispatching process commits the delivery with its job leased to itself, then dies
-    before its first attempt: once the lease expires, another process delivers it once."""
-    from repdesk.db.engine import AFTER_COMMIT
-    from repdesk.developer_api.webhooks import fan_out
-
+    """The event's transaction commits the delivery with its job; a worker claims the job and
+    dies before its attempt: once the lease expires, another process delivers it once."""
     hook = await register(client, tenant, node_receiver.url)
     node_receiver.configure(secret=hook["secret"])
     await customer_writes(db, tenant.assistant, phone=CUSTOMER, text="do not lose me")
-    async with db.transaction() as s:
-        dispatch = await s.scalar(select(Job).where(Job.kind == "events.dispatch"))
-        assert dispatch is not None
-        await s.delete(dispatch)
-        await fan_out(s, dispatch.payload)
-        assert len(s.info[AFTER_COMMIT]) == 1
-        s.info.pop(AFTER_COMMIT)  # the process dies right after this commit
     async with db.session() as s:
         (job,) = await s.scalars(select(Job).where(Job.kind == "webhooks.deliver"))
-        assert job.status == "running" and job.locked_by
-        job.locked_until = utcnow() - timedelta(seconds=1)  # time passes: the lease expires
+        assert job.status == "queued"
+        # claimed by a worker that then died; time passes and its lease expires
+        job.status, job.locked_by = "running", "worker:dead"
+        job.locked_until = utcnow() - timedelta(seconds=1)
         await s.commit()
     assert node_receiver.received() == []
     # another process (its own engine) takes over

@@ -8,12 +8,11 @@ idempotent: charging the same reference twice returns the first entry and charge
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -22,6 +21,7 @@ from sqlalchemy.orm.util import identity_key
 from repdesk.accounts.models import Workspace
 from repdesk.billing.models import LedgerEntry
 from repdesk.kit.errors import InsufficientCredits, NotFound, ValidationError
+from repdesk.kit.ids import new_id
 
 KINDS = ("grant", "purchase", "usage", "refund")
 
@@ -57,20 +57,17 @@ async def _apply(
     reason: str,
     reference: str,
     description: str,
-    new_reference: bool = False,
 ) -> ChargeResult:
     if not reference or len(reference) > 120:
         raise ValidationError("A ledger reference of 1 to 120 characters is required.")
 
-    if not new_reference:
-        prior = await _existing(session, workspace_id, reference)
-        if prior is not None:
-            return ChargeResult(prior, prior.balance_after, created=False)
-    # A reference that may have been used takes a savepoint, so that losing the race to a
-    # concurrent charge of it is an answer, not a failed transaction.
-    guard = nullcontext() if new_reference else session.begin_nested()
+    prior = await _existing(session, workspace_id, reference)
+    if prior is not None:
+        return ChargeResult(prior, prior.balance_after, created=False)
+    # A savepoint, so that losing the race to a concurrent charge of the same reference is an
+    # answer, not a failed transaction.
     try:
-        async with guard:
+        async with session.begin_nested():
             stmt = (
                 update(Workspace)
                 .where(Workspace.id == workspace_id)
@@ -99,8 +96,6 @@ async def _apply(
             session.add(entry)
             await session.flush()
     except IntegrityError:
-        if new_reference:
-            raise
         # Someone charged the same reference concurrently and committed first.
         prior = await _existing(session, workspace_id, reference)
         if prior is None:
@@ -121,13 +116,10 @@ async def charge(
     reason: str,
     reference: str,
     description: str = "",
-    new_reference: bool = False,
 ) -> ChargeResult:
     """Take ``credits`` from the workspace, or raise InsufficientCredits and change nothing.
-
-    ``new_reference``: the caller guarantees nobody has used ``reference`` (it names a row
-    created in this transaction), so the idempotency lookup and its savepoint are skipped; the
-    unique reference still fails the transaction should that ever be wrong."""
+    Charging a reference again returns the first charge (see :func:`charge_new` for a
+    reference that cannot have been used)."""
     if credits < 0:
         raise ValidationError("A charge cannot be negative.")
     return await _apply(
@@ -138,8 +130,60 @@ async def charge(
         reason=reason,
         reference=reference,
         description=description,
-        new_reference=new_reference,
     )
+
+
+_W = Workspace.__table__.c
+_TAKE = (
+    update(Workspace.__table__)
+    .where(_W.id == bindparam("workspace_id"), _W.credits >= bindparam("amount"))
+    .values(credits=_W.credits - bindparam("amount"))
+    .returning(_W.credits)
+)
+_INSERT_ENTRY = insert(LedgerEntry.__table__)
+
+
+async def charge_new(
+    session: AsyncSession,
+    *,
+    workspace_id: str,
+    credits: int,
+    reason: str,
+    reference: str,
+    description: str = "",
+) -> int:
+    """:func:`charge` for a reference nobody can have used (it names a row created in this
+    transaction: a new message), in two prebuilt statements and no ORM objects: this is on
+    every send's path. Returns the balance after; raises InsufficientCredits (402) and changes
+    nothing when the workspace cannot pay."""
+    if credits <= 0:
+        raise ValidationError("A charge must be positive.")
+    if not reference or len(reference) > 120:
+        raise ValidationError("A ledger reference of 1 to 120 characters is required.")
+    new_balance = await session.scalar(_TAKE, {"workspace_id": workspace_id, "amount": credits})
+    if new_balance is None:
+        if await session.scalar(select(Workspace.id).where(Workspace.id == workspace_id)):
+            raise InsufficientCredits(
+                f"Not enough credits: this needs {credits}. Top up from the billing page."
+            )
+        raise NotFound("Workspace not found.")
+    await session.execute(
+        _INSERT_ENTRY,
+        {
+            "id": new_id(),
+            "workspace_id": workspace_id,
+            "kind": "usage",
+            "amount": -credits,
+            "balance_after": int(new_balance),
+            "reason": reason,
+            "reference": reference,
+            "description": description[:300],
+        },
+    )
+    loaded = session.sync_session.identity_map.get(identity_key(Workspace, workspace_id))
+    if isinstance(loaded, Workspace):
+        set_committed_value(loaded, "credits", int(new_balance))
+    return int(new_balance)
 
 
 async def credit(

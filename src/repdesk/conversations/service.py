@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from repdesk.accounts.models import Workspace
 from repdesk.assistants.models import Assistant
@@ -442,6 +444,21 @@ async def lock_conversation(session: AsyncSession, conversation_id: str) -> None
     )
 
 
+async def check_sendable(
+    session: AsyncSession, conversation: Conversation, outbound: OutboundMessage
+) -> None:
+    """What the channel would refuse, refused before anything is written or charged:
+    ServiceWindowClosed for free-form messages outside the window, the sender's validation."""
+    channel_sender = get_sender(conversation.channel)
+    needs_window = channel_sender.requires_service_window if channel_sender else False
+    if needs_window and outbound.type != "template" and not window_open(conversation):
+        raise ServiceWindowClosed(
+            "The 24-hour service window is closed: send an approved template to re-engage."
+        )
+    if channel_sender is not None:
+        await channel_sender.validate(session, conversation, outbound)
+
+
 async def queue_outbound(
     session: AsyncSession,
     *,
@@ -461,12 +478,15 @@ async def queue_outbound(
     Raises ServiceWindowClosed for free-form messages outside the window on channels that have
     one, InsufficientCredits when the workspace cannot pay; the caller rolls back (or its
     savepoint) and nothing is written. ``message_id`` names the new message (a caller that
-    passes one can tell it from an earlier message returned for ``idempotency_key``).
+    passes one can tell it from an earlier message returned for ``idempotency_key``). A
+    Workspace loaded in the session is left holding the balance after the charge.
     """
-    await lock_conversation(session, conversation.id)
     assistant = await session.get(Assistant, conversation.assistant_id)
     assert assistant is not None
     if idempotency_key:
+        # Under the conversation's lock, so that a concurrent request with the same key waits
+        # for this one and then finds its message.
+        await lock_conversation(session, conversation.id)
         prior = await session.scalar(
             select(Message).where(
                 Message.assistant_id == assistant.id, Message.idempotency_key == idempotency_key
@@ -474,17 +494,84 @@ async def queue_outbound(
         )
         if prior is not None:
             return prior
-    channel_sender = get_sender(conversation.channel)
-    needs_window = channel_sender.requires_service_window if channel_sender else False
-    if needs_window and outbound.type != "template" and not window_open(conversation):
-        raise ServiceWindowClosed(
-            "The 24-hour service window is closed: send an approved template to re-engage."
-        )
-    if channel_sender is not None:
-        await channel_sender.validate(session, conversation, outbound)
+    await check_sendable(session, conversation, outbound)
     cost = (prices.outbound_price(outbound.type) if price is None else price) if charge else 0
-    message = Message(
-        id=message_id or new_id(),
+    message = await _store_outbound(
+        session,
+        assistant=assistant,
+        conversation=conversation,
+        outbound=outbound,
+        sender=sender,
+        author_id=author_id,
+        idempotency_key=idempotency_key,
+        cost=cost,
+        message_id=message_id or new_id(),
+        status=status,
+    )
+    if enqueue_send:
+        await enqueue(session, "channel.send", {"messageId": message.id})
+    await _emit_message(session, "message.queued", message, conversation, durable=False)
+    return message
+
+
+_C = Conversation.__table__.c
+_TOUCH_CONVERSATION = (
+    update(Conversation.__table__)
+    .where(_C.id == bindparam("conversation_id"))
+    .values(
+        last_message_at=bindparam("now"),
+        last_message_preview=bindparam("preview"),
+        message_count=_C.message_count + 1,
+    )
+    .returning(_C.message_count)
+)
+_INSERT_MESSAGE = insert(Message.__table__)
+_M = Message.__table__.c
+_MARK_SENT = (
+    update(Message.__table__)
+    .where(_M.id == bindparam("message_id"))
+    .values(status="sent", external_id=bindparam("external_id"), sent_at=bindparam("now"))
+)
+
+
+async def _store_outbound(
+    session: AsyncSession,
+    *,
+    assistant: Assistant,
+    conversation: Conversation,
+    outbound: OutboundMessage,
+    sender: str,
+    author_id: str | None,
+    idempotency_key: str | None,
+    cost: int,
+    message_id: str,
+    status: str,
+) -> Message:
+    """The writes of an outbound message, as prebuilt statements (every send takes this path):
+    the conversation's counters (its row lock, taken before the workspace's), the charge, the
+    message. Returns the message, persistent in the session without a read back."""
+    now = utcnow()
+    preview = _preview(outbound.readable())
+    count = await session.scalar(
+        _TOUCH_CONVERSATION,
+        {"conversation_id": conversation.id, "now": now, "preview": preview},
+    )
+    set_committed_value(conversation, "last_message_at", now)
+    set_committed_value(conversation, "last_message_preview", preview)
+    set_committed_value(conversation, "message_count", count)
+    if cost:
+        await billing.charge_new(
+            session,
+            workspace_id=assistant.workspace_id,
+            credits=cost,
+            reason=prices.outbound_reason(outbound.type),
+            reference=f"msg:{message_id}",
+            description=f"{outbound.type} message",
+        )
+    values: dict[str, Any] = {column.key: None for column in Message.__table__.columns}
+    values.update(
+        id=message_id,
+        created_at=now,
         assistant_id=assistant.id,
         conversation_id=conversation.id,
         channel=conversation.channel,
@@ -499,26 +586,25 @@ async def queue_outbound(
         reply_to_external_id=outbound.reply_to,
         credits_charged=cost,
     )
-    session.add(message)
-    if cost:
-        await billing.charge(
-            session,
-            workspace_id=assistant.workspace_id,
-            credits=cost,
-            reason=prices.outbound_reason(outbound.type),
-            reference=f"msg:{message.id}",
-            description=f"{outbound.type} message",
-            new_reference=True,  # the message is new: nobody has charged for it
-        )
-    now = utcnow()
-    conversation.last_message_at = now
-    conversation.last_message_preview = _preview(message.text)
-    conversation.message_count = (conversation.message_count or 0) + 1
-    await session.flush()
-    if enqueue_send:
-        await enqueue(session, "channel.send", {"messageId": message.id})
-    await _emit_message(session, "message.queued", message, conversation, durable=False)
+    await session.execute(_INSERT_MESSAGE, values)
+    message = Message(**values)
+    make_transient_to_detached(message)
+    session.add(message)  # persistent, every column known: no read back
     return message
+
+
+async def record_sent(session: AsyncSession, message: Message, external_id: str) -> None:
+    """The channel accepted the message: status, channel id, ``message.sent``."""
+    now = utcnow()
+    await session.execute(
+        _MARK_SENT, {"message_id": message.id, "external_id": external_id, "now": now}
+    )
+    set_committed_value(message, "external_id", external_id)
+    set_committed_value(message, "status", "sent")
+    set_committed_value(message, "sent_at", now)
+    conv = await session.get(Conversation, message.conversation_id)
+    assert conv is not None
+    await _emit_message(session, "message.sent", message, conv)
 
 
 async def _refund(session: AsyncSession, message: Message) -> None:
@@ -589,13 +675,7 @@ async def deliver(session: AsyncSession, message_id: str) -> Message:
             session, message, code=exc.code, title=exc.message, provider_code=exc.provider_code
         )
         return message
-    message.external_id = result.external_id
-    message.status = "sent"
-    message.sent_at = utcnow()
-    await session.flush()
-    conv = await session.get(Conversation, message.conversation_id)
-    assert conv is not None
-    await _emit_message(session, "message.sent", message, conv)
+    await record_sent(session, message, result.external_id)
     return message
 
 

@@ -32,6 +32,7 @@ JOBS_ENQUEUED = "repdesk.jobs_enqueued"
 # Seconds until a job enqueued in this unit of work falls due, when that is soon (see commit).
 JOBS_DUE_IN = "repdesk.jobs_due_in"
 AFTER_COMMIT = "repdesk.after_commit"
+TX_CACHE = "repdesk.tx_cache"
 
 log = logging.getLogger("repdesk.db")
 
@@ -117,8 +118,20 @@ class Database:
 def _forget_rolled_back(session: Session) -> None:
     # What the rolled-back work queued must not be published or run by a later commit of
     # the same session (a job that rolls back a failed batch and goes on, say).
-    for key in (PENDING_EVENTS, AFTER_COMMIT, JOBS_DUE_IN):
+    for key in (PENDING_EVENTS, AFTER_COMMIT, JOBS_DUE_IN, TX_CACHE):
         session.info.pop(key, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _end_of_transaction(session: Session) -> None:
+    session.info.pop(TX_CACHE, None)
+
+
+def tx_cache(session: AsyncSession) -> dict[str, Any]:
+    """A dict that lives as long as the session's current transaction: for reads that many
+    events of one unit of work need (the webhook endpoints of an ingest batch's assistant)."""
+    cache: dict[str, Any] = session.info.setdefault(TX_CACHE, {})
+    return cache
 
 
 def after_commit(session: AsyncSession, fn: Callable[[], Awaitable[None]]) -> None:

@@ -101,22 +101,19 @@ def _looks_like_key(raw: str) -> bool:
     )
 
 
-async def authenticate(session: AsyncSession, raw: str) -> tuple[ApiKey, Assistant]:
-    """The live key and its assistant, or InvalidApiKeyError (unknown, malformed or revoked)."""
+def check_format(raw: str) -> None:
+    """InvalidApiKeyError for something that cannot be a key (no database read)."""
     if not _looks_like_key(raw):
         raise InvalidApiKeyError(
             "The API key is missing or malformed. Send Authorization: Bearer rep_live_…"
         )
-    row = (
-        await session.execute(
-            select(ApiKey, Assistant)
-            .join(Assistant, Assistant.id == ApiKey.assistant_id)
-            .where(ApiKey.key_hash == hash_key(raw))
-        )
-    ).first()
-    if row is None or row[0].revoked_at is not None:
+
+
+async def accept(session: AsyncSession, key: ApiKey | None) -> ApiKey:
+    """The key found for a presented hash, if it may be used; notes when it was last used
+    (at most once a minute)."""
+    if key is None or key.revoked_at is not None:
         raise InvalidApiKeyError("The API key is not valid or has been revoked.")
-    key, assistant = row
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
         await session.execute(
@@ -126,4 +123,19 @@ async def authenticate(session: AsyncSession, raw: str) -> tuple[ApiKey, Assista
             .execution_options(synchronize_session=False)
         )
         set_committed_value(key, "last_used_at", now)
-    return key, assistant
+    return key
+
+
+async def authenticate(session: AsyncSession, raw: str) -> tuple[ApiKey, Assistant]:
+    """The live key and its assistant, or InvalidApiKeyError (unknown, malformed or revoked)."""
+    check_format(raw)
+    row = (
+        await session.execute(
+            select(ApiKey, Assistant)
+            .join(Assistant, Assistant.id == ApiKey.assistant_id)
+            .where(ApiKey.key_hash == hash_key(raw))
+        )
+    ).first()
+    key = await accept(session, row[0] if row is not None else None)
+    assert row is not None
+    return key, row[1]

@@ -1,9 +1,8 @@
 """Signed outbound webhooks: endpoints, the ``message.*`` consumer and the delivery job.
 
 Every ``message.*`` event becomes one :class:`WebhookDelivery` per subscribed endpoint, written
-with a ``webhooks.deliver`` job in the event's dispatch transaction (durable: a restart loses
-none). The job is born leased to the dispatching process, which makes the first attempt as
-soon as that transaction commits; should it die first, the lease expires and a worker does.
+with a ``webhooks.deliver`` job in the transaction that emits the event (an inline consumer:
+durable, a restart loses none, and no dispatch job in between); workers make the attempts.
 An attempt POSTs the stored body, signed with ``X-247Rep-Signature`` (hex HMAC-SHA256 of the
 raw body) and ``X-247Rep-Timestamp``; a non-2xx answer or no answer within 5 seconds is
 retried 5 times on an exponential schedule, then the delivery is marked failed.
@@ -15,29 +14,27 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import os
 import secrets
-import socket
 import time
 from datetime import timedelta
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any
 
-import httpx
+import aiohttp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk import vault
-from repdesk.db.engine import Database, after_commit, commit
+from repdesk.db.engine import tx_cache
 from repdesk.developer_api.config import get_api_settings
 from repdesk.developer_api.models import WebhookDelivery, WebhookEndpoint
 from repdesk.developer_api.ssrf import UnsafeWebhookUrlError, check_url
 from repdesk.developer_api.wire import js_stringify
 from repdesk.events.service import on_event
 from repdesk.jobs.registry import task
-from repdesk.jobs.service import complete_leased, enqueue, enqueue_leased
+from repdesk.jobs.service import enqueue
 from repdesk.kit.errors import NotFound, ValidationError
-from repdesk.kit.http import shared_client
+from repdesk.kit.http import shared_session
 from repdesk.kit.ids import new_id
 from repdesk.kit.pagination import paginate
 from repdesk.kit.time import utcnow
@@ -169,73 +166,48 @@ def webhook_body(envelope: dict[str, Any]) -> str:
     )
 
 
-@on_event("message.*", name="developer_api.webhooks")
+async def _subscriptions(session: AsyncSession, assistant_id: str) -> list[tuple[str, list[str]]]:
+    """(endpoint id, events) of the assistant's active endpoints, read once per transaction."""
+    cache = tx_cache(session)
+    key = f"webhook_endpoints:{assistant_id}"
+    found: list[tuple[str, list[str]]] | None = cache.get(key)
+    if found is None:
+        rows = await session.execute(
+            select(WebhookEndpoint.id, WebhookEndpoint.events).where(
+                WebhookEndpoint.assistant_id == assistant_id, WebhookEndpoint.active.is_(True)
+            )
+        )
+        found = cache[key] = [(endpoint_id, list(events or [])) for endpoint_id, events in rows]
+    return found
+
+
+@on_event("message.*", name="developer_api.webhooks", inline=True)
 async def fan_out(session: AsyncSession, envelope: dict[str, Any]) -> None:
+    """In the event's own transaction: one delivery row and one ``webhooks.deliver`` job per
+    subscribed endpoint (usually none: one small read per assistant and transaction). Workers
+    make the attempts, as many at once as their concurrency allows."""
     event = str(envelope.get("event", ""))
     assistant_id = envelope.get("assistantId")
     if event not in EVENTS or not assistant_id:
         return
-    endpoints = await session.scalars(
-        select(WebhookEndpoint).where(
-            WebhookEndpoint.assistant_id == assistant_id, WebhookEndpoint.active.is_(True)
-        )
-    )
     body: str | None = None
-    first: list[tuple[str, str]] = []  # (job id, delivery id)
-    for endpoint in endpoints:
-        if event not in (endpoint.events or []):
+    for endpoint_id, events in await _subscriptions(session, str(assistant_id)):
+        if event not in events:
             continue
         body = body or webhook_body(envelope)
         delivery = WebhookDelivery(
             id=new_id(),
-            endpoint_id=endpoint.id,
+            endpoint_id=endpoint_id,
             event=event,
             body=body,
             status="pending",
             attempts=0,
         )
-        session.add(delivery)  # flushed with its job at the dispatch's commit
-        # The first attempt runs right after this commit, in this process, under a lease; if
-        # the process dies first, the lease expires and any worker makes the attempt.
-        job = await enqueue_leased(
-            session,
-            "webhooks.deliver",
-            {"deliveryId": delivery.id},
-            owner=_OWNER,
-            lease_seconds=FIRST_ATTEMPT_LEASE_SECONDS,
-        )
-        first.append((job.id, delivery.id))
-    if first:
-        after_commit(session, partial(_first_attempts, session.info["db"], first))
+        session.add(delivery)  # flushed with its job at the event's commit
+        await enqueue(session, "webhooks.deliver", {"deliveryId": delivery.id})
 
 
 # -- delivery -------------------------------------------------------------------------------
-
-# Longer than one attempt can take (the receiver's 5 s, plus the database).
-FIRST_ATTEMPT_LEASE_SECONDS = 60.0
-_OWNER = f"webhooks:{socket.gethostname()}:{os.getpid()}"
-
-
-async def _first_attempts(db: Database, jobs: list[tuple[str, str]]) -> None:
-    """An event's first delivery attempts, made at once by the process that created them (no
-    queue round trip; endpoints in parallel, so that slow receivers stay within the lease).
-    Retries are scheduled as ordinary jobs by :func:`deliver_job`."""
-    results = await asyncio.gather(
-        *(_first_attempt(db, job_id, delivery_id) for job_id, delivery_id in jobs),
-        return_exceptions=True,
-    )
-    for result in results:
-        if isinstance(result, Exception):
-            log.warning(
-                "first delivery attempt failed (retried when its lease expires): %r", result
-            )
-
-
-async def _first_attempt(db: Database, job_id: str, delivery_id: str) -> None:
-    async with db.session() as session:
-        await deliver_job(session, {"deliveryId": delivery_id})
-        await complete_leased(session, job_id, _OWNER)
-        await commit(session)
 
 
 async def post_signed(url: str, secret: str, body: str, timeout: float) -> tuple[int | None, str]:
@@ -251,24 +223,24 @@ async def post_signed(url: str, secret: str, body: str, timeout: float) -> tuple
     async def attempt() -> int:
         # Only the status matters; a small body is read (so the connection can be reused),
         # a large one is cut off.
-        async with shared_client().stream(
-            "POST", url, content=raw, headers=headers, timeout=timeout
+        async with shared_session().post(
+            url,
+            data=raw,
+            headers=headers,
+            allow_redirects=False,
+            timeout=aiohttp.ClientTimeout(total=timeout),
         ) as resp:
-            seen = 0
-            async for chunk in resp.aiter_raw():
-                seen += len(chunk)
-                if seen > MAX_RESPONSE_BYTES:
-                    break
-            return resp.status_code
+            await resp.content.read(MAX_RESPONSE_BYTES)
+            return resp.status
 
     try:
         await check_url(url)
         code = await asyncio.wait_for(attempt(), timeout)  # 5 s in total, not per phase
     except UnsafeWebhookUrlError as exc:
         return None, exc.message
-    except (httpx.TimeoutException, TimeoutError):
+    except TimeoutError:
         return None, f"no answer within {timeout:g} s"
-    except httpx.HTTPError as exc:
+    except aiohttp.ClientError as exc:
         return None, f"{type(exc).__name__}: {exc}"[:300]
     if 200 <= code < 300:
         return code, ""

@@ -1,7 +1,9 @@
 """Domain events.
 
 ``emit(session, name, data, ...)`` records one event inside the caller's transaction:
-- a durable ``events.dispatch`` job, so that every consumer registered with ``@on_event``
-  (developer webhooks, workflows, notifications) runs even if the process dies right after;
+- for consumers registered with ``@on_event(..., inline=True)`` (the developer webhooks'
+  fan-out), their rows, written in the same transaction;
+- for the other ``@on_event`` consumers (transcription), a durable ``events.dispatch`` job, so
+  that they run even if the process dies right after;
 - a realtime publication on the bus (inbox, widget), sent only after the commit.
 """

@@ -18,18 +18,26 @@ log = logging.getLogger("repdesk.events")
 
 Consumer = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
 _CONSUMERS: list[tuple[str, str, Consumer]] = []
+_INLINE: list[tuple[str, str, Consumer]] = []
 
 
-def on_event(pattern: str, *, name: str | None = None) -> Callable[[Consumer], Consumer]:
+def on_event(
+    pattern: str, *, name: str | None = None, inline: bool = False
+) -> Callable[[Consumer], Consumer]:
     """Register a durable consumer for events whose name matches ``pattern`` (``message.*``).
 
     It receives the event envelope ``{"event","timestamp","workspaceId","assistantId","data"}``
     inside the ``events.dispatch`` job's transaction; it should enqueue its own jobs for slow
     work so that one consumer's failure does not re-run the others.
+
+    ``inline=True``: the consumer runs in the emitting transaction itself, with no dispatch
+    job. For consumers that only write rows and enqueue their own jobs (the webhook fan-out):
+    just as durable, a job less per event, and its failure fails the emitting unit of work.
     """
 
     def register(fn: Consumer) -> Consumer:
-        _CONSUMERS.append((pattern, name or f"{fn.__module__}.{fn.__qualname__}", fn))
+        entry = (pattern, name or f"{fn.__module__}.{fn.__qualname__}", fn)
+        (_INLINE if inline else _CONSUMERS).append(entry)
         return fn
 
     return register
@@ -62,7 +70,12 @@ async def emit(
     }
     for topic in (workspace_topic(workspace_id), *topics):
         queue_realtime(session, topic, envelope)
-    if durable and any(fnmatch.fnmatchcase(name, p) for p, _, _ in _CONSUMERS):
+    if not durable:
+        return
+    for pattern, _consumer_name, fn in _INLINE:
+        if fnmatch.fnmatchcase(name, pattern):
+            await fn(session, envelope)
+    if any(fnmatch.fnmatchcase(name, p) for p, _, _ in _CONSUMERS):
         await enqueue(session, "events.dispatch", envelope)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -79,6 +79,12 @@ async def enqueue_once(
     return bool(added)
 
 
+_INSERT_JOB = insert(Job.__table__)
+_COMPLETE_LEASED = delete(Job.__table__).where(
+    Job.__table__.c.id == bindparam("job_id"), Job.__table__.c.locked_by == bindparam("owner")
+)
+
+
 async def enqueue_leased(
     session: AsyncSession,
     kind: str,
@@ -86,33 +92,34 @@ async def enqueue_leased(
     *,
     owner: str,
     lease_seconds: float,
-) -> Job:
+) -> str:
     """Add a job that the caller itself runs right after committing (a synchronous API send):
     it is born claimed, with a lease held by ``owner``, so no worker takes it. If the caller
     dies before :func:`complete_leased`, the lease expires, the reaper requeues the job and a
-    worker runs it: the work is never lost, and never done twice while the lease holds."""
+    worker runs it: the work is never lost, and never done twice while the lease holds.
+    Returns the job's id (one prebuilt INSERT: this is on the send path)."""
     spec = TASKS.get(kind)
     now = utcnow()
-    job = Job(
-        id=new_id(),  # known before the flush: the caller completes the job by it
-        kind=kind,
-        payload=payload,
-        run_at=now,
-        status="running",
-        attempts=1,
-        max_attempts=spec.max_attempts if spec else 5,
-        locked_by=owner,
-        locked_until=now + timedelta(seconds=lease_seconds),
-    )
-    session.add(job)
-    return job
+    job_id = new_id()
+    with session.no_autoflush:  # no need to flush the caller's pending objects first
+        await session.execute(
+            _INSERT_JOB,
+            {
+                "id": job_id,
+                "kind": kind,
+                "payload": payload,
+                "run_at": now,
+                "status": "running",
+                "attempts": 1,
+                "max_attempts": spec.max_attempts if spec else 5,
+                "locked_by": owner,
+                "locked_until": now + timedelta(seconds=lease_seconds),
+            },
+        )
+    return job_id
 
 
 async def complete_leased(session: AsyncSession, job_id: str, owner: str) -> bool:
     """Remove a job leased by ``owner`` (its work is done). False if the lease was lost."""
-    result = await session.execute(
-        delete(Job)
-        .where(Job.id == job_id, Job.locked_by == owner)
-        .execution_options(synchronize_session=False)
-    )
+    result = await session.execute(_COMPLETE_LEASED, {"job_id": job_id, "owner": owner})
     return bool(getattr(result, "rowcount", 0))

@@ -1,4 +1,11 @@
-"""Rate limits with the ``limits`` library: memory by default, Redis when replicas share them."""
+"""Rate limits with the ``limits`` library: memory by default, Redis when replicas share them.
+
+The fixed-window strategy: one counter per limit and key, its window starting at the key's first
+hit. Its headers are exact (``X-RateLimit-Reset`` is when the counter resets, so a client that
+waits ``Retry-After`` gets through), and it is the cheapest: 47-132 µs per request for the burst
+and endpoint limits, against ~400 µs for the moving window, whose in-memory storage keeps and
+expires one entry per hit (measured, ADR 7). The price: a client may fit up to twice a limit
+into a short span that straddles two windows."""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter, RateLimiter
+from limits.aio.strategies import FixedWindowRateLimiter, RateLimiter
 
 
 @dataclass(frozen=True)
@@ -27,7 +34,7 @@ class Limiter:
             self.storage = RedisStorage(url, implementation="redispy")
         else:
             self.storage = MemoryStorage()
-        self.strategy: RateLimiter = MovingWindowRateLimiter(self.storage)
+        self.strategy: RateLimiter = FixedWindowRateLimiter(self.storage)
 
     async def hit(self, rule: str | RateLimitItem, *key: str, cost: int = 1) -> Decision:
         item = parse(rule) if isinstance(rule, str) else rule

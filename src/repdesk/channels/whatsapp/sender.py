@@ -12,6 +12,7 @@ connection is marked disconnected (``CHANNEL_DISCONNECTED``); anything else ->
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +39,19 @@ INTERACTIVE_BODY_MAX = 1024
 LIST_ROWS_MAX = 10
 LIST_ROW_TITLE_MAX = 24
 CAPTION_MAX = 1024
+
+
+@dataclass
+class Outgoing:
+    """A message ready for the Graph API: what :meth:`WhatsAppSender.post` needs."""
+
+    token: str
+    phone_number_id: str
+    connection_id: str
+    to: str
+    outbound: OutboundMessage
+    upload: tuple[bytes, str, str] | None  # (data, mime type, filename) of a stored file
+    assistant_text: bool
 
 
 class TemplateNotApprovedError(AppError):
@@ -156,39 +170,63 @@ class WhatsAppSender:
 
     async def send(self, session: AsyncSession, message: Message) -> SendResult:
         conn = await service.get_connection_for_send(session, message.assistant_id)
-        if conn is None or conn.status != "connected":
-            raise ChannelError("The WhatsApp number is not connected.", code="CHANNEL_DISCONNECTED")
         conv = await session.get(Conversation, message.conversation_id)
         contact = await session.get(Contact, conv.contact_id) if conv else None
-        if contact is None or not contact.phone:
+        outgoing = await self.prepare(
+            session,
+            conn,
+            contact.phone if contact is not None else None,
+            OutboundMessage.model_validate(message.content),
+            assistant_text=message.sender == "ai",
+        )
+        await session.commit()  # no transaction (SQLite write lock) is held over the network call
+        return await self.post(session, outgoing)
+
+    async def prepare(
+        self,
+        session: AsyncSession,
+        conn: WhatsAppConnection | None,
+        to: str | None,
+        outbound: OutboundMessage,
+        *,
+        assistant_text: bool,
+    ) -> Outgoing:
+        """Everything a send needs from the database, read before its transaction ends."""
+        if conn is None or conn.status != "connected":
+            raise ChannelError("The WhatsApp number is not connected.", code="CHANNEL_DISCONNECTED")
+        if not to:
             raise ChannelError(
                 "The conversation has no WhatsApp number to send to.", code="VALIDATION_ERROR"
             )
-        outbound = OutboundMessage.model_validate(message.content)
         upload: tuple[bytes, str, str] | None = None
         if outbound.media is not None and outbound.media.id and not outbound.media.link:
             stored = await files.get(session, outbound.media.id)
             if stored is not None and stored.workspace_id == conn.workspace_id:
                 upload = (await files.read(stored), stored.mime_type, stored.filename)
-        token, pnid, conn_id, to = (
-            service.access_token(conn),
-            conn.phone_number_id,
-            conn.id,
-            contact.phone,
+        return Outgoing(
+            token=service.access_token(conn),
+            phone_number_id=conn.phone_number_id,
+            connection_id=conn.id,
+            to=to,
+            outbound=outbound,
+            upload=upload,
+            assistant_text=assistant_text,
         )
-        sender_is_ai = message.sender == "ai"
-        await session.commit()  # no transaction (SQLite write lock) is held over the network call
 
-        client = GraphClient(token)
+    async def post(self, session: AsyncSession, out: Outgoing) -> SendResult:
+        """Call the Graph API (no transaction may be open on SQLite: this takes a while)."""
+        client = GraphClient(out.token)
+        outbound = out.outbound
         try:
-            if upload is not None and outbound.media is not None:
+            if out.upload is not None and outbound.media is not None:
+                data, mime_type, filename = out.upload
                 outbound.media.id = await client.upload_media(
-                    pnid, data=upload[0], mime_type=upload[1], filename=upload[2]
+                    out.phone_number_id, data=data, mime_type=mime_type, filename=filename
                 )
-            bodies = bodies_for(to, outbound, assistant_text=sender_is_ai)
-            wamids = [await client.send(pnid, body) for body in bodies]
+            bodies = bodies_for(out.to, outbound, assistant_text=out.assistant_text)
+            wamids = [await client.send(out.phone_number_id, body) for body in bodies]
         except GraphError as exc:
-            raise await self._channel_error(session, conn_id, exc) from exc
+            raise await self._channel_error(session, out.connection_id, exc) from exc
         return SendResult(wamids[0], {"wamids": wamids})
 
     async def _channel_error(

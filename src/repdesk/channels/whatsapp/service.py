@@ -74,16 +74,27 @@ async def get_connection(session: AsyncSession, assistant_id: str) -> WhatsAppCo
     )
 
 
+def _send_key(assistant_id: str) -> str:
+    return f"repdesk.wa_conn:{assistant_id}"
+
+
 async def get_connection_for_send(
     session: AsyncSession, assistant_id: str
 ) -> WhatsAppConnection | None:
     """:func:`get_connection`, read once per unit of work: validating and sending one message
     both need it, moments apart."""
-    key = f"repdesk.wa_conn:{assistant_id}"
+    key = _send_key(assistant_id)
     if key not in session.info:
         session.info[key] = await get_connection(session, assistant_id)
     conn: WhatsAppConnection | None = session.info[key]
     return conn
+
+
+def remember_connection(
+    session: AsyncSession, assistant_id: str, conn: WhatsAppConnection | None
+) -> None:
+    """Hand :func:`get_connection_for_send` a connection the caller read with other rows."""
+    session.info[_send_key(assistant_id)] = conn
 
 
 async def get_connection_by_path(

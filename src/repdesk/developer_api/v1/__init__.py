@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
@@ -60,12 +61,41 @@ def build_v1_app(parent: FastAPI) -> FastAPI:
         v1.include_router(module.router)
     _optional_routers(v1)
 
+    _document_bodies_read_by_hand(v1)
+
     @v1.get("/reference", include_in_schema=False)
     async def reference() -> HTMLResponse:
         """The API reference, rendered in the browser from /v1/openapi.json (no CDN)."""
         return HTMLResponse(REFERENCE_HTML)
 
     return v1
+
+
+def _document_bodies_read_by_hand(v1: FastAPI) -> None:
+    """Routes that parse their own body (``POST /messages/send``, ADR 7) refer to its model by
+    ``$ref``; put the model, and the models it uses, in the document's components."""
+    from fastapi.openapi.utils import get_openapi
+
+    from repdesk.developer_api.schemas import SendRequest
+
+    def openapi() -> dict[str, Any]:
+        if v1.openapi_schema is None:
+            doc = get_openapi(
+                title=v1.title,
+                version=v1.version,
+                description=v1.description,
+                routes=v1.routes,
+                servers=v1.servers,
+            )
+            schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+            body = SendRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, definition in body.pop("$defs", {}).items():
+                schemas.setdefault(name, definition)
+            schemas["SendRequest"] = body
+            v1.openapi_schema = doc
+        return v1.openapi_schema
+
+    v1.openapi = openapi  # type: ignore[method-assign]
 
 
 def _optional_routers(v1: FastAPI) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,17 +39,24 @@ class ApiContext:
         return self.assistant.workspace_id
 
 
+MISSING_KEY = "Missing API key: send the header Authorization: Bearer rep_live_… (or rep_test_…)."
+
+
+def bearer_key(authorization: str | None) -> str:
+    """The key of an ``Authorization: Bearer …`` header (for routes without dependencies)."""
+    scheme, _, credentials = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        raise InvalidApiKeyError(MISSING_KEY)
+    return credentials.strip()
+
+
 async def api_context(
-    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> ApiContext:
     if credentials is None:
-        raise InvalidApiKeyError(
-            "Missing API key: send the header Authorization: Bearer rep_live_… (or rep_test_…)."
-        )
+        raise InvalidApiKeyError(MISSING_KEY)
     key, assistant = await authenticate(session, credentials.credentials.strip())
-    request.state.api_key_id = key.id
     return ApiContext(key, assistant, session)
 
 
