@@ -13,6 +13,7 @@ from repdesk.conversations.models import Message
 from repdesk.db.engine import Database
 from repdesk.developer_api.config import reset_api_settings
 from repdesk.jobs.models import Job
+from repdesk.jobs.service import enqueue
 from repdesk.jobs.worker import Worker
 from repdesk.kit.time import utcnow
 from tests.developer_api.conftest import Tenant, balance, connected_tenant, customer_writes
@@ -309,15 +310,16 @@ async def test_100_concurrent_sends_with_credits_for_15(
 async def test_a_send_whose_request_died_after_commit_is_sent_once_by_a_worker(
     db: Database, graph: FakeGraph, worker: Worker, shop: Tenant
 ) -> None:
-    """The request's send job is born leased to it: background workers leave it alone while
-    the lease holds, and send the message once the lease has expired (the request died)."""
+    """The request stores its message as ``sending`` and sends it itself. If it dies after that
+    commit, the message waits out the longest a request can take; then the periodic sweep hands
+    it to the send job, which sends it once."""
     from repdesk.conversations import service as conversations
     from repdesk.developer_api.schemas import SendRequest
-    from repdesk.jobs.service import enqueue_leased
+    from repdesk.developer_api.sending import SEND_LEASE_SECONDS
 
     inbound = await customer_writes(db, shop.assistant, phone=CUSTOMER, text="hi")
     await worker.drain()  # the customer message's own jobs
-    # What a request commits before it runs the send itself; then it "dies".
+    # What a request commits before it sends; then it "dies".
     async with db.transaction() as s:
         c = await conversations.get_conversation(s, inbound.conversation.id)
         assert c is not None
@@ -329,20 +331,22 @@ async def test_a_send_whose_request_died_after_commit_is_sent_once_by_a_worker(
             enqueue_send=False,
             status="sending",
         )
-        job_id = await enqueue_leased(
-            s, "channel.send", {"messageId": message.id}, owner="api:dead", lease_seconds=30
-        )
         message_id = message.id
-    await worker.drain()  # leased: not for background workers
+
+    async def sweep() -> None:
+        async with db.transaction() as s:
+            await enqueue(s, "developer_api.resume_sends", {})
+        await worker.drain()
+
+    await sweep()  # too early: the request might still be sending it
     assert graph.sent == []
-    async with db.transaction() as s:  # time passes: the lease expires
-        j = await s.get(Job, job_id)
-        assert j is not None and (j.status, j.locked_by) == ("running", "api:dead")
-        j.locked_until = utcnow() - timedelta(seconds=1)
-    worker._last_reap = 0.0  # noqa: SLF001  (reap on the next claim, as a second later would)
-    assert await worker.drain() >= 1
+    async with db.transaction() as s:  # time passes
+        m = await s.get(Message, message_id)
+        assert m is not None and m.status == "sending"
+        m.created_at = utcnow() - timedelta(seconds=SEND_LEASE_SECONDS + 1)
+    await sweep()
+    await sweep()  # a second sweep finds nothing left to resume
     async with db.session() as s:
         sent = await s.get(Message, message_id)
         assert sent is not None and sent.status == "sent" and sent.external_id
-        assert await s.get(Job, job_id) is None
     assert len(graph.sent) == 1

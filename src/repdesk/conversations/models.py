@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from repdesk.db.base import Base, IdMixin, JSONType, TimestampMixin
@@ -39,6 +39,13 @@ class Message(IdMixin, TimestampMixin, Base):
         UniqueConstraint("assistant_id", "idempotency_key"),
         Index("ix_messages_conversation_id", "conversation_id", "id"),
         Index("ix_messages_assistant_id", "assistant_id", "id"),
+        # Messages in flight, for the sweep that resumes API sends whose request died.
+        Index(
+            "ix_messages_sending",
+            "created_at",
+            postgresql_where=text("status = 'sending'"),
+            sqlite_where=text("status = 'sending'"),
+        ),
     )
 
     assistant_id: Mapped[str] = mapped_column(ForeignKey("assistants.id", ondelete="CASCADE"))

@@ -2,22 +2,25 @@
 
 The hot path of the Developer API, kept lean (ADR 7): one read finds the key, its assistant and
 workspace, the WhatsApp connection and the customer's conversation; ``queue_outbound`` charges
-and stores the message with prebuilt statements, its ``channel.send`` job born leased to this
-request, in one transaction; we commit, call the Graph API, record the result and answer with
-what Meta said (two short transactions in all). A message Meta refused is failed and refunded;
-one that hit a retryable error is failed and refunded too, so that a 502 is never sent later.
-If the request dies after the first commit, the lease expires and a background worker sends the
-message. Sandbox keys get the same validation and shapes, with nothing sent and nothing charged.
+and stores the message (status ``sending``) with prebuilt statements, in one transaction; we
+commit, call the Graph API, record the result and answer with what Meta said (two short
+transactions in all). A message Meta refused is failed and refunded; one that hit a retryable
+error is failed and refunded too, so that a 502 is never sent later.
+
+The message row is its own durable record: should the request die after the first commit, the
+message stays ``sending``, and the ``developer_api.resume_sends`` sweep hands it to a worker
+once it is older than any request can last (``SEND_LEASE_SECONDS``). Sandbox keys get the same
+validation and shapes, with nothing sent and nothing charged.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import time
+from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,12 +36,15 @@ from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Conversation, Message
 from repdesk.db.engine import Database, commit
 from repdesk.developer_api import service as keys
+from repdesk.developer_api import webhooks
 from repdesk.developer_api.config import get_api_settings
 from repdesk.developer_api.models import ApiKey
 from repdesk.developer_api.schemas import SendRequest, SendResponse
-from repdesk.jobs.service import complete_leased, enqueue_leased
+from repdesk.jobs.registry import periodic, task
+from repdesk.jobs.service import enqueue
 from repdesk.kit.errors import AppError, ValidationError
 from repdesk.kit.ids import new_id
+from repdesk.kit.time import utcnow
 
 CHANNEL = "whatsapp"
 DONE = ("sent", "delivered", "read")
@@ -65,9 +71,19 @@ def _idempotency(value: str | None) -> str | None:
 
 
 # Everything a send reads, in one statement: the key (by its hash) with its assistant and
-# workspace, the assistant's WhatsApp connection, and the customer's contact and conversation.
+# workspace, the assistant's WhatsApp connection, the customer's contact and conversation, and
+# whether any webhook endpoint listens (most assistants have none: ``message.sent`` then needs
+# no read of its own).
 _LOOKUP = (
-    select(ApiKey, Assistant, Workspace, WhatsAppConnection, Contact, Conversation)
+    select(
+        ApiKey,
+        Assistant,
+        Workspace,
+        WhatsAppConnection,
+        Contact,
+        Conversation,
+        webhooks.has_endpoints(Assistant.id),
+    )
     .join(Assistant, Assistant.id == ApiKey.assistant_id)
     .join(Workspace, Workspace.id == Assistant.workspace_id)
     .outerjoin(WhatsAppConnection, WhatsAppConnection.assistant_id == Assistant.id)
@@ -112,9 +128,10 @@ def _response(message: Message, credits_remaining: int) -> SendResponse:
     )
 
 
-# Longer than any one send can take at the Graph API (timeouts included).
+# Longer than any one request can take (the Graph API's timeouts included): a message still
+# ``sending`` after this long was left by a request that died.
 SEND_LEASE_SECONDS = 120.0
-_OWNER = f"api:{socket.gethostname()}:{os.getpid()}"
+RESUME_EVERY_SECONDS = 30
 
 
 async def _settle(session: AsyncSession, message_id: str, workspace_id: str) -> SendResponse:
@@ -157,7 +174,7 @@ async def send(
         ).first()
         api_key = await keys.accept(session, row[0] if row is not None else None)
         assert row is not None
-        _key, assistant, workspace, conn, contact, conv = row
+        _key, assistant, workspace, conn, contact, conv, listened = row
         assistant_id, workspace_id = assistant.id, workspace.id  # usable after a rollback
         wa.remember_connection(session, assistant_id, conn)
         if api_key.environment == "test":
@@ -190,15 +207,6 @@ async def send(
                 prior_id = message.id
                 await commit(session)
                 return await _settle(session, prior_id, workspace_id)
-            # Born leased to this request, which sends right after the commit; should the
-            # request die, the lease expires and a worker sends the message.
-            job_id = await enqueue_leased(
-                session,
-                "channel.send",
-                {"messageId": message.id},
-                owner=_OWNER,
-                lease_seconds=SEND_LEASE_SECONDS,
-            )
             outgoing = await whatsapp.prepare(
                 session, conn, contact.phone, outbound, assistant_text=False
             )
@@ -228,11 +236,11 @@ async def send(
                 ),
                 provider_code=exc.provider_code,
             )
-            await complete_leased(session, job_id, _OWNER)
             await commit(session)
             return _response(message, balance)
+        if not listened:
+            webhooks.known_to_have_none(session, assistant_id)
         await conversations.record_sent(session, message, result.external_id)
-        await complete_leased(session, job_id, _OWNER)
         await commit(session)
         return _response(message, balance)
 
@@ -265,3 +273,33 @@ async def _sandbox(
         credits_used=0,
         credits_remaining=workspace.credits,
     )
+
+
+@task("developer_api.resume_sends", max_attempts=1)
+async def resume_sends(session: AsyncSession, payload: dict[str, Any]) -> None:
+    """Periodic: API messages left ``sending`` by a request that died after its first commit go
+    to the ordinary send job (once: they become ``queued``). Only the API's own messages: the
+    other senders' messages in flight already have their job."""
+    cutoff = utcnow() - timedelta(seconds=SEND_LEASE_SECONDS)
+    left = list(
+        await session.scalars(
+            select(Message.id)
+            .where(
+                Message.status == "sending", Message.sender == "api", Message.created_at < cutoff
+            )
+            .order_by(Message.created_at)
+            .limit(500)
+        )
+    )
+    for message_id in left:
+        resumed = await session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.status == "sending")
+            .values(status="queued")
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(resumed, "rowcount", 0):
+            await enqueue(session, "channel.send", {"messageId": message_id})
+
+
+periodic("developer_api.resume_sends", every_seconds=RESUME_EVERY_SECONDS)

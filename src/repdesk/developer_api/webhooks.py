@@ -166,10 +166,30 @@ def webhook_body(envelope: dict[str, Any]) -> str:
     )
 
 
+def _cache_key(assistant_id: str) -> str:
+    return f"webhook_endpoints:{assistant_id}"
+
+
+def has_endpoints(assistant_id: Any) -> Any:
+    """A SQL expression: whether the assistant has an active endpoint (for a caller that reads
+    it with its other rows, then tells :func:`known_to_have_none`)."""
+    return (
+        select(WebhookEndpoint.id)
+        .where(WebhookEndpoint.assistant_id == assistant_id, WebhookEndpoint.active.is_(True))
+        .exists()
+    )
+
+
+def known_to_have_none(session: AsyncSession, assistant_id: str) -> None:
+    """The assistant had no endpoint when the caller looked, moments ago in this unit of work:
+    its events in the current transaction need not read them again."""
+    tx_cache(session)[_cache_key(assistant_id)] = []
+
+
 async def _subscriptions(session: AsyncSession, assistant_id: str) -> list[tuple[str, list[str]]]:
     """(endpoint id, events) of the assistant's active endpoints, read once per transaction."""
     cache = tx_cache(session)
-    key = f"webhook_endpoints:{assistant_id}"
+    key = _cache_key(assistant_id)
     found: list[tuple[str, list[str]]] | None = cache.get(key)
     if found is None:
         rows = await session.execute(

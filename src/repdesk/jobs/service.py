@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +13,6 @@ from repdesk.db.engine import JOBS_DUE_IN, JOBS_ENQUEUED
 from repdesk.db.upsert import insert_ignore
 from repdesk.jobs.models import Job
 from repdesk.jobs.registry import TASKS
-from repdesk.kit.ids import new_id
 from repdesk.kit.time import utcnow
 
 
@@ -77,49 +76,3 @@ async def enqueue_once(
             due_in = (run_at - utcnow()).total_seconds()
             session.info[JOBS_DUE_IN] = min(due_in, session.info.get(JOBS_DUE_IN, due_in))
     return bool(added)
-
-
-_INSERT_JOB = insert(Job.__table__)
-_COMPLETE_LEASED = delete(Job.__table__).where(
-    Job.__table__.c.id == bindparam("job_id"), Job.__table__.c.locked_by == bindparam("owner")
-)
-
-
-async def enqueue_leased(
-    session: AsyncSession,
-    kind: str,
-    payload: dict[str, Any],
-    *,
-    owner: str,
-    lease_seconds: float,
-) -> str:
-    """Add a job that the caller itself runs right after committing (a synchronous API send):
-    it is born claimed, with a lease held by ``owner``, so no worker takes it. If the caller
-    dies before :func:`complete_leased`, the lease expires, the reaper requeues the job and a
-    worker runs it: the work is never lost, and never done twice while the lease holds.
-    Returns the job's id (one prebuilt INSERT: this is on the send path)."""
-    spec = TASKS.get(kind)
-    now = utcnow()
-    job_id = new_id()
-    with session.no_autoflush:  # no need to flush the caller's pending objects first
-        await session.execute(
-            _INSERT_JOB,
-            {
-                "id": job_id,
-                "kind": kind,
-                "payload": payload,
-                "run_at": now,
-                "status": "running",
-                "attempts": 1,
-                "max_attempts": spec.max_attempts if spec else 5,
-                "locked_by": owner,
-                "locked_until": now + timedelta(seconds=lease_seconds),
-            },
-        )
-    return job_id
-
-
-async def complete_leased(session: AsyncSession, job_id: str, owner: str) -> bool:
-    """Remove a job leased by ``owner`` (its work is done). False if the lease was lost."""
-    result = await session.execute(_COMPLETE_LEASED, {"job_id": job_id, "owner": owner})
-    return bool(getattr(result, "rowcount", 0))

@@ -187,8 +187,7 @@ class Worker:
     async def run_now(self, job_id: str) -> bool:
         """Claim and run one specific job right away (a caller that wants the result). False if
         another worker holds it or it is not due. Durable as ever: if this process dies mid-way,
-        the lease expires and a worker runs it again. (A job its creator always runs itself is
-        better born leased: ``jobs.service.enqueue_leased``.)"""
+        the lease expires and a worker runs it again."""
         jobs = await self.claim(1, job_id=job_id)
         if not jobs:
             return False
