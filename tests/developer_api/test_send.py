@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 from repdesk.conversations.models import Message
 from repdesk.db.engine import Database
 from repdesk.developer_api.config import reset_api_settings
+from repdesk.developer_api.models import ApiKey
+from repdesk.developer_api.service import hash_key
 from repdesk.jobs.models import Job
 from repdesk.jobs.service import enqueue
 from repdesk.jobs.worker import Worker
@@ -282,6 +284,11 @@ async def test_sandbox_validates_like_live_but_sends_and_charges_nothing(
             )
             == 0
         )
+        # the only thing a sandbox send writes: when its key was last used
+        used = await s.scalar(
+            select(ApiKey.last_used_at).where(ApiKey.key_hash == hash_key(shop.test_key))
+        )
+        assert used is not None
 
 
 async def test_100_concurrent_sends_with_credits_for_15(

@@ -266,6 +266,7 @@ async def _sandbox(
             raise _never_wrote(phone)
         conv = Conversation(assistant_id=assistant.id, channel=CHANNEL, status="open")
     await conversations.check_sendable(session, conv, outbound)
+    await commit(session)  # the key's last-used time, nothing else
     return SendResponse(
         message_id=new_id(),
         whatsapp_message_id="wamid.TEST" + new_id().upper(),
