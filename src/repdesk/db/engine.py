@@ -31,7 +31,6 @@ PENDING_EVENTS = "repdesk.pending_events"
 JOBS_ENQUEUED = "repdesk.jobs_enqueued"
 # Seconds until a job enqueued in this unit of work falls due, when that is soon (see commit).
 JOBS_DUE_IN = "repdesk.jobs_due_in"
-AFTER_COMMIT = "repdesk.after_commit"
 TX_CACHE = "repdesk.tx_cache"
 
 log = logging.getLogger("repdesk.db")
@@ -99,7 +98,6 @@ class Database:
             except BaseException:
                 session.info.pop(PENDING_EVENTS, None)
                 session.info.pop(JOBS_ENQUEUED, None)
-                session.info.pop(AFTER_COMMIT, None)
                 await session.rollback()
                 raise
 
@@ -118,7 +116,7 @@ class Database:
 def _forget_rolled_back(session: Session) -> None:
     # What the rolled-back work queued must not be published or run by a later commit of
     # the same session (a job that rolls back a failed batch and goes on, say).
-    for key in (PENDING_EVENTS, AFTER_COMMIT, JOBS_DUE_IN, TX_CACHE):
+    for key in (PENDING_EVENTS, JOBS_DUE_IN, TX_CACHE):
         session.info.pop(key, None)
 
 
@@ -132,13 +130,6 @@ def tx_cache(session: AsyncSession) -> dict[str, Any]:
     events of one unit of work need (the webhook endpoints of an ingest batch's assistant)."""
     cache: dict[str, Any] = session.info.setdefault(TX_CACHE, {})
     return cache
-
-
-def after_commit(session: AsyncSession, fn: Callable[[], Awaitable[None]]) -> None:
-    """Run ``fn`` once this unit of work has committed (inline, in :func:`commit`; never if it
-    rolls back). For work that must follow durable state, such as the first attempt of a job
-    born leased to this process; errors are logged, the job's lease covers them."""
-    session.info.setdefault(AFTER_COMMIT, []).append(fn)
 
 
 def queue_realtime(session: AsyncSession, topic: str, payload: dict[str, Any]) -> None:
@@ -159,8 +150,3 @@ async def commit(session: AsyncSession) -> None:
             asyncio.get_running_loop().call_later(due_in + 0.01, db.on_jobs_committed)
     if pending and db is not None and db.publisher is not None:
         await db.publisher(pending)
-    for fn in session.info.pop(AFTER_COMMIT, []):
-        try:
-            await fn()
-        except Exception:
-            log.exception("after-commit work failed (its job runs again when its lease expires)")
