@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import json
 import os
 import platform
@@ -44,7 +42,16 @@ from sqlalchemy.ext.asyncio import create_async_engine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import RawClient, children, free_port, pct, rss_mb, tree_cpu_seconds  # noqa: E402
+from bench.common import (  # noqa: E402
+    RawClient,
+    children,
+    free_port,
+    pct,
+    post_webhooks,
+    rss_mb,
+    signed_text_webhooks,
+    tree_cpu_seconds,
+)
 from repdesk.accounts.models import Workspace  # noqa: E402
 from repdesk.db.engine import Database  # noqa: E402
 from repdesk.db.migrate import upgrade  # noqa: E402
@@ -171,25 +178,11 @@ async def bench_sends(port: int, key: str, concurrency: int, total: int,
 
 def inbound_payloads(graph: Any, n: int, run: str) -> list[tuple[bytes, str]]:
     """n signed Cloud API webhooks, one customer text each (non-ASCII, emoji and numbers in it,
-    which the receiver's signature check must survive), from 1,000 different numbers."""
-    now = int(time.time())
-    out = []
-    for i in range(n):
-        wa_id = f"234803{i % 1000:07d}"
-        body = json.dumps({
-            "object": "whatsapp_business_account",
-            "entry": [{"id": graph.business_account_id, "changes": [{"field": "messages", "value": {
-                "messaging_product": "whatsapp",
-                "metadata": {"display_phone_number": graph.e164.lstrip("+"),
-                             "phone_number_id": graph.phone_number_id},
-                "contacts": [{"profile": {"name": f"Customer {i % 1000}"}, "wa_id": wa_id}],
-                "messages": [{"from": wa_id, "id": f"wamid.API{run}{i:08d}", "timestamp": str(now),
-                              "type": "text", "text": {"body": f"message {i} — ₦{i * 100:,} 🎉"}}],
-            }}]}],
-        }, separators=(",", ":"), ensure_ascii=False).encode()
-        sig = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
-        out.append((body, sig))
-    return out
+    which the receiver's signature check must survive), from the 1,000 quiet customers."""
+    return signed_text_webhooks(
+        n, waba=graph.business_account_id, phone_number_id=graph.phone_number_id,
+        display_phone=graph.e164.lstrip("+"), app_secret=APP_SECRET,
+        wamid_prefix=f"wamid.API{run}", contacts=1000, text="message {i} — ₦{price:,} 🎉")
 
 
 async def quiet_customers(db: Database) -> None:
@@ -277,24 +270,8 @@ async def end_to_end_deliveries(db: Database, graph: Any, port: int, webhook_pat
     since = utcnow()
     items = inbound_payloads(graph, n, uuid.uuid4().hex[:6])
     path = f"/webhooks/whatsapp_cloud/{webhook_path}"
-    queue: asyncio.Queue[tuple[bytes, str]] = asyncio.Queue()
-    for item in items:
-        queue.put_nowait(item)
-
-    async def post_some() -> None:
-        client = RawClient("127.0.0.1", port)
-        try:
-            while not queue.empty():
-                body, sig = queue.get_nowait()
-                status, _ = await client.request("POST", path, body, {
-                    "content-type": "application/json", "x-hub-signature-256": sig})
-                assert status == 200, status
-        finally:
-            await client.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(post_some() for _ in range(16)))
-    posted = time.perf_counter() - started
+    posted, _latencies, errors = await post_webhooks(port, path, items, 16)
+    assert errors == 0, f"{errors} webhooks were not acknowledged"
     elapsed = posted + await wait_delivered(db, n, since)
     lat = await delivery_latencies(db, since)
     return {"deliveries": n, "delivered": len(lat), "webhooks_acked_per_second": round(n / posted, 1),

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import os
 import socket
+import time
 from pathlib import Path
 
 
@@ -114,3 +118,61 @@ class RawClient:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+def signed_text_webhooks(n: int, *, waba: str, phone_number_id: str, display_phone: str,
+                         app_secret: str, wamid_prefix: str, contacts: int,
+                         text: str = "Hello, is item {i} in stock?",
+                         ) -> list[tuple[bytes, str]]:
+    """n Cloud API webhooks, one customer text each from ``contacts`` different numbers, with
+    their ``X-Hub-Signature-256`` (the body is sent as built: non-ASCII text stays unescaped)."""
+    now = int(time.time())
+    out = []
+    for i in range(n):
+        wa_id = f"234803{i % contacts:07d}"
+        body = json.dumps({
+            "object": "whatsapp_business_account",
+            "entry": [{"id": waba, "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": display_phone, "phone_number_id": phone_number_id},
+                "contacts": [{"profile": {"name": f"Customer {i % contacts}"}, "wa_id": wa_id}],
+                "messages": [{"from": wa_id, "id": f"{wamid_prefix}{i:08d}", "timestamp": str(now),
+                              "type": "text", "text": {"body": text.format(i=i, price=i * 100)}}],
+            }}]}],
+        }, separators=(",", ":"), ensure_ascii=False).encode()
+        sig = "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+        out.append((body, sig))
+    return out
+
+
+async def post_webhooks(port: int, path: str, items: list[tuple[bytes, str]],
+                        concurrency: int) -> tuple[float, list[float], int]:
+    """POST signed webhooks over ``concurrency`` keep-alive connections: (seconds, latencies in
+    seconds, non-200 answers)."""
+    latencies: list[float] = []
+    errors = 0
+    queue: asyncio.Queue[tuple[bytes, str]] = asyncio.Queue()
+    for item in items:
+        queue.put_nowait(item)
+
+    async def worker() -> None:
+        nonlocal errors
+        client = RawClient("127.0.0.1", port)
+        try:
+            while True:
+                try:
+                    body, sig = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                t0 = time.perf_counter()
+                status, _ = await asyncio.wait_for(client.request("POST", path, body, {
+                    "content-type": "application/json", "x-hub-signature-256": sig}), 60)
+                latencies.append(time.perf_counter() - t0)
+                if status != 200:
+                    errors += 1
+        finally:
+            await client.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - t0, latencies, errors

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import json
 import os
 import platform
@@ -38,7 +36,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from bench.common import RawClient, cpu_seconds, free_port, pct, peak_rss_mb  # noqa: E402
+from bench.common import (  # noqa: E402
+    RawClient,
+    cpu_seconds,
+    free_port,
+    pct,
+    peak_rss_mb,
+    post_webhooks,
+    signed_text_webhooks,
+)
 from repdesk import config, vault  # noqa: E402
 from repdesk.accounts import service as accounts  # noqa: E402
 from repdesk.assistants import service as assistants  # noqa: E402
@@ -55,23 +61,9 @@ WABA = "102290129340398"
 
 
 def payloads(n: int, contacts: int, run: str) -> list[tuple[bytes, str]]:
-    now = int(time.time())
-    out = []
-    for i in range(n):
-        wa_id = f"23480{(i % contacts):08d}"
-        body = json.dumps({
-            "object": "whatsapp_business_account",
-            "entry": [{"id": WABA, "changes": [{"field": "messages", "value": {
-                "messaging_product": "whatsapp",
-                "metadata": {"display_phone_number": "15550783881", "phone_number_id": PNID},
-                "contacts": [{"profile": {"name": f"Customer {i % contacts}"}, "wa_id": wa_id}],
-                "messages": [{"from": wa_id, "id": f"wamid.BENCH{run}{i:08d}", "timestamp": str(now),
-                              "type": "text", "text": {"body": f"Hello, is item {i} in stock?"}}],
-            }}]}],
-        }, separators=(",", ":")).encode()
-        sig = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
-        out.append((body, sig))
-    return out
+    return signed_text_webhooks(n, waba=WABA, phone_number_id=PNID, display_phone="15550783881",
+                                app_secret=APP_SECRET, wamid_prefix=f"wamid.BENCH{run}",
+                                contacts=contacts)
 
 
 async def prepare(url: str, data_dir: Path) -> str:
@@ -92,37 +84,6 @@ async def prepare(url: str, data_dir: Path) -> str:
             return conn.webhook_path
     finally:
         await db.dispose()
-
-
-async def post_all(port: int, path: str, items: list[tuple[bytes, str]],
-                   concurrency: int) -> tuple[float, list[float], int]:
-    latencies: list[float] = []
-    errors = 0
-    queue: asyncio.Queue[tuple[bytes, str]] = asyncio.Queue()
-    for item in items:
-        queue.put_nowait(item)
-
-    async def worker() -> None:
-        nonlocal errors
-        client = RawClient("127.0.0.1", port)
-        try:
-            while True:
-                try:
-                    body, sig = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
-                t0 = time.perf_counter()
-                status, _ = await asyncio.wait_for(client.request("POST", path, body, {
-                    "content-type": "application/json", "x-hub-signature-256": sig}), 60)
-                latencies.append(time.perf_counter() - t0)
-                if status != 200:
-                    errors += 1
-        finally:
-            await client.close()
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return time.perf_counter() - t0, latencies, errors
 
 
 async def wait_stored(url: str, expected: int, *, timeout: float) -> None:
@@ -195,12 +156,12 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         items = payloads(args.messages, args.contacts, uuid.uuid4().hex[:6].upper())
         # Warm-up (not counted): a few distinct messages from an extra contact.
         warm = payloads(50, 1, "WARM")
-        await post_all(port, path, warm, 4)
+        await post_webhooks(port, path, warm, 4)
         await wait_stored(url, len(warm), timeout=120)
         for phase in ("first delivery", "redelivery"):
             cpu0 = cpu_seconds(server.pid)
             t0 = time.perf_counter()
-            seconds, lat, errors = await post_all(port, path, items, args.concurrency)
+            seconds, lat, errors = await post_webhooks(port, path, items, args.concurrency)
             cpu = cpu_seconds(server.pid) - cpu0
             # Processed: every message is conversation state (stored, counted, jobs queued).
             await wait_stored(url, len(warm) + args.messages, timeout=600)

@@ -20,7 +20,7 @@ from sqlalchemy.orm.util import identity_key
 
 from repdesk.accounts.models import Workspace
 from repdesk.billing.models import LedgerEntry
-from repdesk.kit.errors import InsufficientCredits, NotFound, ValidationError
+from repdesk.kit.errors import AppError, InsufficientCredits, NotFound, ValidationError
 from repdesk.kit.ids import new_id
 
 KINDS = ("grant", "purchase", "usage", "refund")
@@ -48,6 +48,28 @@ async def _existing(session: AsyncSession, workspace_id: str, reference: str) ->
     )
 
 
+def _check_reference(reference: str) -> None:
+    if not reference or len(reference) > 120:
+        raise ValidationError("A ledger reference of 1 to 120 characters is required.")
+
+
+async def _refused(session: AsyncSession, workspace_id: str, credits: int) -> AppError:
+    """Why a conditional charge of ``credits`` changed no row: too few credits, or no such
+    workspace."""
+    if await session.scalar(select(Workspace.id).where(Workspace.id == workspace_id)):
+        return InsufficientCredits(
+            f"Not enough credits: this needs {credits}. Top up from the billing page."
+        )
+    return NotFound("Workspace not found.")
+
+
+def _sync_loaded(session: AsyncSession, workspace_id: str, balance: int) -> None:
+    """Keep a Workspace already loaded in this session honest about its balance."""
+    loaded = session.sync_session.identity_map.get(identity_key(Workspace, workspace_id))
+    if isinstance(loaded, Workspace):
+        set_committed_value(loaded, "credits", balance)
+
+
 async def _apply(
     session: AsyncSession,
     *,
@@ -58,9 +80,7 @@ async def _apply(
     reference: str,
     description: str,
 ) -> ChargeResult:
-    if not reference or len(reference) > 120:
-        raise ValidationError("A ledger reference of 1 to 120 characters is required.")
-
+    _check_reference(reference)
     prior = await _existing(session, workspace_id, reference)
     if prior is not None:
         return ChargeResult(prior, prior.balance_after, created=False)
@@ -79,11 +99,7 @@ async def _apply(
                 stmt = stmt.where(Workspace.credits >= -delta)
             new_balance = await session.scalar(stmt)
             if new_balance is None:
-                if await session.scalar(select(Workspace.id).where(Workspace.id == workspace_id)):
-                    raise InsufficientCredits(
-                        f"Not enough credits: this needs {-delta}. Top up from the billing page."
-                    )
-                raise NotFound("Workspace not found.")
+                raise await _refused(session, workspace_id, -delta)
             entry = LedgerEntry(
                 workspace_id=workspace_id,
                 kind=kind,
@@ -101,10 +117,7 @@ async def _apply(
         if prior is None:
             raise
         return ChargeResult(prior, prior.balance_after, created=False)
-    # Keep a Workspace already loaded in this session honest about its balance.
-    loaded = session.sync_session.identity_map.get(identity_key(Workspace, workspace_id))
-    if isinstance(loaded, Workspace):
-        set_committed_value(loaded, "credits", int(new_balance))
+    _sync_loaded(session, workspace_id, int(new_balance))
     return ChargeResult(entry, int(new_balance), created=True)
 
 
@@ -158,15 +171,10 @@ async def charge_new(
     nothing when the workspace cannot pay."""
     if credits <= 0:
         raise ValidationError("A charge must be positive.")
-    if not reference or len(reference) > 120:
-        raise ValidationError("A ledger reference of 1 to 120 characters is required.")
+    _check_reference(reference)
     new_balance = await session.scalar(_TAKE, {"workspace_id": workspace_id, "amount": credits})
     if new_balance is None:
-        if await session.scalar(select(Workspace.id).where(Workspace.id == workspace_id)):
-            raise InsufficientCredits(
-                f"Not enough credits: this needs {credits}. Top up from the billing page."
-            )
-        raise NotFound("Workspace not found.")
+        raise await _refused(session, workspace_id, credits)
     await session.execute(
         _INSERT_ENTRY,
         {
@@ -180,9 +188,7 @@ async def charge_new(
             "description": description[:300],
         },
     )
-    loaded = session.sync_session.identity_map.get(identity_key(Workspace, workspace_id))
-    if isinstance(loaded, Workspace):
-        set_committed_value(loaded, "credits", int(new_balance))
+    _sync_loaded(session, workspace_id, int(new_balance))
     return int(new_balance)
 
 

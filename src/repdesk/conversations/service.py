@@ -526,6 +526,8 @@ _TOUCH_CONVERSATION = (
     .returning(_C.message_count)
 )
 _INSERT_MESSAGE = insert(Message.__table__)
+# Every column, so that the message made persistent after the INSERT has no unloaded attribute.
+_MESSAGE_COLUMNS = tuple(column.key for column in Message.__table__.columns)
 _M = Message.__table__.c
 _MARK_SENT = (
     update(Message.__table__)
@@ -568,7 +570,7 @@ async def _store_outbound(
             reference=f"msg:{message_id}",
             description=f"{outbound.type} message",
         )
-    values: dict[str, Any] = {column.key: None for column in Message.__table__.columns}
+    values: dict[str, Any] = dict.fromkeys(_MESSAGE_COLUMNS)
     values.update(
         id=message_id,
         created_at=now,
