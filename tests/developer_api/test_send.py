@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from repdesk.conversations.models import Message
+from repdesk.billing.models import LedgerEntry
+from repdesk.conversations.models import Conversation, Message
 from repdesk.db.engine import Database
 from repdesk.developer_api.config import reset_api_settings
 from repdesk.developer_api.models import ApiKey
@@ -185,6 +186,18 @@ async def test_insufficient_credits_is_402_and_nothing_is_stored(
             )
             == 0
         )
+        # the conversation's counters and the ledger are untouched too (on PostgreSQL the
+        # counters, the charge and the message are one statement)
+        conv = await s.scalar(select(Conversation))
+        assert conv is not None
+        assert (conv.message_count, conv.last_message_preview) == (1, "hi")
+        assert (
+            await s.scalar(
+                select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "usage")
+            )
+            == 0
+        )
+    assert await balance(db, shop.workspace_id) == 1
     # the sandbox does not need credits
     r = await client.post("/v1/messages/send", headers=shop.headers(sandbox=True), json=text())
     assert (
@@ -312,6 +325,44 @@ async def test_100_concurrent_sends_with_credits_for_15(
     assert codes.count(402) == 85
     assert await balance(db, shop.workspace_id) == 0
     assert len(graph.sent) == 15
+    async with db.session() as s:
+        usage = (
+            await s.execute(
+                select(LedgerEntry.amount, LedgerEntry.balance_after).where(
+                    LedgerEntry.kind == "usage"
+                )
+            )
+        ).all()
+        # one entry per message sent, each saying the balance after it, down to 0
+        assert sorted(usage, key=lambda u: -u[1]) == [(-2, 30 - 2 * (i + 1)) for i in range(15)]
+        conv = await s.scalar(select(Conversation))
+        assert conv is not None and conv.message_count == 1 + 15
+
+
+@pytest.mark.postgres_only
+async def test_the_status_write_without_a_transaction_leaves_no_pooled_connection_autocommit(
+    client: httpx.AsyncClient, db: Database, graph: FakeGraph, shop: Tenant
+) -> None:
+    """A live send records "sent" outside a transaction (one statement); the connection it used
+    goes back to the pool transactional again, or later units of work would not be atomic."""
+    await customer_writes(db, shop.assistant, phone=CUSTOMER, text="hi")
+    for i in range(3):
+        r = await client.post("/v1/messages/send", headers=shop.headers(), json=text(body=f"{i}"))
+        assert r.status_code == 200, r.text
+    connections = [await db.engine.connect() for _ in range(8)]  # the pool's, and new ones
+    try:
+        for conn in connections:
+            raw = await conn.get_raw_connection()
+            assert raw.dbapi_connection is not None
+            assert raw.dbapi_connection.autocommit is False
+        # and a unit of work on them rolls back as one
+        async with db.session() as s:
+            await s.execute(update(Conversation).values(message_count=999))
+            await s.rollback()
+            assert await s.scalar(select(Conversation.message_count)) == 1 + 3
+    finally:
+        for conn in connections:
+            await conn.close()
 
 
 async def test_a_send_whose_request_died_after_commit_is_sent_once_by_a_worker(

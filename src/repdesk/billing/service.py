@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, insert, select, update
+from sqlalchemy import CTE, Integer, Select, bindparam, exists, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -172,9 +172,8 @@ async def charge_new(
     if credits <= 0:
         raise ValidationError("A charge must be positive.")
     _check_reference(reference)
-    new_balance = await session.scalar(_TAKE, {"workspace_id": workspace_id, "amount": credits})
-    if new_balance is None:
-        raise await _refused(session, workspace_id, credits)
+    taken = await session.scalar(_TAKE, {"workspace_id": workspace_id, "amount": credits})
+    new_balance = await settle_usage(session, workspace_id, credits, taken)
     await session.execute(
         _INSERT_ENTRY,
         {
@@ -182,12 +181,88 @@ async def charge_new(
             "workspace_id": workspace_id,
             "kind": "usage",
             "amount": -credits,
-            "balance_after": int(new_balance),
+            "balance_after": new_balance,
             "reason": reason,
             "reference": reference,
             "description": description[:300],
         },
     )
+    return new_balance
+
+
+# The same charge as parts of a bigger PostgreSQL statement (a new message and its charge in one
+# round trip: ``conversations.service``). Bound parameters: charge_workspace, charge_amount,
+# charge_entry, charge_reason, charge_reference, charge_description, charge_now
+# (:func:`usage_params` makes them).
+_L = LedgerEntry.__table__.c
+
+
+def usage_ctes(after: CTE) -> tuple[CTE, CTE]:
+    """``charge_new`` as two CTEs: the conditional take, which runs only once ``after`` has
+    produced a row (so that a row ``after`` locks is locked before the workspace's), and its
+    ledger row, written only if the take happened. Select the take's ``credits`` for the
+    balance after (NULL: nothing was taken) and pass it to :func:`settle_usage`."""
+    amount = bindparam("charge_amount", type_=Integer)
+    workspace = bindparam("charge_workspace", type_=_W.id.type)
+    taken = (
+        update(Workspace.__table__)
+        .where(
+            _W.id == workspace, _W.credits >= amount, exists(select(literal(1)).select_from(after))
+        )
+        .values(credits=_W.credits - amount)
+        .returning(_W.credits)
+        .cte("taken")
+    )
+    values = {
+        "id": bindparam("charge_entry", type_=_L.id.type),
+        "created_at": bindparam("charge_now", type_=_L.created_at.type),
+        "workspace_id": workspace,
+        "kind": literal("usage", _L.kind.type),
+        "amount": -amount,
+        "balance_after": taken.c.credits,
+        "reason": bindparam("charge_reason", type_=_L.reason.type),
+        "reference": bindparam("charge_reference", type_=_L.reference.type),
+        "description": bindparam("charge_description", type_=_L.description.type),
+    }
+    entry = (
+        insert(LedgerEntry.__table__)
+        .from_select(list(values), select(*values.values()).select_from(taken))
+        .cte("entry")
+    )
+    return taken, entry
+
+
+def usage_params(
+    *,
+    workspace_id: str,
+    credits: int,
+    reason: str,
+    reference: str,
+    description: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The parameters of :func:`usage_ctes`, checked as :func:`charge_new` checks them."""
+    if credits <= 0:
+        raise ValidationError("A charge must be positive.")
+    _check_reference(reference)
+    return {
+        "charge_workspace": workspace_id,
+        "charge_amount": credits,
+        "charge_entry": new_id(),
+        "charge_reason": reason,
+        "charge_reference": reference,
+        "charge_description": description[:300],
+        "charge_now": now,
+    }
+
+
+async def settle_usage(
+    session: AsyncSession, workspace_id: str, credits: int, new_balance: int | None
+) -> int:
+    """After a statement made of :func:`usage_ctes`: the balance, or the reason nothing was
+    taken (InsufficientCredits, 402, or NotFound). The caller rolls back on an error."""
+    if new_balance is None:
+        raise await _refused(session, workspace_id, credits)
     _sync_loaded(session, workspace_id, int(new_balance))
     return int(new_balance)
 

@@ -536,6 +536,32 @@ _MARK_SENT = (
 )
 
 
+def _store_charged_statement() -> Any:
+    """PostgreSQL: the conversation's counters, the charge, its ledger row and the message in
+    one statement (one round trip instead of four). The conversation's row is locked first,
+    then the workspace's (the take waits for the conversation's update), as everywhere else;
+    the ledger row and the message are written only if the take happened. Selects the new
+    message count and the balance after (NULL: nothing taken, and the caller rolls back)."""
+    touched = _TOUCH_CONVERSATION.cte("touched")
+    taken, entry = billing.usage_ctes(after=touched)
+    columns = Message.__table__.columns
+    message = (
+        insert(Message.__table__)
+        .from_select(
+            list(_MESSAGE_COLUMNS),
+            select(*(bindparam(f"m_{c.key}", type_=c.type) for c in columns)).select_from(taken),
+        )
+        .cte("message")
+    )
+    return select(
+        select(touched.c.message_count).scalar_subquery(),
+        select(taken.c.credits).scalar_subquery(),
+    ).add_cte(entry, message)
+
+
+_STORE_CHARGED = _store_charged_statement()
+
+
 async def _store_outbound(
     session: AsyncSession,
     *,
@@ -551,25 +577,10 @@ async def _store_outbound(
 ) -> Message:
     """The writes of an outbound message, as prebuilt statements (every send takes this path):
     the conversation's counters (its row lock, taken before the workspace's), the charge, the
-    message. Returns the message, persistent in the session without a read back."""
+    message. On PostgreSQL a charged message is one statement. Returns the message, persistent
+    in the session without a read back."""
     now = utcnow()
     preview = _preview(outbound.readable())
-    count = await session.scalar(
-        _TOUCH_CONVERSATION,
-        {"conversation_id": conversation.id, "now": now, "preview": preview},
-    )
-    set_committed_value(conversation, "last_message_at", now)
-    set_committed_value(conversation, "last_message_preview", preview)
-    set_committed_value(conversation, "message_count", count)
-    if cost:
-        await billing.charge_new(
-            session,
-            workspace_id=assistant.workspace_id,
-            credits=cost,
-            reason=prices.outbound_reason(outbound.type),
-            reference=f"msg:{message_id}",
-            description=f"{outbound.type} message",
-        )
     values: dict[str, Any] = dict.fromkeys(_MESSAGE_COLUMNS)
     values.update(
         id=message_id,
@@ -588,7 +599,42 @@ async def _store_outbound(
         reply_to_external_id=outbound.reply_to,
         credits_charged=cost,
     )
-    await session.execute(_INSERT_MESSAGE, values)
+    touch = {"conversation_id": conversation.id, "now": now, "preview": preview}
+    charge = (
+        billing.usage_params(
+            workspace_id=assistant.workspace_id,
+            credits=cost,
+            reason=prices.outbound_reason(outbound.type),
+            reference=f"msg:{message_id}",
+            description=f"{outbound.type} message",
+            now=now,
+        )
+        if cost
+        else None
+    )
+    if charge is not None and session.get_bind().dialect.name == "postgresql":
+        params = {**touch, **charge, **{f"m_{key}": value for key, value in values.items()}}
+        count, balance = (await session.execute(_STORE_CHARGED, params)).one()
+        if count is None:
+            raise NotFound("Conversation not found.")
+        await billing.settle_usage(session, assistant.workspace_id, cost, balance)
+    else:
+        count = await session.scalar(_TOUCH_CONVERSATION, touch)
+        if count is None:
+            raise NotFound("Conversation not found.")
+        if charge is not None:
+            await billing.charge_new(
+                session,
+                workspace_id=assistant.workspace_id,
+                credits=cost,
+                reason=charge["charge_reason"],
+                reference=charge["charge_reference"],
+                description=charge["charge_description"],
+            )
+        await session.execute(_INSERT_MESSAGE, values)
+    set_committed_value(conversation, "last_message_at", now)
+    set_committed_value(conversation, "last_message_preview", preview)
+    set_committed_value(conversation, "message_count", count)
     message = Message(**values)
     make_transient_to_detached(message)
     session.add(message)  # persistent, every column known: no read back

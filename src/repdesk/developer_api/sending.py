@@ -239,10 +239,21 @@ async def send(
             await commit(session)
             return _response(message, balance)
         if not listened:
+            # Then the status is the only write left: one statement, and on PostgreSQL no
+            # transaction around it (its BEGIN and COMMIT are two round trips). With endpoints,
+            # message.sent writes their deliveries in the status's transaction.
+            await _single_statement(session)
             webhooks.known_to_have_none(session, assistant_id)
         await conversations.record_sent(session, message, result.external_id)
         await commit(session)
         return _response(message, balance)
+
+
+async def _single_statement(session: AsyncSession) -> None:
+    """The session's next unit of work is one statement: on PostgreSQL, run it without a
+    transaction around it (the statement is atomic on its own)."""
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def _never_wrote(phone: str) -> AppError:
