@@ -15,7 +15,7 @@ class StoredFile(IdMixin, TimestampMixin, Base):
     assistant_id: Mapped[str | None] = mapped_column(
         ForeignKey("assistants.id", ondelete="CASCADE"), index=True
     )
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)  # files.collect asks by it
     mime_type: Mapped[str] = mapped_column(String(120))
     size: Mapped[int] = mapped_column(Integer)
     filename: Mapped[str] = mapped_column(String(255), default="")

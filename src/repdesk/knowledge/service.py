@@ -271,10 +271,15 @@ async def update_item(
 
 
 async def delete_item(session: AsyncSession, item: KnowledgeItem) -> None:
-    assistant_id, item_id = item.assistant_id, item.id
+    """The item, its chunks in the index and, for a document, its upload (whose bytes the
+    hourly ``files.collect`` removes once no other upload has the same content)."""
+    assistant_id, item_id, file_id = item.assistant_id, item.id, item.file_id
     await session.delete(item)
     await session.flush()
     await index.remove_source(session, assistant_id=assistant_id, source_id=item_id)
+    stored = await files.get(session, file_id) if file_id else None
+    if stored is not None and stored.purpose == "knowledge":
+        await files.discard(session, stored)
 
 
 # FAQs and policies ---------------------------------------------------------------------------
