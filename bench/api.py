@@ -1,7 +1,7 @@
 """Developer API benchmark: ``POST /v1/messages/send`` against the fake Graph API at increasing
 concurrency, and signed webhook deliveries to a local receiver, on SQLite and PostgreSQL.
 
-    .venv/bin/python bench/api.py [--sends 1000] [--concurrency 1,4,16,32] [--deliveries 3000]
+    .venv/bin/python bench/api.py [--sends 2000] [--concurrency 1,4,8,16,32] [--deliveries 3000]
         [--backends sqlite,postgres] [--servers 1] [--workers 2]
 
 repdesk runs as ``repdesk serve --no-worker`` (``--servers`` web processes) plus ``--workers``
@@ -373,10 +373,10 @@ async def run_backend(backend: str, args: argparse.Namespace, graph: Any) -> dic
 
 async def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sends", type=int, default=600, help="sends per concurrency level")
+    ap.add_argument("--sends", type=int, default=2000, help="sends per concurrency level")
     ap.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")],
-                    default=[1, 4, 16, 32])
-    ap.add_argument("--deliveries", type=int, default=1000)
+                    default=[1, 4, 8, 16, 32])
+    ap.add_argument("--deliveries", type=int, default=3000)
     ap.add_argument("--backends", default="sqlite,postgres")
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
     ap.add_argument("--workers", type=int, default=2, help="standalone worker processes")
