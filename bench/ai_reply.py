@@ -56,10 +56,12 @@ async def bench_memory(rounds: int) -> None:
     wall = time.perf_counter() - t0
     replies = sum(r.replies for r in reports)
     turns = sum(r.replies for r in reports)
-    print(f"[engine, in memory] {rounds} passes over the eval set, {replies} replies in {wall:.2f} s"
-          f" ({turns / wall:.0f} replies/s incl. grounding checks); "
-          f"p50 {statistics.median([r.p50_ms for r in reports]):.2f} ms, "
-          f"p99 {max(r.p99_ms for r in reports):.2f} ms; RSS {rss_mb():.0f} MB")
+    print(
+        f"[engine, in memory] {rounds} passes over the eval set, {replies} replies in {wall:.2f} s"
+        f" ({turns / wall:.0f} replies/s incl. grounding checks); "
+        f"p50 {statistics.median([r.p50_ms for r in reports]):.2f} ms, "
+        f"p99 {max(r.p99_ms for r in reports):.2f} ms; RSS {rss_mb():.0f} MB"
+    )
 
 
 async def bench_db() -> None:
@@ -71,9 +73,11 @@ async def bench_db() -> None:
     from repdesk.knowledge import retrieval
 
     mode = "BM25 + embeddings" if retrieval.embeddings_enabled() else "BM25 only"
-    print(f"[engine, database + knowledge services, {mode}] {report.replies} replies "
-          f"(setup incl.) in {wall:.1f} s; p50 {report.p50_ms:.2f} ms, p99 {report.p99_ms:.2f} ms; "
-          f"accuracy {report.answer_accuracy:.1%}; RSS {rss_mb():.0f} MB")
+    print(
+        f"[engine, database + knowledge services, {mode}] {report.replies} replies "
+        f"(setup incl.) in {wall:.1f} s; p50 {report.p50_ms:.2f} ms, p99 {report.p99_ms:.2f} ms; "
+        f"accuracy {report.answer_accuracy:.1%}; RSS {rss_mb():.0f} MB"
+    )
 
 
 async def bench_jobs(n: int) -> None:
@@ -96,11 +100,21 @@ async def bench_jobs(n: int) -> None:
         db = Database(url)
         async with db.transaction() as s:
             _u, ws = await accounts.register(
-                s, email="bench@x.io", password="bench password 1", business_name="b",
-                verified=True, send_email=False,
+                s,
+                email="bench@x.io",
+                password="bench password 1",
+                business_name="b",
+                verified=True,
+                send_email=False,
             )
-            await billing.credit(s, workspace_id=ws.id, credits=100000, kind="grant",
-                                 reason="bench", reference="bench")
+            await billing.credit(
+                s,
+                workspace_id=ws.id,
+                credits=100000,
+                kind="grant",
+                reason="bench",
+                reference="bench",
+            )
             assistant = await load_demo(s, workspace_id=ws.id)
         worker = Worker(db, concurrency=1)
         await worker.drain()  # knowledge.reindex
@@ -113,22 +127,29 @@ async def bench_jobs(n: int) -> None:
                 a = await s.get(Assistant, assistant.id)
                 assert a is not None
                 await conversations.record_inbound(
-                    s, assistant=a, channel="widget", type="text",
-                    text=questions[i % len(questions)], external_id=f"b{i}",
+                    s,
+                    assistant=a,
+                    channel="widget",
+                    type="text",
+                    text=questions[i % len(questions)],
+                    external_id=f"b{i}",
                     visitor_id=f"v{i}",  # each its own conversation (handoffs stop automation)
                 )
             async with db.session() as s:
-                job = await s.scalar(select(Job).where(Job.kind == "ai.reply",
-                                                       Job.status == "queued"))
+                job = await s.scalar(
+                    select(Job).where(Job.kind == "ai.reply", Job.status == "queued")
+                )
             assert job is not None
             j0 = time.perf_counter()
             await worker.run_now(job.id)
             lat.append((time.perf_counter() - j0) * 1000)
         wall = time.perf_counter() - t0
         await db.dispose()
-    print(f"[ai.reply job, SQLite] {n} customer messages: {n / wall:.1f} messages/s end to end "
-          f"(record + job); job p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms; "
-          f"RSS {rss_mb():.0f} MB; demo business: {len(demo_data()['products'])} products")
+    print(
+        f"[ai.reply job, SQLite] {n} customer messages: {n / wall:.1f} messages/s end to end "
+        f"(record + job); job p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms; "
+        f"RSS {rss_mb():.0f} MB; demo business: {len(demo_data()['products'])} products"
+    )
 
 
 async def main() -> None:

@@ -77,13 +77,21 @@ async def seed(db: Database, graph: Any) -> tuple[str, str]:
 
     async with db.transaction() as s:
         _user, ws = await accounts.register(
-            s, email=f"bench-{uuid.uuid4().hex[:6]}@shop.test", password="bench password 123",
-            business_name="Bench Shop", verified=True, send_email=False,
+            s,
+            email=f"bench-{uuid.uuid4().hex[:6]}@shop.test",
+            password="bench password 123",
+            business_name="Bench Shop",
+            verified=True,
+            send_email=False,
         )
         a = await assistants.create(s, workspace_id=ws.id, name="Bench", platform="whatsapp")
         await wa.connect_byok(
-            s, a, access_token=graph.access_token, phone_number_id=graph.phone_number_id,
-            business_account_id=graph.business_account_id, phone_number=graph.e164,
+            s,
+            a,
+            access_token=graph.access_token,
+            phone_number_id=graph.phone_number_id,
+            business_account_id=graph.business_account_id,
+            phone_number=graph.e164,
             app_secret=APP_SECRET,
         )
         conn = await wa.get_connection(s, a.id)
@@ -91,15 +99,21 @@ async def seed(db: Database, graph: Any) -> tuple[str, str]:
         key = await keys.create_key(s, assistant=a, name="bench", environment="live")
         await s.execute(update(Workspace).where(Workspace.id == ws.id).values(credits=10**9))
         await conversations.record_inbound(
-            s, assistant=a, channel="whatsapp", type="text", text="hi", phone=CUSTOMER,
+            s,
+            assistant=a,
+            channel="whatsapp",
+            type="text",
+            text="hi",
+            phone=CUSTOMER,
             trigger_ai=False,
         )
         assert vault
         return conn.webhook_path, key.raw
 
 
-def start_server(url: str, data_dir: Path, graph_url: str, workers: int,
-                 servers: int = 1) -> tuple[list[subprocess.Popen[bytes]], int]:
+def start_server(
+    url: str, data_dir: Path, graph_url: str, workers: int, servers: int = 1
+) -> tuple[list[subprocess.Popen[bytes]], int]:
     """``repdesk serve --no-worker`` plus ``workers`` standalone ``repdesk worker`` processes
     (they deliver the webhooks; the sends run inline in the request)."""
     port = free_port()
@@ -117,11 +131,29 @@ def start_server(url: str, data_dir: Path, graph_url: str, workers: int,
         "PYTHONPATH": str(ROOT / "src"),
     }
     cli = [sys.executable, "-m", "repdesk.cli"]
-    procs = [subprocess.Popen([*cli, "serve", "--host", "127.0.0.1", "--port", str(port),
-                               "--no-migrate", "--no-worker", "--workers", str(servers)],
-                              env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL)]
-    procs += [subprocess.Popen([*cli, "worker"], env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL)
-              for _ in range(workers)]
+    procs = [
+        subprocess.Popen(
+            [
+                *cli,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-migrate",
+                "--no-worker",
+                "--workers",
+                str(servers),
+            ],
+            env=env,
+            cwd=str(ROOT),
+            stdout=subprocess.DEVNULL,
+        )
+    ]
+    procs += [
+        subprocess.Popen([*cli, "worker"], env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL)
+        for _ in range(workers)
+    ]
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -135,12 +167,14 @@ def start_server(url: str, data_dir: Path, graph_url: str, workers: int,
     raise RuntimeError("repdesk did not start")
 
 
-async def bench_sends(port: int, key: str, concurrency: int, total: int,
-                      server_pid: int) -> dict[str, Any]:
+async def bench_sends(
+    port: int, key: str, concurrency: int, total: int, server_pid: int
+) -> dict[str, Any]:
     latencies: list[float] = []
     errors = 0
-    body = json.dumps({"to": CUSTOMER, "type": "text",
-                       "text": {"body": "Hello from the bench 👋"}}).encode()
+    body = json.dumps(
+        {"to": CUSTOMER, "type": "text", "text": {"body": "Hello from the bench 👋"}}
+    ).encode()
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     counter = iter(range(total))
 
@@ -180,9 +214,15 @@ def inbound_payloads(graph: Any, n: int, run: str) -> list[tuple[bytes, str]]:
     """n signed Cloud API webhooks, one customer text each (non-ASCII, emoji and numbers in it,
     which the receiver's signature check must survive), from the 1,000 quiet customers."""
     return signed_text_webhooks(
-        n, waba=graph.business_account_id, phone_number_id=graph.phone_number_id,
-        display_phone=graph.e164.lstrip("+"), app_secret=APP_SECRET,
-        wamid_prefix=f"wamid.API{run}", contacts=1000, text="message {i} — ₦{price:,} 🎉")
+        n,
+        waba=graph.business_account_id,
+        phone_number_id=graph.phone_number_id,
+        display_phone=graph.e164.lstrip("+"),
+        app_secret=APP_SECRET,
+        wamid_prefix=f"wamid.API{run}",
+        contacts=1000,
+        text="message {i} — ₦{price:,} 🎉",
+    )
 
 
 async def quiet_customers(db: Database) -> None:
@@ -195,9 +235,12 @@ async def quiet_customers(db: Database) -> None:
         a = await s.scalar(select(Assistant).order_by(Assistant.id.desc()))
         assert a is not None
         for i in range(1000):
-            contact = await conversations.upsert_contact(s, assistant_id=a.id, phone=f"+234803{i:07d}")
+            contact = await conversations.upsert_contact(
+                s, assistant_id=a.id, phone=f"+234803{i:07d}"
+            )
             conv = await conversations.get_or_create_conversation(
-                s, assistant=a, contact=contact, channel="whatsapp")
+                s, assistant=a, contact=contact, channel="whatsapp"
+            )
             conv.automation_enabled = False
 
 
@@ -207,21 +250,33 @@ async def wait_delivered(db: Database, n: int, since: datetime, timeout: float =
     deadline = time.time() + timeout
     while time.time() < deadline:
         async with db.session() as s:
-            done = int(await s.scalar(
-                select(func.count()).select_from(WebhookDelivery).where(
-                    WebhookDelivery.status == "delivered", WebhookDelivery.created_at >= since)
-            ) or 0)
+            done = int(
+                await s.scalar(
+                    select(func.count())
+                    .select_from(WebhookDelivery)
+                    .where(
+                        WebhookDelivery.status == "delivered", WebhookDelivery.created_at >= since
+                    )
+                )
+                or 0
+            )
         if done >= n:
             break
         await asyncio.sleep(0.05)
     return time.perf_counter() - started
 
 
-async def delivery_latencies(db: Database, since: datetime,
-                             released: datetime | None = None) -> list[float]:
+async def delivery_latencies(
+    db: Database, since: datetime, released: datetime | None = None
+) -> list[float]:
     async with db.session() as s:
-        rows = (await s.execute(select(WebhookDelivery.created_at, WebhookDelivery.delivered_at)
-                                .where(WebhookDelivery.created_at >= since))).all()
+        rows = (
+            await s.execute(
+                select(WebhookDelivery.created_at, WebhookDelivery.delivered_at).where(
+                    WebhookDelivery.created_at >= since
+                )
+            )
+        ).all()
     return [(d - max(c, released or c)).total_seconds() * 1000 for c, d in rows if d is not None]
 
 
@@ -240,29 +295,50 @@ async def held_back_deliveries(db: Database, n: int) -> dict[str, Any]:
         async with db.transaction() as s:
             a = await s.get(Assistant, assistant.id)
             assert a is not None
-            await conversations.record_inbound_many(s, assistant=a, channel="whatsapp", items=[
-                conversations.NewInbound(
-                    type="text", text=f"message {j} — ₦{j * 100:,} 🎉", content={"body": "x"},
-                    phone=f"+234803{j % 1000:07d}", sent_at=None, trigger_ai=False,
-                    external_id=f"wamid.held{j}-{uuid.uuid4().hex[:6]}",
-                )
-                for j in range(i, min(n, i + 200))
-            ])
+            await conversations.record_inbound_many(
+                s,
+                assistant=a,
+                channel="whatsapp",
+                items=[
+                    conversations.NewInbound(
+                        type="text",
+                        text=f"message {j} — ₦{j * 100:,} 🎉",
+                        content={"body": "x"},
+                        phone=f"+234803{j % 1000:07d}",
+                        sent_at=None,
+                        trigger_ai=False,
+                        external_id=f"wamid.held{j}-{uuid.uuid4().hex[:6]}",
+                    )
+                    for j in range(i, min(n, i + 200))
+                ],
+            )
             await s.flush()
-            await s.execute(update(Job).where(Job.kind == "webhooks.deliver", Job.status == "queued")
-                            .values(run_at=utcnow() + timedelta(hours=1)))
+            await s.execute(
+                update(Job)
+                .where(Job.kind == "webhooks.deliver", Job.status == "queued")
+                .values(run_at=utcnow() + timedelta(hours=1))
+            )
     released = utcnow()
     async with db.transaction() as s:
-        await s.execute(update(Job).where(Job.kind == "webhooks.deliver", Job.status == "queued")
-                        .values(run_at=released))
+        await s.execute(
+            update(Job)
+            .where(Job.kind == "webhooks.deliver", Job.status == "queued")
+            .values(run_at=released)
+        )
     elapsed = await wait_delivered(db, n, since)
     lat = await delivery_latencies(db, since, released)
-    return {"deliveries": n, "delivered": len(lat), "per_second": round(len(lat) / elapsed, 1),
-            "p50_ms": round(pct(lat, 50), 1), "p99_ms": round(pct(lat, 99), 1)}
+    return {
+        "deliveries": n,
+        "delivered": len(lat),
+        "per_second": round(len(lat) / elapsed, 1),
+        "p50_ms": round(pct(lat, 50), 1),
+        "p99_ms": round(pct(lat, 99), 1),
+    }
 
 
-async def end_to_end_deliveries(db: Database, graph: Any, port: int, webhook_path: str,
-                                n: int) -> dict[str, Any]:
+async def end_to_end_deliveries(
+    db: Database, graph: Any, port: int, webhook_path: str, n: int
+) -> dict[str, Any]:
     """n customer messages through the whole path: signed Cloud API webhooks to the server
     (16 connections), the ingest job in a worker, whose transaction writes each
     ``message.received`` delivery with its job (the inline fan-out), then the workers'
@@ -274,28 +350,40 @@ async def end_to_end_deliveries(db: Database, graph: Any, port: int, webhook_pat
     assert errors == 0, f"{errors} webhooks were not acknowledged"
     elapsed = posted + await wait_delivered(db, n, since)
     lat = await delivery_latencies(db, since)
-    return {"deliveries": n, "delivered": len(lat), "webhooks_acked_per_second": round(n / posted, 1),
-            "per_second": round(len(lat) / elapsed, 1),
-            "p50_ms": round(pct(lat, 50), 1), "p99_ms": round(pct(lat, 99), 1)}
+    return {
+        "deliveries": n,
+        "delivered": len(lat),
+        "webhooks_acked_per_second": round(n / posted, 1),
+        "per_second": round(len(lat) / elapsed, 1),
+        "p50_ms": round(pct(lat, 50), 1),
+        "p99_ms": round(pct(lat, 99), 1),
+    }
 
 
-async def bench_deliveries(db: Database, graph: Any, port: int, key: str, webhook_path: str,
-                           n: int) -> dict[str, Any]:
+async def bench_deliveries(
+    db: Database, graph: Any, port: int, key: str, webhook_path: str, n: int
+) -> dict[str, Any]:
     """Both delivery measurements, against one Node receiver that verifies every signature the
     way the seed's quick start does."""
     receiver = subprocess.Popen(
         ["node", str(ROOT / "tests" / "fakes" / "webhook_receiver.js")],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert receiver.stdout is not None
         rport = json.loads(receiver.stdout.readline())["port"]
         url = f"http://127.0.0.1:{rport}/webhooks/247rep"
-        r = httpx.post(f"http://127.0.0.1:{port}/v1/webhooks", headers={"Authorization": f"Bearer {key}"},
-                       json={"url": url, "events": ["message.received"]}, timeout=10)
+        r = httpx.post(
+            f"http://127.0.0.1:{port}/v1/webhooks",
+            headers={"Authorization": f"Bearer {key}"},
+            json={"url": url, "events": ["message.received"]},
+            timeout=10,
+        )
         r.raise_for_status()
-        httpx.post(f"http://127.0.0.1:{rport}/_control",
-                   json={"secret": r.json()["secret"]}, timeout=5)
+        httpx.post(
+            f"http://127.0.0.1:{rport}/_control", json={"secret": r.json()["secret"]}, timeout=5
+        )
         await quiet_customers(db)
         held = await held_back_deliveries(db, n)
         print("held back, then released:", held, flush=True)
@@ -303,16 +391,20 @@ async def bench_deliveries(db: Database, graph: Any, port: int, key: str, webhoo
         print("through the webhook and ingest:", through, flush=True)
         received = httpx.get(f"http://127.0.0.1:{rport}/_received", timeout=30).json()
         verified = sum(1 for g in received if g["stringifyOk"] and g["rawOk"])
-        return {"held_back": held, "end_to_end": through,
-                "verified_by_receiver": f"{verified}/{len(received)}"}
+        return {
+            "held_back": held,
+            "end_to_end": through,
+            "verified_by_receiver": f"{verified}/{len(received)}",
+        }
     finally:
         receiver.terminate()
 
 
 async def make_pg(admin_url: str) -> tuple[str, str]:
     name = f"repdesk_bench_api_{uuid.uuid4().hex[:6]}"
-    eng = create_async_engine(admin_url.replace("postgresql://", "postgresql+asyncpg://", 1),
-                              isolation_level="AUTOCOMMIT")
+    eng = create_async_engine(
+        admin_url.replace("postgresql://", "postgresql+asyncpg://", 1), isolation_level="AUTOCOMMIT"
+    )
     async with eng.connect() as c:
         await c.execute(text(f'CREATE DATABASE "{name}"'))
     await eng.dispose()
@@ -321,8 +413,9 @@ async def make_pg(admin_url: str) -> tuple[str, str]:
 
 
 async def drop_pg(admin_url: str, name: str) -> None:
-    eng = create_async_engine(admin_url.replace("postgresql://", "postgresql+asyncpg://", 1),
-                              isolation_level="AUTOCOMMIT")
+    eng = create_async_engine(
+        admin_url.replace("postgresql://", "postgresql+asyncpg://", 1), isolation_level="AUTOCOMMIT"
+    )
     async with eng.connect() as c:
         await c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     await eng.dispose()
@@ -358,9 +451,14 @@ async def run_backend(backend: str, args: argparse.Namespace, graph: Any) -> dic
             print(backend, sends[-1], flush=True)
         deliveries = await bench_deliveries(db, graph, port, key, webhook_path, args.deliveries)
         print(backend, deliveries, flush=True)
-        return {"backend": backend, "sends": sends, "webhooks": deliveries,
-                "server_rss_mb": round(sum(rss_mb(p) for p in [procs[0].pid,
-                                                               *children(procs[0].pid)]), 1)}
+        return {
+            "backend": backend,
+            "sends": sends,
+            "webhooks": deliveries,
+            "server_rss_mb": round(
+                sum(rss_mb(p) for p in [procs[0].pid, *children(procs[0].pid)]), 1
+            ),
+        }
     finally:
         for p in procs:
             p.terminate()
@@ -374,8 +472,9 @@ async def run_backend(backend: str, args: argparse.Namespace, graph: Any) -> dic
 async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sends", type=int, default=2000, help="sends per concurrency level")
-    ap.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")],
-                    default=[1, 4, 8, 16, 32])
+    ap.add_argument(
+        "--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4, 8, 16, 32]
+    )
     ap.add_argument("--deliveries", type=int, default=3000)
     ap.add_argument("--backends", default="sqlite,postgres")
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
@@ -386,8 +485,12 @@ async def main() -> None:
     from tests.fakes.graph import FakeGraph
 
     # The fake Graph API in its own process; its fixed test credentials are FakeGraph's defaults.
-    graph_proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.graph"], cwd=str(ROOT),
-                                  stdout=subprocess.PIPE, text=True)
+    graph_proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.graph"],
+        cwd=str(ROOT),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     results = []
     try:
         assert graph_proc.stdout is not None
@@ -397,8 +500,16 @@ async def main() -> None:
     finally:
         graph_proc.terminate()
         graph_proc.wait(10)
-    print(json.dumps({"machine": f"{os.cpu_count()} cpus, {platform.machine()}",
-                      "python": platform.python_version(), "results": results}, indent=2))
+    print(
+        json.dumps(
+            {
+                "machine": f"{os.cpu_count()} cpus, {platform.machine()}",
+                "python": platform.python_version(),
+                "results": results,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

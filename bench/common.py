@@ -93,8 +93,11 @@ class RawClient:
         if self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         assert self._reader is not None
-        head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
-                f"Content-Length: {len(body)}"]
+        head = [
+            f"{method} {path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            f"Content-Length: {len(body)}",
+        ]
         head += [f"{k}: {v}" for k, v in (headers or {}).items()]
         self._writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
         status_line = await self._reader.readline()
@@ -120,33 +123,70 @@ class RawClient:
             self._writer = None
 
 
-def signed_text_webhooks(n: int, *, waba: str, phone_number_id: str, display_phone: str,
-                         app_secret: str, wamid_prefix: str, contacts: int,
-                         text: str = "Hello, is item {i} in stock?",
-                         ) -> list[tuple[bytes, str]]:
+def signed_text_webhooks(
+    n: int,
+    *,
+    waba: str,
+    phone_number_id: str,
+    display_phone: str,
+    app_secret: str,
+    wamid_prefix: str,
+    contacts: int,
+    text: str = "Hello, is item {i} in stock?",
+) -> list[tuple[bytes, str]]:
     """n Cloud API webhooks, one customer text each from ``contacts`` different numbers, with
     their ``X-Hub-Signature-256`` (the body is sent as built: non-ASCII text stays unescaped)."""
     now = int(time.time())
     out = []
     for i in range(n):
         wa_id = f"234803{i % contacts:07d}"
-        body = json.dumps({
-            "object": "whatsapp_business_account",
-            "entry": [{"id": waba, "changes": [{"field": "messages", "value": {
-                "messaging_product": "whatsapp",
-                "metadata": {"display_phone_number": display_phone, "phone_number_id": phone_number_id},
-                "contacts": [{"profile": {"name": f"Customer {i % contacts}"}, "wa_id": wa_id}],
-                "messages": [{"from": wa_id, "id": f"{wamid_prefix}{i:08d}", "timestamp": str(now),
-                              "type": "text", "text": {"body": text.format(i=i, price=i * 100)}}],
-            }}]}],
-        }, separators=(",", ":"), ensure_ascii=False).encode()
+        body = json.dumps(
+            {
+                "object": "whatsapp_business_account",
+                "entry": [
+                    {
+                        "id": waba,
+                        "changes": [
+                            {
+                                "field": "messages",
+                                "value": {
+                                    "messaging_product": "whatsapp",
+                                    "metadata": {
+                                        "display_phone_number": display_phone,
+                                        "phone_number_id": phone_number_id,
+                                    },
+                                    "contacts": [
+                                        {
+                                            "profile": {"name": f"Customer {i % contacts}"},
+                                            "wa_id": wa_id,
+                                        }
+                                    ],
+                                    "messages": [
+                                        {
+                                            "from": wa_id,
+                                            "id": f"{wamid_prefix}{i:08d}",
+                                            "timestamp": str(now),
+                                            "type": "text",
+                                            "text": {"body": text.format(i=i, price=i * 100)},
+                                        }
+                                    ],
+                                },
+                            }
+                        ],
+                    }
+                ],
+            },
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode()
         sig = "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
         out.append((body, sig))
     return out
 
 
-async def post_webhooks(port: int, path: str, items: list[tuple[bytes, str]],
-                        concurrency: int) -> tuple[float, list[float], int]:
+async def post_webhooks(
+    port: int, path: str, items: list[tuple[bytes, str]], concurrency: int
+) -> tuple[float, list[float], int]:
     """POST signed webhooks over ``concurrency`` keep-alive connections: (seconds, latencies in
     seconds, non-200 answers)."""
     latencies: list[float] = []
@@ -165,8 +205,15 @@ async def post_webhooks(port: int, path: str, items: list[tuple[bytes, str]],
                 except asyncio.QueueEmpty:
                     return
                 t0 = time.perf_counter()
-                status, _ = await asyncio.wait_for(client.request("POST", path, body, {
-                    "content-type": "application/json", "x-hub-signature-256": sig}), 60)
+                status, _ = await asyncio.wait_for(
+                    client.request(
+                        "POST",
+                        path,
+                        body,
+                        {"content-type": "application/json", "x-hub-signature-256": sig},
+                    ),
+                    60,
+                )
                 latencies.append(time.perf_counter() - t0)
                 if status != 200:
                     errors += 1

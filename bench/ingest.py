@@ -61,9 +61,15 @@ WABA = "102290129340398"
 
 
 def payloads(n: int, contacts: int, run: str) -> list[tuple[bytes, str]]:
-    return signed_text_webhooks(n, waba=WABA, phone_number_id=PNID, display_phone="15550783881",
-                                app_secret=APP_SECRET, wamid_prefix=f"wamid.BENCH{run}",
-                                contacts=contacts)
+    return signed_text_webhooks(
+        n,
+        waba=WABA,
+        phone_number_id=PNID,
+        display_phone="15550783881",
+        app_secret=APP_SECRET,
+        wamid_prefix=f"wamid.BENCH{run}",
+        contacts=contacts,
+    )
 
 
 async def prepare(url: str, data_dir: Path) -> str:
@@ -73,12 +79,26 @@ async def prepare(url: str, data_dir: Path) -> str:
     db = Database(settings.resolved_database_url)
     try:
         async with db.transaction() as session:
-            _, ws = await accounts.register(session, email="bench@shop.test", password="bench password 1",
-                                            business_name="Bench", verified=True, send_email=False)
-            assistant = await assistants.create(session, workspace_id=ws.id, name="Bench", platform="whatsapp")
+            _, ws = await accounts.register(
+                session,
+                email="bench@shop.test",
+                password="bench password 1",
+                business_name="Bench",
+                verified=True,
+                send_email=False,
+            )
+            assistant = await assistants.create(
+                session, workspace_id=ws.id, name="Bench", platform="whatsapp"
+            )
             conn = await wa._save_connection(  # noqa: SLF001  (no Graph call: the number is given)
-                session, assistant, mode="byok", token="EAAG-bench", phone_number_id=PNID,
-                business_account_id=WABA, phone_number="+15550783881", app_secret_=APP_SECRET,
+                session,
+                assistant,
+                mode="byok",
+                token="EAAG-bench",
+                phone_number_id=PNID,
+                business_account_id=WABA,
+                phone_number="+15550783881",
+                app_secret_=APP_SECRET,
                 info=PhoneNumberInfo(id=PNID, verified_name="Bench"),
             )
             return conn.webhook_path
@@ -93,7 +113,11 @@ async def wait_stored(url: str, expected: int, *, timeout: float) -> None:
     try:
         while True:
             async with engine.connect() as conn:
-                stored = (await conn.execute(select(func.count()).select_from(Message).where(Message.direction == "in"))).scalar_one()
+                stored = (
+                    await conn.execute(
+                        select(func.count()).select_from(Message).where(Message.direction == "in")
+                    )
+                ).scalar_one()
             if stored >= expected:
                 return
             if time.perf_counter() > deadline:
@@ -107,7 +131,13 @@ async def count_messages(url: str) -> int:
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:
-            return int((await conn.execute(select(func.count()).select_from(Message).where(Message.direction == "in"))).scalar_one())
+            return int(
+                (
+                    await conn.execute(
+                        select(func.count()).select_from(Message).where(Message.direction == "in")
+                    )
+                ).scalar_one()
+            )
     finally:
         await engine.dispose()
 
@@ -119,29 +149,56 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     pg_name = None
     if backend == "postgres":
         pg_name = f"repdesk_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_async_engine(args.pg.replace("postgresql://", "postgresql+asyncpg://", 1),
-                                    isolation_level="AUTOCOMMIT")
+        admin = create_async_engine(
+            args.pg.replace("postgresql://", "postgresql+asyncpg://", 1),
+            isolation_level="AUTOCOMMIT",
+        )
         async with admin.connect() as conn:
             await conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
         await admin.dispose()
-        url = args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{pg_name}"
+        url = (
+            args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+            + f"/{pg_name}"
+        )
     else:
         url = f"sqlite+aiosqlite:///{tmp / 'repdesk.db'}"
     await asyncio.to_thread(upgrade, url)
     path = "/webhooks/whatsapp_cloud/" + await prepare(url, data_dir)
     port = free_port()
-    env = dict(os.environ, REPDESK_DATABASE_URL=url, REPDESK_DATA_DIR=str(data_dir),
-               REPDESK_LOG_LEVEL="WARNING", REPDESK_LOG_FORMAT="text", PYTHONPATH=str(ROOT / "src"))
-    cmd = [sys.executable, "-m", "repdesk.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--no-migrate", "--no-worker"]
+    env = dict(
+        os.environ,
+        REPDESK_DATABASE_URL=url,
+        REPDESK_DATA_DIR=str(data_dir),
+        REPDESK_LOG_LEVEL="WARNING",
+        REPDESK_LOG_FORMAT="text",
+        PYTHONPATH=str(ROOT / "src"),
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "repdesk.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-migrate",
+        "--no-worker",
+    ]
     if args.servers > 1:
         cmd += ["--workers", str(args.servers)]
     server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     # The ingest jobs (and what they enqueue: AI replies, events) run in separate worker
     # processes, as in a scaled deployment.
-    workers = [subprocess.Popen([sys.executable, "-m", "repdesk.cli", "worker"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-               for _ in range(args.workers)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "repdesk.cli", "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(args.workers)
+    ]
     result: dict[str, Any] = {"backend": backend, "servers": args.servers, "workers": args.workers}
     try:
         probe = RawClient("127.0.0.1", port)
@@ -170,9 +227,11 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 # Server CPU per message: less sensitive than wall-clock rates to other
                 # processes competing for the cores.
                 "server_cpu_ms_per_message": round(cpu / len(items) * 1000, 2),
-                "messages": len(items), "seconds": round(seconds, 2),
+                "messages": len(items),
+                "seconds": round(seconds, 2),
                 "acked_per_second": round(len(items) / seconds, 1),
-                "p50_ms": round(pct(lat, 50) * 1000, 1), "p99_ms": round(pct(lat, 99) * 1000, 1),
+                "p50_ms": round(pct(lat, 50) * 1000, 1),
+                "p99_ms": round(pct(lat, 99) * 1000, 1),
                 "errors": errors,
                 "processed_per_second": round(len(items) / processed, 1),
             }
@@ -191,8 +250,10 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             except subprocess.TimeoutExpired:
                 proc.kill()
         if pg_name:
-            admin = create_async_engine(args.pg.replace("postgresql://", "postgresql+asyncpg://", 1),
-                                        isolation_level="AUTOCOMMIT")
+            admin = create_async_engine(
+                args.pg.replace("postgresql://", "postgresql+asyncpg://", 1),
+                isolation_level="AUTOCOMMIT",
+            )
             async with admin.connect() as conn:
                 await conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
             await admin.dispose()
@@ -200,19 +261,28 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--messages", type=int, default=20000)
     p.add_argument("--contacts", type=int, default=2000)
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
-    p.add_argument("--pg", default=os.environ.get("REPDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"))
+    p.add_argument(
+        "--pg",
+        default=os.environ.get("REPDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"),
+    )
     p.add_argument("--servers", type=int, default=1, help="web server processes")
     p.add_argument("--workers", type=int, default=1, help="standalone worker processes")
     args = p.parse_args()
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
-    results = {"machine": f"{os.cpu_count()} cores, {platform.machine()}", "python": platform.python_version(),
-               "contacts": args.contacts, "concurrency": args.concurrency,
-               "runs": [await run_backend(b, args) for b in backends]}
+    results = {
+        "machine": f"{os.cpu_count()} cores, {platform.machine()}",
+        "python": platform.python_version(),
+        "contacts": args.contacts,
+        "concurrency": args.concurrency,
+        "runs": [await run_backend(b, args) for b in backends],
+    }
     print(json.dumps(results, indent=2))
 
 

@@ -17,6 +17,8 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 "$BIN/ruff" check src tests bench
+"$BIN/ruff" format --check src tests bench
+"$BIN/mypy" src
 
 PG_URL=${REPDESK_TEST_PG:-postgresql://postgres@127.0.0.1:5432/test}
 pg_up() {

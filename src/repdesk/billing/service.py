@@ -20,6 +20,7 @@ from sqlalchemy.orm.util import identity_key
 
 from repdesk.accounts.models import Workspace
 from repdesk.billing.models import LedgerEntry
+from repdesk.db.base import table_of
 from repdesk.kit.errors import AppError, InsufficientCredits, NotFound, ValidationError
 from repdesk.kit.ids import new_id
 
@@ -146,14 +147,14 @@ async def charge(
     )
 
 
-_W = Workspace.__table__.c
+_W = table_of(Workspace).c
 _TAKE = (
-    update(Workspace.__table__)
+    update(table_of(Workspace))
     .where(_W.id == bindparam("workspace_id"), _W.credits >= bindparam("amount"))
     .values(credits=_W.credits - bindparam("amount"))
     .returning(_W.credits)
 )
-_INSERT_ENTRY = insert(LedgerEntry.__table__)
+_INSERT_ENTRY = insert(table_of(LedgerEntry))
 
 
 async def charge_new(
@@ -194,7 +195,7 @@ async def charge_new(
 # round trip: ``conversations.service``). Bound parameters: charge_workspace, charge_amount,
 # charge_entry, charge_reason, charge_reference, charge_description, charge_now
 # (:func:`usage_params` makes them).
-_L = LedgerEntry.__table__.c
+_L = table_of(LedgerEntry).c
 
 
 def usage_ctes(after: CTE) -> tuple[CTE, CTE]:
@@ -205,7 +206,7 @@ def usage_ctes(after: CTE) -> tuple[CTE, CTE]:
     amount = bindparam("charge_amount", type_=Integer)
     workspace = bindparam("charge_workspace", type_=_W.id.type)
     taken = (
-        update(Workspace.__table__)
+        update(table_of(Workspace))
         .where(
             _W.id == workspace, _W.credits >= amount, exists(select(literal(1)).select_from(after))
         )
@@ -225,7 +226,7 @@ def usage_ctes(after: CTE) -> tuple[CTE, CTE]:
         "description": bindparam("charge_description", type_=_L.description.type),
     }
     entry = (
-        insert(LedgerEntry.__table__)
+        insert(table_of(LedgerEntry))
         .from_select(list(values), select(*values.values()).select_from(taken))
         .cte("entry")
     )

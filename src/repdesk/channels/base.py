@@ -8,7 +8,7 @@ format and returns the channel's id for it, or raises :class:`ChannelError`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -114,7 +114,10 @@ class ChannelSender(Protocol):
 _SENDERS: dict[str, ChannelSender] = {}
 
 
-def register_sender(sender: ChannelSender) -> ChannelSender:
+SenderT = TypeVar("SenderT", bound=ChannelSender)
+
+
+def register_sender(sender: SenderT) -> SenderT:
     _SENDERS[sender.channel] = sender
     return sender
 

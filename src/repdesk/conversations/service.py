@@ -31,6 +31,7 @@ from repdesk.billing import service as billing
 from repdesk.channels.base import ChannelError, OutboundMessage, get_sender
 from repdesk.contacts.models import Contact
 from repdesk.conversations.models import Conversation, Message
+from repdesk.db.base import table_of
 from repdesk.events.service import conversation_topic, emit
 from repdesk.jobs.registry import PermanentError, current_attempt, task
 from repdesk.jobs.service import enqueue
@@ -514,9 +515,9 @@ async def queue_outbound(
     return message
 
 
-_C = Conversation.__table__.c
+_C = table_of(Conversation).c
 _TOUCH_CONVERSATION = (
-    update(Conversation.__table__)
+    update(table_of(Conversation))
     .where(_C.id == bindparam("conversation_id"))
     .values(
         last_message_at=bindparam("now"),
@@ -525,12 +526,12 @@ _TOUCH_CONVERSATION = (
     )
     .returning(_C.message_count)
 )
-_INSERT_MESSAGE = insert(Message.__table__)
+_INSERT_MESSAGE = insert(table_of(Message))
 # Every column, so that the message made persistent after the INSERT has no unloaded attribute.
-_MESSAGE_COLUMNS = tuple(column.key for column in Message.__table__.columns)
-_M = Message.__table__.c
+_MESSAGE_COLUMNS = tuple(column.key for column in table_of(Message).columns)
+_M = table_of(Message).c
 _MARK_SENT = (
-    update(Message.__table__)
+    update(table_of(Message))
     .where(_M.id == bindparam("message_id"))
     .values(status="sent", external_id=bindparam("external_id"), sent_at=bindparam("now"))
 )
@@ -544,9 +545,9 @@ def _store_charged_statement() -> Any:
     message count and the balance after (NULL: nothing taken, and the caller rolls back)."""
     touched = _TOUCH_CONVERSATION.cte("touched")
     taken, entry = billing.usage_ctes(after=touched)
-    columns = Message.__table__.columns
+    columns = table_of(Message).columns
     message = (
-        insert(Message.__table__)
+        insert(table_of(Message))
         .from_select(
             list(_MESSAGE_COLUMNS),
             select(*(bindparam(f"m_{c.key}", type_=c.type) for c in columns)).select_from(taken),

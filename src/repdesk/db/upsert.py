@@ -53,7 +53,7 @@ def _complete(table: Table, row: dict[str, Any]) -> dict[str, Any]:
         if default is None:
             out[col.key] = None
         elif default.is_callable:
-            out[col.key] = default.arg(None)  # type: ignore[operator]
+            out[col.key] = default.arg(None)  # type: ignore[attr-defined]
         elif default.is_scalar:
-            out[col.key] = default.arg  # type: ignore[union-attr]
+            out[col.key] = default.arg  # type: ignore[attr-defined]
     return out

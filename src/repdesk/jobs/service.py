@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from repdesk.db.base import table_of
 from repdesk.db.engine import JOBS_DUE_IN, JOBS_ENQUEUED
 from repdesk.db.upsert import insert_ignore
 from repdesk.jobs.models import Job
@@ -68,7 +69,7 @@ async def enqueue_once(
         "dedupe_key": dedupe_key,
     }
     added = await insert_ignore(
-        session, Job.__table__, [row], conflict=("dedupe_key",), returning="id"
+        session, table_of(Job), [row], conflict=("dedupe_key",), returning="id"
     )
     if added:
         session.info[JOBS_ENQUEUED] = True
