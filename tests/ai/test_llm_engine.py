@@ -106,6 +106,32 @@ async def test_a_grounded_llm_reply_is_sent_and_the_call_is_recorded(
     )
 
 
+async def test_replies_reuse_one_connection_to_the_provider_until_its_settings_change(
+    client: httpx.AsyncClient, shop: DemoShop, llm: FakeLLM
+) -> None:
+    await _use_llm(client, llm)
+    llm.script(llm.text("We open at 9am."), llm.text("We open at 9am."))
+    await _say(client, shop, "When do you open?")
+    await _say(client, shop, "When do you open?")
+    assert len(llm.peers) == 2 and llm.peers[0] == llm.peers[1]  # one kept-alive connection
+    # New settings (another key) are another client: the new key is sent, not the old one.
+    r = await client.put(
+        "/api/workspace/ai",
+        json={
+            "provider": "openai",
+            "baseUrl": llm.url + "/v1",
+            "model": "fake-model",
+            "apiKey": "sk-other-key-456",
+            "timeoutSeconds": 5,
+        },
+    )
+    assert r.status_code == 200, r.text
+    llm.script(llm.text("We open at 9am."))
+    await _say(client, shop, "When do you open?")
+    assert llm.headers[2]["authorization"] == "Bearer sk-other-key-456"
+    assert llm.peers[2] != llm.peers[0]
+
+
 async def test_an_invented_price_is_caught_and_never_sent(
     client: httpx.AsyncClient, shop: DemoShop, llm: FakeLLM
 ) -> None:

@@ -47,6 +47,8 @@ class FakeLLM:
     steps: list[Step] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    # the client's port per request: the same port twice is one connection reused
+    peers: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
@@ -54,6 +56,7 @@ class FakeLLM:
             self.steps.clear()
             self.requests.clear()
             self.headers.clear()
+            self.peers.clear()
 
     def script(self, *steps: Step) -> None:
         with self.lock:
@@ -93,6 +96,7 @@ def _build(state: FakeLLM) -> Starlette:
         body = await request.json()
         state.requests.append(body)
         state.headers.append(dict(request.headers))
+        state.peers.append(request.client.port if request.client else 0)
         step = state._next()
         if step.kind == "error":
             return JSONResponse(

@@ -6,8 +6,9 @@ headers and timeouts per request.
 
 Two clients, on purpose (ADR 7): ``shared_session`` (aiohttp) for the hot paths, the Graph API
 (every send) and webhook deliveries (measured: 0.38 ms of CPU per call against 1.9 ms with
-httpx); ``shared_client`` (httpx) for the rest (LLM, embedding and transcription providers),
-which the OpenAI SDK speaks anyway.
+httpx); ``shared_client`` (httpx) for the rest (the Anthropic, embedding and transcription
+providers). The OpenAI SDK brings its own HTTP library; its clients are pooled in
+``ai.llm.providers``.
 """
 
 from __future__ import annotations

@@ -7,13 +7,19 @@ Messages API over httpx. Both take and return our own data objects.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
+import weakref
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from repdesk.kit.http import shared_client
+
+if TYPE_CHECKING:
+    import openai
 
 
 class ProviderError(Exception):
@@ -56,6 +62,31 @@ class ChatProvider(Protocol):
     ) -> ChatResponse: ...
 
 
+# The OpenAI SDK's clients, per event loop and configuration. Each holds its own connection
+# pool (the SDK brings its own HTTP library, so it cannot share ``kit.http``'s): one per reply
+# would open a new connection, and a TLS handshake, for every reply.
+_OPENAI_CLIENTS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[str, ...], openai.AsyncOpenAI]
+] = weakref.WeakKeyDictionary()
+MAX_OPENAI_CLIENTS = 64  # per process; beyond it the oldest is dropped (and closed when collected)
+
+
+def _openai_client(base_url: str, api_key: str, timeout: float) -> openai.AsyncOpenAI:
+    import openai
+
+    clients = _OPENAI_CLIENTS.setdefault(asyncio.get_running_loop(), {})
+    key = (base_url, hashlib.sha256(api_key.encode()).hexdigest(), repr(timeout))
+    client = clients.get(key)
+    if client is None:
+        if len(clients) >= MAX_OPENAI_CLIENTS:
+            clients.pop(next(iter(clients)))
+        client = openai.AsyncOpenAI(
+            base_url=base_url or None, api_key=api_key or "none", timeout=timeout, max_retries=0
+        )
+        clients[key] = client
+    return client
+
+
 class OpenAIProvider:
     name = "openai"
 
@@ -64,9 +95,7 @@ class OpenAIProvider:
 
         self.model = model
         self._openai = openai
-        self.client = openai.AsyncOpenAI(
-            base_url=base_url or None, api_key=api_key or "none", timeout=timeout, max_retries=0
-        )
+        self._config = (base_url, api_key, timeout)
 
     async def complete(
         self, *, system: str, messages: list[dict[str, Any]], tools: list[ToolSpec]
@@ -94,7 +123,8 @@ class OpenAIProvider:
             else:
                 wire.append({"role": m["role"], "content": m["content"]})
         try:
-            resp = await self.client.chat.completions.create(
+            client = _openai_client(*self._config)
+            resp = await client.chat.completions.create(
                 model=self.model,
                 messages=wire,  # type: ignore[arg-type]
                 tools=[
