@@ -144,7 +144,11 @@ async def test_seed_snippets_work_unchanged_and_the_webhook_verifies(
     assert all(g["from"] == graph.e164 and g["data"]["to"] == CUSTOMER for g in got)
 
 
-async def test_openapi_and_offline_reference_page(live_server: LiveServer) -> None:
+async def test_openapi_and_offline_reference_page(
+    live_server: LiveServer, db: Database, graph: FakeGraph
+) -> None:
+    shop = await connected_tenant(db, graph)
+    auth = {"Authorization": f"Bearer {shop.live_key}"}
     doc = requests.get(f"{live_server.url}/v1/openapi.json", timeout=10).json()
     paths = doc["paths"]
     expected = {
@@ -178,6 +182,24 @@ async def test_openapi_and_offline_reference_page(live_server: LiveServer) -> No
         schema
     )
     assert doc["servers"][0]["url"] == "/v1"
+    # Bad input is documented as what it is: 400 with the error body (never FastAPI's 422).
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert "422" not in responses, (method, path)
+            if operation.get("parameters") or operation.get("requestBody"):
+                assert responses["400"]["content"]["application/json"]["schema"]["$ref"] == (
+                    "#/components/schemas/ErrorBody"
+                ), (method, path)
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    limit = next(p for p in paths["/contacts"]["get"]["parameters"] if p["name"] == "limit")
+    assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 100)
+    # A method the path does not answer: 405, naming every method it does.
+    r = requests.put(f"{live_server.url}/v1/contacts", headers=auth, timeout=10)
+    assert r.status_code == 405 and r.json()["code"] == "METHOD_NOT_ALLOWED"
+    assert r.headers["Allow"] == "GET, POST"
+    r = requests.post(f"{live_server.url}/v1/contacts/abc", headers=auth, timeout=10)
+    assert r.status_code == 405 and r.headers["Allow"] == "DELETE, GET, PATCH"
     page = requests.get(f"{live_server.url}/v1/reference", timeout=10)
     assert page.status_code == 200 and "openapi.json" in page.text
     assert (

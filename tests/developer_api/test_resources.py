@@ -219,3 +219,38 @@ async def test_unknown_routes_and_methods_keep_the_error_shape(
     assert r.headers["X-RateLimit-Limit"]
     r = await client.put("/v1/messages/send", headers=tenant.headers())
     assert r.status_code == 405 and r.json()["code"] == "METHOD_NOT_ALLOWED"
+
+
+async def test_text_no_database_can_store_is_a_400_that_changes_nothing(
+    client: httpx.AsyncClient, db: Database, tenant: Tenant
+) -> None:
+    """NUL characters and unpaired surrogates (easy to write in JSON: \\u0000, \\ud800) are
+    refused wherever they arrive: body fields, JSON attributes and their keys, query strings."""
+    await customer_writes(db, tenant.assistant, phone="+2348031234567", text="hi")
+    base = {"phone": "+2348012345678"}
+    bodies = [
+        '{"phone": "+2348012345678", "name": "Ada\\u0000"}',
+        '{"phone": "+2348012345678", "tags": ["vip\\u0000"]}',
+        '{"phone": "+2348012345678", "attributes": {"note": "a\\u0000b"}}',
+        '{"phone": "+2348012345678", "attributes": {"k\\u0000": 1}}',
+        '{"phone": "+2348012345678", "attributes": {"note": "\\ud800"}}',
+        '{"phone": "+2348012345678", "name": "\\udfff lone"}',
+    ]
+    headers = {**tenant.headers(), "Content-Type": "application/json"}
+    for body in bodies:
+        r = await client.post("/v1/contacts", content=body.encode(), headers=headers)
+        assert r.status_code == 400, (body, r.status_code, r.text)
+        assert r.json()["code"] == "VALIDATION_ERROR", body
+    listed = (await client.get("/v1/contacts", headers=tenant.headers())).json()["data"]
+    assert [c["phone"] for c in listed] == ["+2348031234567"]  # none of them was stored
+    # In a query string too.
+    r = await client.get(
+        "/v1/messages", params={"conversationId": "a\x00"}, headers=tenant.headers()
+    )
+    assert r.status_code == 400 and r.json()["code"] == "VALIDATION_ERROR"
+    # Valid text in the same places is kept as sent: emoji (a surrogate pair in JSON), accents.
+    ok = {**base, "name": "Adé 👋", "tags": ["vip"], "attributes": {"note": "\\u0000 as text"}}
+    r = await client.post("/v1/contacts", json=ok, headers=tenant.headers())
+    assert r.status_code == 201, r.text
+    got = (await client.get(f"/v1/contacts/{r.json()['id']}", headers=tenant.headers())).json()
+    assert (got["name"], got["attributes"]) == ("Adé 👋", {"note": "\\u0000 as text"})

@@ -304,6 +304,23 @@ async def test_sandbox_validates_like_live_but_sends_and_charges_nothing(
         assert used is not None
 
 
+async def test_a_text_with_a_nul_character_is_a_400_before_anything_is_charged_or_sent(
+    client: httpx.AsyncClient, db: Database, graph: FakeGraph, shop: Tenant
+) -> None:
+    await customer_writes(db, shop.assistant, phone=CUSTOMER, text="hi")
+    before = await balance(db, shop.workspace_id)
+    r = await client.post(
+        "/v1/messages/send",
+        content=b'{"to": "%s", "type": "text", "text": {"body": "hi\\u0000"}}' % CUSTOMER.encode(),
+        headers={**shop.headers(), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 400 and r.json()["code"] == "VALIDATION_ERROR", (r.text, graph.sent)
+    assert graph.sent == [] and await balance(db, shop.workspace_id) == before
+    async with db.session() as s:
+        out = select(func.count()).select_from(Message).where(Message.direction == "out")
+        assert await s.scalar(out) == 0
+
+
 async def test_100_concurrent_sends_with_credits_for_15(
     client: httpx.AsyncClient,
     db: Database,

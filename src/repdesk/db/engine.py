@@ -12,6 +12,7 @@ with SQLITE_BUSY instead of waiting. WAL keeps readers of committed data unblock
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -34,6 +35,69 @@ JOBS_DUE_IN = "repdesk.jobs_due_in"
 TX_CACHE = "repdesk.tx_cache"
 
 log = logging.getLogger("repdesk.db")
+
+
+# -- text the databases cannot store --------------------------------------------------------
+# PostgreSQL refuses NUL characters in text and JSON, and no database takes a lone UTF-16
+# surrogate (both arrive easily in JSON: "\u0000", "\ud800"). Anything a client sends reaches
+# the database as a bound parameter, so the parameters are checked there, once for every
+# route, page, form, socket and job: such text is a 400 VALIDATION_ERROR that changed nothing,
+# never a database error and a 500.
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _refuse(detail: str) -> None:
+    from repdesk.kit.errors import ValidationError
+
+    raise ValidationError(f"Text cannot contain {detail}.")
+
+
+def _check_parameters(parameters: Any) -> None:
+    rows = parameters if isinstance(parameters, list) else (parameters,)
+    for row in rows:
+        values = row.values() if isinstance(row, dict) else row
+        for value in values:
+            if isinstance(value, str) and not _storable(value):
+                _refuse("NUL characters or unpaired surrogates")
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def json_dumps(value: Any) -> str:
+    """JSON columns: UTF-8 as is (compact, and unpaired surrogates stay visible to the check
+    above), NUL refused (JSON can only write it as the escape PostgreSQL refuses)."""
+    text = json.dumps(value, ensure_ascii=False)
+    if "\\u0000" in text and _has_nul(value):
+        _refuse("NUL characters")
+    return text
+
+
+def _guard_text(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _before(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        if parameters:
+            _check_parameters(parameters)
 
 
 def _sqlite_setup(engine: AsyncEngine) -> None:
@@ -65,12 +129,21 @@ SQLITE_POOL_SIZE = 3
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         size = min(pool_size, SQLITE_POOL_SIZE)
-        engine = create_async_engine(url, pool_size=size, max_overflow=0, pool_timeout=60)
+        engine = create_async_engine(
+            url, pool_size=size, max_overflow=0, pool_timeout=60, json_serializer=json_dumps
+        )
         _sqlite_setup(engine)
-        return engine
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False, pool_timeout=60
-    )
+    else:
+        engine = create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=False,
+            pool_timeout=60,
+            json_serializer=json_dumps,
+        )
+    _guard_text(engine)
+    return engine
 
 
 Publisher = Callable[[list[tuple[str, dict[str, Any]]]], Awaitable[None]]

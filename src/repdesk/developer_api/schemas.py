@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from repdesk.channels.base import OutboundMedia, OutboundMessage, OutboundTemplate
-from repdesk.kit.schemas import CamelModel, StrictCamelModel
+from repdesk.kit.schemas import E164, CamelModel, StrictCamelModel
 
 SendType = Literal["text", "image", "document", "audio", "video", "template", "interactive"]
 MEDIA = ("image", "document", "audio", "video")
@@ -109,7 +109,7 @@ class MessageContent(_Strict):
 
 
 class SendRequest(MessageContent):
-    to: str = Field(max_length=40, description="E.164, like +2348012345678")
+    to: str = Field(max_length=40, description="E.164, like +2348012345678", json_schema_extra=E164)
 
 
 class SendResponse(CamelModel):
@@ -145,9 +145,31 @@ class MessageRead(BaseModel):
     direction: str
 
 
+WEBHOOK_EVENTS = (
+    "message.received",
+    "message.sent",
+    "message.delivered",
+    "message.read",
+    "message.failed",
+)
+
+
 class WebhookCreate(StrictCamelModel):
-    url: str = Field(max_length=2000)
-    events: list[str] | None = None
+    url: str = Field(
+        max_length=2000,
+        description="https (plain http and private addresses only where the operator allows)",
+        json_schema_extra={"minLength": 1, "examples": ["https://example.com/repdesk-webhook"]},
+    )
+    events: list[str] | None = Field(
+        default=None,
+        description="Events to receive; all of them when left out",
+        json_schema_extra={
+            "items": {
+                "type": "string",
+                "enum": list(WEBHOOK_EVENTS),
+            }
+        },
+    )
 
 
 class WebhookRead(CamelModel):

@@ -28,6 +28,7 @@ from repdesk import vault
 from repdesk.db.engine import tx_cache
 from repdesk.developer_api.config import get_api_settings
 from repdesk.developer_api.models import WebhookDelivery, WebhookEndpoint
+from repdesk.developer_api.schemas import WEBHOOK_EVENTS
 from repdesk.developer_api.ssrf import UnsafeWebhookUrlError, check_url
 from repdesk.developer_api.wire import js_stringify
 from repdesk.events.service import on_event
@@ -41,7 +42,7 @@ from repdesk.kit.time import utcnow
 
 log = logging.getLogger("repdesk.webhooks")
 
-EVENTS = ("message.received", "message.sent", "message.delivered", "message.read", "message.failed")
+EVENTS = WEBHOOK_EVENTS
 MAX_ENDPOINTS = 10
 SIGNATURE_HEADER = "X-247Rep-Signature"
 TIMESTAMP_HEADER = "X-247Rep-Timestamp"

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("repdesk.errors")
@@ -111,6 +112,24 @@ def _describe_validation(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "The request is not valid."
 
 
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path answers: Starlette's 405 names only the methods of the first
+    route that has the path, and a path often has a route per method."""
+    from starlette.routing import Match
+
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
@@ -124,7 +143,10 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "ERROR")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").lower()
-        err = AppError(message, code=code, status=exc.status_code, headers=dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+        err = AppError(message, code=code, status=exc.status_code, headers=headers)
         return error_response(err)
 
     @app.exception_handler(Exception)
@@ -132,3 +154,11 @@ def install(app: FastAPI) -> None:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         err = AppError("Something went wrong on our side.", code="INTERNAL_ERROR", status=500)
         return error_response(err)
+
+    @app.exception_handler(StatementError)
+    async def _statement(request: Request, exc: StatementError) -> JSONResponse:
+        # Our own refusal, raised while SQLAlchemy prepared a statement's parameters (text
+        # no database can store: db.engine), arrives wrapped.
+        if isinstance(exc.orig, AppError):
+            return error_response(exc.orig)
+        return await _unexpected(request, exc)

@@ -92,10 +92,28 @@ def _document_bodies_read_by_hand(v1: FastAPI) -> None:
             for name, definition in body.pop("$defs", {}).items():
                 schemas.setdefault(name, definition)
             schemas["SendRequest"] = body
+            _validation_errors_are_400(doc)
             v1.openapi_schema = doc
         return v1.openapi_schema
 
     v1.openapi = openapi  # type: ignore[method-assign]
+
+
+def _validation_errors_are_400(doc: dict[str, Any]) -> None:
+    """FastAPI documents a 422 with its own body for every operation that validates input;
+    ours answer 400 ``{"code": "VALIDATION_ERROR", …}`` (``kit.errors``), so say that."""
+    bad_input = {
+        "description": "VALIDATION_ERROR (or another 400 code of the table above)",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+    for operations in doc.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if responses.pop("422", None) is not None:
+                responses.setdefault("400", bad_input)
+    schemas = doc.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
 
 
 def _optional_routers(v1: FastAPI) -> None:

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query, Response
 from repdesk.contacts import service as contacts
 from repdesk.contacts.models import Contact
 from repdesk.contacts.schemas import ContactCreate, ContactRead, ContactUpdate
-from repdesk.developer_api.v1.deps import ApiDep, error_responses
+from repdesk.developer_api.v1.deps import ApiDep, Cursor, Limit, error_responses
 from repdesk.kit.pagination import page
+from repdesk.kit.schemas import E164
 
 router = APIRouter(tags=["Contacts"])
 
@@ -22,10 +23,10 @@ def contact_read(contact: Contact) -> dict[str, Any]:
 @router.get("/contacts")
 async def list_contacts(
     api: ApiDep,
-    phone: Annotated[str | None, Query(max_length=40)] = None,
+    phone: Annotated[str | None, Query(max_length=40, json_schema_extra=E164)] = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
-    limit: Annotated[int | None, Query(description="1 to 100, default 20")] = None,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Contacts of this assistant, newest first: `{"data","hasMore","nextCursor"}`."""
     rows, has_more, nxt = await contacts.list_page(

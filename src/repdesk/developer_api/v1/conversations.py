@@ -11,7 +11,14 @@ from repdesk.contacts.models import Contact
 from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Conversation, Message
 from repdesk.developer_api.schemas import ConversationRead
-from repdesk.developer_api.v1.deps import ApiContext, ApiDep, error_responses, page_rows
+from repdesk.developer_api.v1.deps import (
+    ApiContext,
+    ApiDep,
+    Cursor,
+    Limit,
+    error_responses,
+    page_rows,
+)
 from repdesk.developer_api.v1.messages import message_row
 from repdesk.kit.errors import NotFound
 from repdesk.kit.pagination import page
@@ -53,8 +60,8 @@ async def _get(api: ApiContext, conversation_id: str) -> tuple[Conversation, Con
 async def list_conversations(
     api: ApiDep,
     status: Annotated[Literal["open", "closed"] | None, Query()] = None,
-    limit: Annotated[int | None, Query(description="1 to 100, default 20")] = None,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Conversations of this assistant, newest first: `{"data","hasMore","nextCursor"}`."""
     stmt = _query(api)
@@ -88,8 +95,8 @@ async def close_conversation(conversation_id: str, api: ApiDep) -> dict[str, Any
 async def conversation_messages(
     conversation_id: str,
     api: ApiDep,
-    limit: Annotated[int | None, Query(description="1 to 100, default 20")] = None,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     """The conversation's messages, newest first."""
     conv, _contact = await _get(api, conversation_id)

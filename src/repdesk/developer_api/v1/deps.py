@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,6 +67,22 @@ class ErrorBody(BaseModel):
     code: str
     message: str
     docs: str
+
+
+# List parameters, documented with the bounds ``check_limit`` and ``paginate`` enforce (their
+# own checks give the error messages).
+Limit = Annotated[
+    int | None,
+    Query(description="1 to 100, default 20", json_schema_extra={"minimum": 1, "maximum": 100}),
+]
+Cursor = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="`nextCursor` of the previous page",
+        json_schema_extra={"pattern": "^[A-Za-z0-9]+$"},
+    ),
+]
 
 
 def error_responses(*codes: tuple[int, str]) -> dict[int | str, dict[str, Any]]:

@@ -19,12 +19,15 @@ from repdesk.developer_api.schemas import SendRequest, SendResponse
 from repdesk.developer_api.v1.deps import (
     ApiContext,
     ApiDep,
+    Cursor,
+    Limit,
     bearer_key,
     error_responses,
     page_rows,
 )
 from repdesk.kit.errors import NotFound, ValidationError
 from repdesk.kit.pagination import page
+from repdesk.kit.schemas import E164
 
 router = APIRouter(tags=["Messages"])
 
@@ -101,13 +104,13 @@ def _messages_query(api: ApiContext) -> Any:
 async def list_messages(
     api: ApiDep,
     conversation_id: Annotated[str | None, Query(alias="conversationId", max_length=64)] = None,
-    phone: Annotated[str | None, Query(max_length=40)] = None,
+    phone: Annotated[str | None, Query(max_length=40, json_schema_extra=E164)] = None,
     direction: Annotated[Literal["in", "out"] | None, Query()] = None,
     status: Annotated[str | None, Query(max_length=12)] = None,
     since: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
     until: Annotated[datetime | None, Query(description="ISO 8601, exclusive")] = None,
-    limit: Annotated[int | None, Query(description="1 to 100, default 20")] = None,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Messages of this assistant, newest first: `{"data","hasMore","nextCursor"}`."""
     stmt = _messages_query(api)
