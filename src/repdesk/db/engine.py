@@ -92,12 +92,13 @@ def json_dumps(value: Any) -> str:
 
 
 def _guard_text(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    @event.listens_for(engine.sync_engine, "before_cursor_execute", retval=True)
     def _before(
         conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
-    ) -> None:
+    ) -> tuple[str, Any]:
         if parameters:
             _check_parameters(parameters)
+        return statement, parameters
 
 
 def _sqlite_setup(engine: AsyncEngine) -> None:
