@@ -41,7 +41,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     use_settings(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     vault.init(settings.secret_key, settings.data_dir)
-    database = db or Database(settings.resolved_database_url, pool_size=settings.db_pool_size or 20)
+    database = db or Database(
+        settings.resolved_database_url,
+        pool_size=settings.db_pool_size or 20,
+        notify_jobs=settings.job_notify,
+    )
     bus: MemoryBus | RedisBus = make_bus(settings.redis_url)
 
     async def publish(events: list[tuple[str, dict[str, Any]]]) -> None:
@@ -63,6 +67,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
                 concurrency=settings.worker_concurrency,
                 lease_seconds=settings.job_lease_seconds,
                 poll_interval=settings.job_poll_interval,
+                listen=settings.job_notify,
             )
             app.state.worker = worker
             database.on_jobs_committed = worker.wake

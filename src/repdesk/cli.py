@@ -150,7 +150,9 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
     async def main() -> None:
         concurrency = args.concurrency or settings.worker_concurrency
         db = Database(
-            settings.resolved_database_url, pool_size=settings.db_pool_size or concurrency + 4
+            settings.resolved_database_url,
+            pool_size=settings.db_pool_size or concurrency + 4,
+            notify_jobs=settings.job_notify,
         )
         bus = make_bus(settings.redis_url)
 
@@ -164,6 +166,7 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
             concurrency=concurrency,
             lease_seconds=settings.job_lease_seconds,
             poll_interval=settings.job_poll_interval,
+            listen=settings.job_notify,
         )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

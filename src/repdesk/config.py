@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     db_pool_size: int = 0
     job_lease_seconds: int = 60
     job_poll_interval: float = 0.5
+    # PostgreSQL: commits that enqueue jobs notify the workers (LISTEN/NOTIFY), which then
+    # claim at once instead of at their next poll.
+    job_notify: bool = True
 
     # Email
     smtp_host: str = ""

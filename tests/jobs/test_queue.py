@@ -115,14 +115,16 @@ async def test_expired_lease_is_claimed_again(db: Database, tmp_path: Path) -> N
     assert await count_jobs(db) == 0
 
 
-def _worker_env(database_url: str, data_dir: Path, lease: int = 2) -> dict[str, str]:
+def _worker_env(
+    database_url: str, data_dir: Path, lease: int = 2, poll: float = 0.05
+) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         REPDESK_DATABASE_URL=database_url,
         REPDESK_DATA_DIR=str(data_dir),
         REPDESK_EXTRA_MODULES="tests.jobs.sample_tasks",
         REPDESK_JOB_LEASE_SECONDS=str(lease),
-        REPDESK_JOB_POLL_INTERVAL="0.05",
+        REPDESK_JOB_POLL_INTERVAL=str(poll),
         REPDESK_LOG_FORMAT="text",
         PYTHONPATH=os.pathsep.join(
             [
@@ -134,10 +136,12 @@ def _worker_env(database_url: str, data_dir: Path, lease: int = 2) -> dict[str, 
     return env
 
 
-def spawn_worker(database_url: str, data_dir: Path, lease: int = 2) -> subprocess.Popen[bytes]:
+def spawn_worker(
+    database_url: str, data_dir: Path, lease: int = 2, poll: float = 0.05
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "repdesk.cli", "worker", "--concurrency", "4"],
-        env=_worker_env(database_url, data_dir, lease),
+        env=_worker_env(database_url, data_dir, lease, poll),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -218,6 +222,36 @@ async def test_several_worker_processes_run_each_job_exactly_once(
     assert len(per_job) == 300 and set(per_job.values()) == {1}
     pids = {parts[2] for parts in done}
     assert len(pids) >= 2, "work was not shared between the worker processes"
+
+
+@pytest.mark.postgres_only
+async def test_a_standalone_worker_is_woken_by_a_commit_in_another_process(
+    db: Database, database_url: str, data_dir: Path, tmp_path: Path
+) -> None:
+    """It polls every 60 s here; a job enqueued by this process (another process for it) still
+    runs within moments, because the commit notifies the channel the worker listens on."""
+    log = tmp_path / "log"
+    worker = spawn_worker(database_url, data_dir, poll=60)
+    try:
+        # Its first claim (at start) finds nothing; from then on only a wake can start a job.
+        async with db.transaction() as s:
+            await enqueue(s, "test.record", {"log": str(log), "n": 0})
+
+        async def ran(n: int) -> bool:
+            return any(ln.startswith(f"done {n}") for ln in lines(log))
+
+        await wait_until(lambda: ran(0), timeout=30)  # up and listening
+        assert worker.poll() is None
+        for n in (1, 2, 3):
+            started = time.monotonic()
+            async with db.transaction() as s:
+                await enqueue(s, "test.record", {"log": str(log), "n": n})
+            await wait_until(lambda n=n: ran(n), timeout=30)
+            assert time.monotonic() - started < 5, n
+    finally:
+        worker.terminate()
+        worker.wait(10)
+        print(worker.stderr.read().decode()[-3000:] if worker.stderr else "")
 
 
 async def test_in_process_worker_runs_jobs_while_serving(

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -33,6 +33,9 @@ JOBS_ENQUEUED = "repdesk.jobs_enqueued"
 # Seconds until a job enqueued in this unit of work falls due, when that is soon (see commit).
 JOBS_DUE_IN = "repdesk.jobs_due_in"
 TX_CACHE = "repdesk.tx_cache"
+# PostgreSQL: a unit of work that enqueued jobs notifies this channel as it commits, and
+# standalone workers listening on it claim at once instead of at their next poll.
+JOBS_CHANNEL = "repdesk_jobs"
 
 log = logging.getLogger("repdesk.db")
 
@@ -151,9 +154,11 @@ Publisher = Callable[[list[tuple[str, dict[str, Any]]]], Awaitable[None]]
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, notify_jobs: bool = True) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
+        # PostgreSQL only (SQLite deployments run their worker in the web process).
+        self.notify_jobs = notify_jobs and not url.startswith("sqlite")
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self.publisher: Publisher | None = None
         # Called after a commit that enqueued jobs (the in-process worker's wake()).
@@ -211,10 +216,15 @@ def queue_realtime(session: AsyncSession, topic: str, payload: dict[str, Any]) -
     session.info.setdefault(PENDING_EVENTS, []).append((topic, payload))
 
 
+_NOTIFY_JOBS = text(f"NOTIFY {JOBS_CHANNEL}")
+
+
 async def commit(session: AsyncSession) -> None:
+    db: Database | None = session.info.get("db")
+    if db is not None and db.notify_jobs and session.info.get(JOBS_ENQUEUED):
+        await session.execute(_NOTIFY_JOBS)  # delivered when (and only if) this commits
     await session.commit()
     pending: list[tuple[str, dict[str, Any]]] = session.info.pop(PENDING_EVENTS, [])
-    db: Database | None = session.info.get("db")
     due_in: float | None = session.info.pop(JOBS_DUE_IN, None)
     if session.info.pop(JOBS_ENQUEUED, False) and db is not None and db.on_jobs_committed:
         db.on_jobs_committed()

@@ -4,6 +4,10 @@ Claiming is one statement: on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets any num
 take disjoint batches; on SQLite the write lock serialises claimers. A job whose worker died
 stays ``running`` until its lease expires and is then claimed again. A job is deleted in the
 same transaction as its handler's writes, so each successful attempt takes effect once.
+
+A worker claims when it is woken and otherwise every ``poll_interval``. The in-process worker
+is woken by its own process's commits; on PostgreSQL every worker also listens on
+``JOBS_CHANNEL``, which any process's commit that enqueued jobs notifies.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import case, delete, select, update
 
-from repdesk.db.engine import Database, commit
+from repdesk.db.engine import JOBS_CHANNEL, Database, commit
 from repdesk.jobs.models import Job
 from repdesk.jobs.registry import PERIODIC, TASKS, PermanentError, backoff_seconds, current_attempt
 from repdesk.jobs.service import enqueue
@@ -51,8 +55,10 @@ class Worker:
         batch_size: int | None = None,
         kinds: Iterable[str] | None = None,
         name: str | None = None,
+        listen: bool = True,
     ) -> None:
         self.db = db
+        self.listen = listen and not db.is_sqlite
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
         self.poll_interval = poll_interval
@@ -232,6 +238,7 @@ class Worker:
         last_periodic = 0.0
         loop = asyncio.get_running_loop()
         running: set[asyncio.Task[bool]] = set()
+        listener = asyncio.create_task(self._listen()) if self.listen else None
 
         def finished(task: asyncio.Task[bool]) -> None:
             running.discard(task)
@@ -258,9 +265,35 @@ class Worker:
             if not claimed or len(running) >= self.concurrency:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+        if listener is not None:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
         if running:
             # Let jobs in flight finish; any cut short run again when their lease expires.
             _done, pending = await asyncio.wait(running, timeout=10)
             for task in pending:
                 task.cancel()
         log.info("worker %s stopped", self.name)
+
+    async def _listen(self) -> None:
+        """PostgreSQL: wake on every notification of ``JOBS_CHANNEL``, on a connection of its
+        own (detached from the pool: it is closed, not reused, when it ends). Polling goes on
+        regardless, so a lost connection only delays jobs until it is back."""
+        while not self._stop.is_set():
+            try:
+                async with self.db.engine.connect() as conn:
+                    await conn.run_sync(lambda sync: sync.detach())
+                    pooled = await conn.get_raw_connection()
+                    raw = pooled.dbapi_connection.driver_connection  # type: ignore[union-attr]
+                    await raw.add_listener(JOBS_CHANNEL, lambda *_: self._wake.set())
+                    self._wake.set()  # anything notified while we were not listening
+                    while not self._stop.is_set() and not raw.is_closed():
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._stop.wait(), timeout=5)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("job notifications unavailable; polling", exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=5)
