@@ -3,6 +3,7 @@ Every change replaces the item's chunks in the retrieval index (``knowledge.inde
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import func, select
@@ -160,7 +161,8 @@ async def create_file(
     limit = get_knowledge_settings().knowledge_max_upload_mb * 1024 * 1024
     if len(data) > limit:
         raise FileTooLargeError(f"The file is larger than {limit // (1024 * 1024)} MB.")
-    mime, text = documents.extract_text(filename, data)
+    # In a thread: a long document takes a while to parse, and the server goes on meanwhile.
+    mime, text = await asyncio.to_thread(documents.extract_text, filename, data)
     if len(text) > MAX_CONTENT * 5:
         raise ValidationError("The document has too much text; split it into smaller files.")
     await _check_item_limit(session, assistant_id)
