@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -17,7 +15,9 @@ from repdesk.jobs.models import Job
 from repdesk.jobs.registry import periodic
 from repdesk.jobs.service import enqueue
 from repdesk.jobs.worker import Worker
+from tests import workers
 from tests.jobs import sample_tasks  # noqa: F401  (registers the test job kinds)
+from tests.workers import wait_until
 
 
 def lines(path: Path) -> list[str]:
@@ -59,7 +59,7 @@ async def test_retries_stop_at_the_limit_and_keep_the_last_error(
             break
         await asyncio.sleep(0.03)
     async with db.session() as s:
-        job = await s.scalar(select(Job))
+        job = await s.scalar(select(Job).where(Job.kind == "test.always_fails"))
     assert job is not None
     assert job.status == "failed"
     assert job.attempts == 3
@@ -115,45 +115,12 @@ async def test_expired_lease_is_claimed_again(db: Database, tmp_path: Path) -> N
     assert await count_jobs(db) == 0
 
 
-def _worker_env(
-    database_url: str, data_dir: Path, lease: int = 2, poll: float = 0.05
-) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        REPDESK_DATABASE_URL=database_url,
-        REPDESK_DATA_DIR=str(data_dir),
-        REPDESK_EXTRA_MODULES="tests.jobs.sample_tasks",
-        REPDESK_JOB_LEASE_SECONDS=str(lease),
-        REPDESK_JOB_POLL_INTERVAL=str(poll),
-        REPDESK_LOG_FORMAT="text",
-        PYTHONPATH=os.pathsep.join(
-            [
-                str(Path(__file__).resolve().parents[2] / "src"),
-                str(Path(__file__).resolve().parents[2]),
-            ]
-        ),
-    )
-    return env
-
-
 def spawn_worker(
     database_url: str, data_dir: Path, lease: int = 2, poll: float = 0.05
 ) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "repdesk.cli", "worker", "--concurrency", "4"],
-        env=_worker_env(database_url, data_dir, lease, poll),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    return workers.spawn_worker(
+        database_url, data_dir, lease=lease, poll=poll, extra_modules="tests.jobs.sample_tasks"
     )
-
-
-async def wait_until(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await predicate():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not reached in time")
 
 
 async def test_killed_worker_job_is_rerun_exactly_once(
@@ -174,10 +141,11 @@ async def test_killed_worker_job_is_rerun_exactly_once(
     finally:
         if victim.poll() is None:
             victim.kill()
-    # Shorten the job so the rescuer finishes fast; the payload is the job's, so edit it.
+    # Shorten the job so the rescuer finishes fast; the payload is the job's, so edit it. (The
+    # worker has also scheduled its periodic jobs: pick this one by its kind.)
     async with db.transaction() as s:
-        job = await s.scalar(select(Job))
-        assert job is not None and job.status == "running"
+        job = await s.scalar(select(Job).where(Job.kind == "test.record"))
+        assert job is not None and job.status == "running", (job and job.status, lines(log))
         job.payload = {**job.payload, "sleep": 0}
     rescuer = spawn_worker(database_url, data_dir, lease=2)
     try:

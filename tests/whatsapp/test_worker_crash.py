@@ -3,12 +3,8 @@ work takes effect exactly once (media stored once, no message lost or doubled)."
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -18,38 +14,19 @@ from repdesk.conversations.models import Message
 from repdesk.db.engine import Database
 from repdesk.files.models import StoredFile
 from repdesk.jobs.models import Job
+from tests import workers
 from tests.fakes.graph import FakeGraph
 from tests.whatsapp.helpers import connected_assistant, dumps, envelope, message, sign
 
-ROOT = Path(__file__).resolve().parents[2]
 VOICE_NOTES = 24
 
 
 def spawn_worker(database_url: str, data_dir: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)  # carries REPDESK_GRAPH_API_URL of the fake Graph API
-    env.update(
-        REPDESK_DATABASE_URL=database_url,
-        REPDESK_DATA_DIR=str(data_dir),
-        REPDESK_JOB_LEASE_SECONDS="2",
-        REPDESK_JOB_POLL_INTERVAL="0.05",
-        REPDESK_LOG_FORMAT="text",
-        PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "repdesk.cli", "worker", "--concurrency", "4"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return workers.spawn_worker(database_url, data_dir, stderr=subprocess.DEVNULL)
 
 
 async def wait_until(predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await predicate():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not reached in time")
+    await workers.wait_until(predicate, timeout)
 
 
 async def test_killed_worker_leaves_each_message_processed_exactly_once(
