@@ -40,6 +40,7 @@ from repdesk.developer_api import webhooks
 from repdesk.developer_api.config import get_api_settings
 from repdesk.developer_api.models import ApiKey
 from repdesk.developer_api.schemas import SendRequest, SendResponse
+from repdesk.events import service as events
 from repdesk.jobs.registry import periodic, task
 from repdesk.jobs.service import enqueue
 from repdesk.kit.errors import AppError, ValidationError
@@ -239,10 +240,12 @@ async def send(
             await commit(session)
             return _response(message, balance)
         if not listened:
-            # Then the status is the only write left: one statement, and on PostgreSQL no
-            # transaction around it (its BEGIN and COMMIT are two round trips). With endpoints,
-            # message.sent writes their deliveries in the status's transaction.
-            await _single_statement(session)
+            # Then, unless a durable consumer wants message.sent, the status is the only write
+            # left: one statement, and on PostgreSQL no transaction around it (its BEGIN and
+            # COMMIT are two round trips). With endpoints, message.sent writes their
+            # deliveries in the status's transaction.
+            if not events.has_durable_consumers("message.sent"):
+                await _single_statement(session)
             webhooks.known_to_have_none(session, assistant_id)
         await conversations.record_sent(session, message, result.external_id)
         await commit(session)

@@ -75,8 +75,13 @@ async def emit(
     for pattern, _consumer_name, fn in _INLINE:
         if fnmatch.fnmatchcase(name, pattern):
             await fn(session, envelope)
-    if any(fnmatch.fnmatchcase(name, p) for p, _, _ in _CONSUMERS):
+    if has_durable_consumers(name):
         await enqueue(session, "events.dispatch", envelope)
+
+
+def has_durable_consumers(name: str) -> bool:
+    """Whether emitting ``name`` enqueues a dispatch job (a write of its own)."""
+    return any(fnmatch.fnmatchcase(name, p) for p, _, _ in _CONSUMERS)
 
 
 @task("events.dispatch", max_attempts=5)
