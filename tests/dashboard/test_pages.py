@@ -92,3 +92,37 @@ async def test_rename_through_the_settings_page(client: httpx.AsyncClient, db: D
     )
     assert "error=" in r.headers["location"]
     assert (await client.get(f"/api/assistants/{a['id']}")).json()["name"] == "New name"
+
+
+async def test_assistant_pages_and_routes_are_scoped_to_the_signed_in_workspace(
+    client: httpx.AsyncClient, db: Database, app
+) -> None:  # type: ignore[no-untyped-def]
+    """Every ``/assistants/{id}/…`` page and ``/api/assistants/{id}/…`` route takes its
+    assistant through one dependency: signed out, pages go to the login page and routes
+    answer 401; another workspace's assistant is 404 on both; the owner gets through."""
+    await signed_in(client, db)
+    mine = await client.post("/api/assistants", json={"name": "Mine", "platform": "whatsapp"})
+    assistant_id = mine.json()["id"]
+    pages = ["catalog", "knowledge", "faqs", "orders", "whatsapp", "training", "messages"]
+    routes = ["products", "knowledge", "orders", "whatsapp", "training/profile", "conversations"]
+    for page in pages:
+        r = await client.get(f"/assistants/{assistant_id}/{page}")
+        assert r.status_code == 200, (page, r.status_code)
+    for route in routes:
+        r = await client.get(f"/api/assistants/{assistant_id}/{route}")
+        assert r.status_code == 200, (route, r.status_code, r.text[:200])
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+        for page in pages:
+            r = await other.get(f"/assistants/{assistant_id}/{page}")
+            assert r.status_code == 303 and r.headers["location"].startswith("/login"), page
+        for route in routes:
+            r = await other.get(f"/api/assistants/{assistant_id}/{route}")
+            assert r.status_code == 401, route
+        await signed_in(other, db, email="someone@else.test")
+        for page in pages:
+            assert (await other.get(f"/assistants/{assistant_id}/{page}")).status_code == 404
+        for route in routes:
+            r = await other.get(f"/api/assistants/{assistant_id}/{route}")
+            assert r.status_code == 404 and r.json()["code"] == "NOT_FOUND", route

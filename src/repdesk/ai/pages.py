@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from repdesk.ai import settings_service
-from repdesk.assistants import service as assistants
+from repdesk.assistants.deps import PageAssistantDep
 from repdesk.dashboard import nav
 from repdesk.dashboard.render import redirect, render
 from repdesk.kit.errors import AppError
@@ -30,11 +30,8 @@ def _embeddings_on() -> bool:
 
 @pages.get("/assistants/{assistant_id}/playground")
 async def playground_page(
-    assistant_id: str, request: Request, session: SessionDep, principal: PagePrincipalDep
+    assistant: PageAssistantDep, request: Request, session: SessionDep, principal: PagePrincipalDep
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     engine = await settings_service.get(session, principal.workspace.id)
     return render(
         request,

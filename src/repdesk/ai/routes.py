@@ -13,7 +13,7 @@ from pydantic import Field
 
 from repdesk.ai import service, settings_service
 from repdesk.ai.engine.base import Turn
-from repdesk.assistants import service as assistants
+from repdesk.assistants.deps import AssistantDep
 from repdesk.kit.errors import Forbidden, ValidationError
 from repdesk.kit.ids import new_id
 from repdesk.kit.schemas import CamelModel, StrictCamelModel
@@ -41,12 +41,9 @@ class PlaygroundResponse(CamelModel):
 
 @router.post("/api/assistants/{assistant_id}/playground", response_model=PlaygroundResponse)
 async def playground(
-    assistant_id: str, body: PlaygroundRequest, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, body: PlaygroundRequest, session: SessionDep, principal: PrincipalDep
 ) -> PlaygroundResponse:
     """Send one message as a customer; get the assistant's replies and actions."""
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     if not body.text.strip():
         raise ValidationError("text: must not be empty")
     sid = body.session_id or new_id()
@@ -144,15 +141,12 @@ class CorrectionRead(CamelModel):
     response_model=CorrectionRead,
 )
 async def playground_correction(
-    assistant_id: str, body: CorrectionBody, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, body: CorrectionBody, session: SessionDep, principal: PrincipalDep
 ) -> CorrectionRead:
     """Correct one of the assistant's answers: saved as a Q&A pair in the knowledge base, so
     the next customer who asks gets the right answer."""
     from repdesk.knowledge import service as knowledge
 
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     item = await knowledge.create_qa(
         session, assistant_id=assistant.id, question=body.question, answer=body.answer
     )

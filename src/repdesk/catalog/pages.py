@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from repdesk.assistants import service as assistants
+from repdesk.assistants.deps import PageAssistantDep
 from repdesk.catalog import money, service
 from repdesk.catalog.models import Product
 from repdesk.dashboard import nav
@@ -70,16 +70,12 @@ def format_variants(product: Product) -> str:
 
 @pages.get("/assistants/{assistant_id}/catalog")
 async def catalog_page(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     request: Request,
     session: SessionDep,
-    principal: PagePrincipalDep,
     q: str = "",
     edit: str = "",
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     products = await service.list_products(session, assistant_id=assistant.id, query=q[:200])
     editing = None
     if edit:
@@ -99,10 +95,9 @@ async def catalog_page(
 
 @pages.post("/assistants/{assistant_id}/catalog/save")
 async def catalog_save(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     request: Request,
     session: SessionDep,
-    principal: PagePrincipalDep,
     product_id: Annotated[str, Form()] = "",
     name: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
@@ -112,9 +107,6 @@ async def catalog_save(
     variants: Annotated[str, Form()] = "",
     image_url: Annotated[str, Form()] = "",
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     here = f"/assistants/{assistant.id}/catalog"
     try:
         minor = to_minor(price, currency)
@@ -158,15 +150,11 @@ async def catalog_save(
 
 @pages.post("/assistants/{assistant_id}/catalog/{product_id}/delete")
 async def catalog_delete(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     product_id: str,
     request: Request,
     session: SessionDep,
-    principal: PagePrincipalDep,
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     product = await service.get_product_or_404(
         session, assistant_id=assistant.id, product_id=product_id
     )
@@ -176,7 +164,7 @@ async def catalog_delete(
 
 @pages.post("/assistants/{assistant_id}/catalog/{product_id}/image")
 async def catalog_image(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     product_id: str,
     request: Request,
     session: SessionDep,
@@ -185,9 +173,6 @@ async def catalog_image(
 ) -> Response:
     from repdesk.catalog.routes import IMAGE_TYPES, MAX_IMAGE_BYTES
 
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     product = await service.get_product_or_404(
         session, assistant_id=assistant.id, product_id=product_id
     )
@@ -217,15 +202,11 @@ async def catalog_image(
 
 @pages.post("/assistants/{assistant_id}/catalog/import")
 async def catalog_import(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     request: Request,
     session: SessionDep,
-    principal: PagePrincipalDep,
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     here = f"/assistants/{assistant.id}/catalog"
     if file is None or not file.filename:
         return redirect(here, error="Choose a CSV file to import.")

@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from repdesk.assistants import service as assistants
-from repdesk.assistants.models import Assistant
+from repdesk.assistants.deps import AssistantDep
 from repdesk.catalog import service
 from repdesk.catalog.models import Product
 from repdesk.catalog.schemas import (
@@ -35,12 +33,6 @@ IMAGE_TYPES = {
     b"GIF8": "image/gif",
     b"RIFF": "image/webp",
 }
-
-
-async def _assistant(session: AsyncSession, principal: Any, assistant_id: str) -> Assistant:
-    return await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
 
 
 def product_read(p: Product) -> ProductRead:
@@ -72,11 +64,10 @@ def _variants(items: list[VariantIn] | None) -> list[service.VariantData] | None
 
 @router.post("", status_code=201, response_model=ProductRead)
 async def create_product(
-    assistant_id: str, body: ProductCreate, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, body: ProductCreate, session: SessionDep, principal: PrincipalDep
 ) -> ProductRead:
     """Add a product. ``price`` (and a variant's ``price`` where it differs) in integer minor
     units; ``images`` are http(s) URLs (or upload one with ``POST …/images``)."""
-    assistant = await _assistant(session, principal, assistant_id)
     product = await service.create_product(
         session,
         assistant_id=assistant.id,
@@ -93,14 +84,12 @@ async def create_product(
 
 @router.get("")
 async def list_products(
-    assistant_id: str,
+    assistant: AssistantDep,
     session: SessionDep,
-    principal: PrincipalDep,
     q: str | None = Query(default=None, max_length=200, description="name or description contains"),
     available: bool | None = Query(default=None, description="true: only products in stock"),
 ) -> dict[str, Any]:
     """The catalog, newest first."""
-    assistant = await _assistant(session, principal, assistant_id)
     rows = await service.list_products(
         session, assistant_id=assistant.id, query=q, available_only=bool(available)
     )
@@ -109,14 +98,12 @@ async def list_products(
 
 @router.get("/search")
 async def search_products(
-    assistant_id: str,
+    assistant: AssistantDep,
     session: SessionDep,
-    principal: PrincipalDep,
     q: str = Query(min_length=1, max_length=500),
     k: int = Query(default=5, ge=1, le=50),
 ) -> dict[str, Any]:
     """Products matching a customer's words, as the assistant finds them (with a 0..1 score)."""
-    assistant = await _assistant(session, principal, assistant_id)
     matches = await service.find_product_matches(session, assistant_id=assistant.id, query=q, k=k)
     data = [
         {**product_read(m.product).model_dump(by_alias=True, mode="json"), "score": m.score}
@@ -127,11 +114,10 @@ async def search_products(
 
 @router.get("/export")
 async def export_products(
-    assistant_id: str, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     """The catalog as CSV (columns id, name, description, price, currency, available,
     variants as ``Small; Large=18000; Red!`` with ``!`` = out of stock, images)."""
-    assistant = await _assistant(session, principal, assistant_id)
     body = await service.export_csv(session, assistant_id=assistant.id)
     return Response(
         body,
@@ -142,14 +128,12 @@ async def export_products(
 
 @router.post("/import", response_model=ImportResult)
 async def import_products(
-    assistant_id: str,
+    assistant: AssistantDep,
     session: SessionDep,
-    principal: PrincipalDep,
     file: Annotated[UploadFile, File(description="CSV with the export's columns")],
 ) -> ImportResult:
     """Create or update products from CSV. Rows with an ``id`` of an existing product update
     it. Every row is checked first: one bad row rejects the whole file."""
-    assistant = await _assistant(session, principal, assistant_id)
     data = await file.read(MAX_CSV_BYTES + 1)
     if len(data) > MAX_CSV_BYTES:
         raise AppError("The CSV file is larger than 5 MB.", code="FILE_TOO_LARGE", status=413)
@@ -159,9 +143,8 @@ async def import_products(
 
 @router.get("/{product_id}", response_model=ProductRead)
 async def get_product(
-    assistant_id: str, product_id: str, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, product_id: str, session: SessionDep, principal: PrincipalDep
 ) -> ProductRead:
-    assistant = await _assistant(session, principal, assistant_id)
     return product_read(
         await service.get_product_or_404(session, assistant_id=assistant.id, product_id=product_id)
     )
@@ -169,14 +152,12 @@ async def get_product(
 
 @router.patch("/{product_id}", response_model=ProductRead)
 async def update_product(
-    assistant_id: str,
+    assistant: AssistantDep,
     product_id: str,
     body: ProductUpdate,
     session: SessionDep,
-    principal: PrincipalDep,
 ) -> ProductRead:
     """Change any field; ``variants`` replaces the list (variants keep their ids by name)."""
-    assistant = await _assistant(session, principal, assistant_id)
     product = await service.get_product_or_404(
         session, assistant_id=assistant.id, product_id=product_id
     )
@@ -196,9 +177,8 @@ async def update_product(
 
 @router.delete("/{product_id}", status_code=204)
 async def delete_product(
-    assistant_id: str, product_id: str, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, product_id: str, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    assistant = await _assistant(session, principal, assistant_id)
     product = await service.get_product_or_404(
         session, assistant_id=assistant.id, product_id=product_id
     )
@@ -208,14 +188,13 @@ async def delete_product(
 
 @router.post("/{product_id}/images", status_code=201, response_model=ProductRead)
 async def add_product_image(
-    assistant_id: str,
+    assistant: AssistantDep,
     product_id: str,
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
 ) -> ProductRead:
     """Add an image: multipart ``file`` (PNG, JPEG, GIF, WebP up to 5 MB) or JSON ``{"url"}``."""
-    assistant = await _assistant(session, principal, assistant_id)
     product = await service.get_product_or_404(
         session, assistant_id=assistant.id, product_id=product_id
     )
@@ -255,10 +234,13 @@ async def add_product_image(
 
 @router.delete("/{product_id}/images/{position}", response_model=ProductRead)
 async def delete_product_image(
-    assistant_id: str, product_id: str, position: int, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep,
+    product_id: str,
+    position: int,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> ProductRead:
     """Remove the image at ``position`` (0-based) from the product."""
-    assistant = await _assistant(session, principal, assistant_id)
     product = await service.get_product_or_404(
         session, assistant_id=assistant.id, product_id=product_id
     )

@@ -14,6 +14,7 @@ from repdesk.accounts import service as accounts
 from repdesk.accounts.routes import check_login_rate, clear_login_cookies, set_login_cookies
 from repdesk.accounts.schemas import RegisterRequest
 from repdesk.assistants import service as assistants
+from repdesk.assistants.deps import PageAssistantDep
 from repdesk.billing import service as billing
 from repdesk.billing.models import LedgerEntry
 from repdesk.billing.routes import day_end, day_start
@@ -194,57 +195,43 @@ async def new_assistant_submit(
 
 @pages.get("/assistants/{assistant_id}")
 async def assistant_page(
-    assistant_id: str, request: Request, session: SessionDep, principal: PagePrincipalDep
+    assistant: PageAssistantDep, request: Request, session: SessionDep, principal: PagePrincipalDep
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     return render(request, "assistants/overview.html", {"assistant": assistant})
 
 
 @pages.get("/assistants/{assistant_id}/settings")
 async def assistant_settings_page(
-    assistant_id: str, request: Request, session: SessionDep, principal: PagePrincipalDep
+    assistant: PageAssistantDep, request: Request, session: SessionDep, principal: PagePrincipalDep
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     return render(request, "assistants/settings.html", {"assistant": assistant})
 
 
 @pages.post("/assistants/{assistant_id}/settings")
 async def assistant_settings_submit(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     request: Request,
     session: SessionDep,
-    principal: PagePrincipalDep,
     name: Annotated[str, Form()] = "",
     purpose: Annotated[str, Form()] = "",
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     try:
         await assistants.update(session, assistant, name=name, purpose=purpose or None)
     except AppError as exc:
-        return redirect(f"/assistants/{assistant_id}/settings", error=exc.message)
-    return redirect(f"/assistants/{assistant_id}/settings", flash="Saved.")
+        return redirect(f"/assistants/{assistant.id}/settings", error=exc.message)
+    return redirect(f"/assistants/{assistant.id}/settings", flash="Saved.")
 
 
 @pages.post("/assistants/{assistant_id}/delete")
 async def assistant_delete_submit(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     request: Request,
     session: SessionDep,
-    principal: PagePrincipalDep,
     confirm_name: Annotated[str, Form()] = "",
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     if confirm_name.strip() != assistant.name:
         return redirect(
-            f"/assistants/{assistant_id}/settings",
+            f"/assistants/{assistant.id}/settings",
             error="Type the assistant's name exactly to confirm deletion.",
         )
     await assistants.delete_assistant(session, assistant)

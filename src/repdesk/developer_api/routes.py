@@ -9,7 +9,7 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from repdesk.assistants import service as assistants
+from repdesk.assistants.deps import AssistantDep
 from repdesk.assistants.models import Assistant
 from repdesk.developer_api import service, webhooks
 from repdesk.developer_api.models import ApiKey, WebhookDelivery, WebhookEndpoint
@@ -49,13 +49,10 @@ def key_read(key: ApiKey) -> dict[str, Any]:
 
 @router.post("/assistants/{assistant_id}/api-keys", status_code=201)
 async def create_api_key(
-    assistant_id: str, body: ApiKeyCreate, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, body: ApiKeyCreate, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """Create a Developer API key for a WhatsApp assistant. `key` is shown only in this answer:
     repdesk stores its SHA-256 hash."""
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     created = await service.create_key(
         session,
         assistant=assistant,
@@ -68,12 +65,9 @@ async def create_api_key(
 
 @router.get("/assistants/{assistant_id}/api-keys")
 async def list_api_keys(
-    assistant_id: str, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """The assistant's keys by prefix and last four characters, newest first."""
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     keys = await service.list_keys(session, assistant_id=assistant.id)
     return page([key_read(k) for k in keys], False, None)
 
@@ -132,24 +126,18 @@ async def _endpoint_for_workspace(
 
 @router.get("/assistants/{assistant_id}/webhooks")
 async def list_webhooks(
-    assistant_id: str, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """The assistant's webhook endpoints (the signing secrets are never shown again)."""
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     rows = await webhooks.list_endpoints(session, assistant_id=assistant.id)
     return page([endpoint_read(e) for e in rows], False, None)
 
 
 @router.post("/assistants/{assistant_id}/webhooks", status_code=201)
 async def create_webhook(
-    assistant_id: str, body: WebhookCreate, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, body: WebhookCreate, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """Register an endpoint; the answer carries its signing `secret`, once."""
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     endpoint, secret = await webhooks.create_endpoint(
         session, assistant_id=assistant.id, url=body.url, events=body.events
     )

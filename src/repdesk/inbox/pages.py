@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from repdesk.assistants import service as assistants
+from repdesk.assistants.deps import PageAssistantDep
 from repdesk.dashboard import nav
 from repdesk.dashboard.render import render
 from repdesk.kit.web import PagePrincipalDep, SessionDep
@@ -29,11 +29,8 @@ def setup_app(app: FastAPI) -> None:
 
 @pages.get("/assistants/{assistant_id}/messages")
 async def messages_page(
-    assistant_id: str, request: Request, session: SessionDep, principal: PagePrincipalDep
+    assistant: PageAssistantDep, request: Request, session: SessionDep, principal: PagePrincipalDep
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     selected = request.query_params.get("c", "")
     return render(
         request,

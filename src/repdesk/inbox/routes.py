@@ -21,6 +21,7 @@ from fastapi.responses import StreamingResponse
 
 from repdesk.accounts.service import authenticate
 from repdesk.assistants import service as assistants
+from repdesk.assistants.deps import AssistantDep
 from repdesk.channels.base import OutboundMessage
 from repdesk.conversations import service as conversations
 from repdesk.events.service import workspace_topic
@@ -41,18 +42,14 @@ def _dump(model: Any) -> dict[str, Any]:
 
 @router.get("/api/assistants/{assistant_id}/conversations")
 async def list_conversations(
-    assistant_id: str,
+    assistant: AssistantDep,
     session: SessionDep,
-    principal: PrincipalDep,
     search: str | None = Query(default=None, max_length=100, description="name or phone"),
     status: str | None = Query(default=None, description="open or closed"),
     limit: int | None = Query(default=None),
     cursor: str | None = Query(default=None, max_length=80),
 ) -> dict[str, Any]:
     """The assistant's conversations, most recent activity first (cursor-paginated)."""
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     items, has_more, nxt = await service.list_conversations(
         session, assistant=assistant, search=search, status=status, limit=limit, cursor=cursor
     )

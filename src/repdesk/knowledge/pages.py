@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from repdesk.assistants import service as assistants
+from repdesk.assistants.deps import PageAssistantDep
 from repdesk.dashboard import nav
 from repdesk.dashboard.render import redirect, render
 from repdesk.kit.errors import AppError
@@ -35,16 +35,12 @@ CATEGORY_LABELS = {
 
 @pages.get("/assistants/{assistant_id}/knowledge")
 async def knowledge_page(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     request: Request,
     session: SessionDep,
-    principal: PagePrincipalDep,
     q: str = "",
     cursor: str | None = None,
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     items, has_more, nxt = await service.list_items(
         session, assistant_id=assistant.id, limit=50, cursor=cursor
     )
@@ -74,19 +70,15 @@ async def knowledge_page(
 
 @pages.post("/assistants/{assistant_id}/knowledge/add")
 async def knowledge_add(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     request: Request,
     session: SessionDep,
-    principal: PagePrincipalDep,
     type: Annotated[str, Form()] = "text",
     title: Annotated[str, Form()] = "",
     content: Annotated[str, Form()] = "",
     question: Annotated[str, Form()] = "",
     answer: Annotated[str, Form()] = "",
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     here = f"/assistants/{assistant.id}/knowledge"
     try:
         if type == "qa":
@@ -115,16 +107,13 @@ async def knowledge_add(
 
 @pages.post("/assistants/{assistant_id}/knowledge/upload")
 async def knowledge_upload(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     request: Request,
     session: SessionDep,
     principal: PagePrincipalDep,
     file: Annotated[UploadFile | None, File()] = None,
     title: Annotated[str, Form()] = "",
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     here = f"/assistants/{assistant.id}/knowledge"
     if file is None or not file.filename:
         return redirect(here, error="Choose a PDF, DOCX or TXT file to upload.")
@@ -147,15 +136,11 @@ async def knowledge_upload(
 
 @pages.get("/assistants/{assistant_id}/knowledge/{item_id}/edit")
 async def knowledge_edit_page(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     item_id: str,
     request: Request,
     session: SessionDep,
-    principal: PagePrincipalDep,
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     item = await service.get_item_or_404(session, assistant_id=assistant.id, item_id=item_id)
     ctx = {"assistant": assistant, "item": item, "kind_labels": KIND_LABELS}
     return render(request, "knowledge/edit.html", ctx)
@@ -163,19 +148,15 @@ async def knowledge_edit_page(
 
 @pages.post("/assistants/{assistant_id}/knowledge/{item_id}/edit")
 async def knowledge_edit_submit(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     item_id: str,
     request: Request,
     session: SessionDep,
-    principal: PagePrincipalDep,
     title: Annotated[str | None, Form()] = None,
     content: Annotated[str | None, Form()] = None,
     question: Annotated[str | None, Form()] = None,
     answer: Annotated[str | None, Form()] = None,
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     item = await service.get_item_or_404(session, assistant_id=assistant.id, item_id=item_id)
     back = f"/assistants/{assistant.id}/knowledge/{item.id}/edit"
     done = f"/assistants/{assistant.id}/knowledge"
@@ -191,15 +172,11 @@ async def knowledge_edit_submit(
 
 @pages.post("/assistants/{assistant_id}/knowledge/{item_id}/delete")
 async def knowledge_delete(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     item_id: str,
     request: Request,
     session: SessionDep,
-    principal: PagePrincipalDep,
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     item = await service.get_item_or_404(session, assistant_id=assistant.id, item_id=item_id)
     await service.delete_item(session, item)
     return redirect(f"/assistants/{assistant.id}/knowledge", flash=f"Deleted “{item.title}”.")
@@ -210,15 +187,11 @@ async def knowledge_delete(
 
 @pages.get("/assistants/{assistant_id}/faqs")
 async def faqs_page(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     request: Request,
     session: SessionDep,
-    principal: PagePrincipalDep,
     edit: str = "",
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     faqs = await service.list_faqs(session, assistant_id=assistant.id)
     status = await index_status(session, assistant.id)
     editing = next((f for f in faqs if f.id == edit), None)
@@ -234,18 +207,14 @@ async def faqs_page(
 
 @pages.post("/assistants/{assistant_id}/faqs/save")
 async def faq_save(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     request: Request,
     session: SessionDep,
-    principal: PagePrincipalDep,
     faq_id: Annotated[str, Form()] = "",
     question: Annotated[str, Form()] = "",
     answer: Annotated[str, Form()] = "",
     category: Annotated[str, Form()] = "general",
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     here = f"/assistants/{assistant.id}/faqs"
     try:
         if faq_id:
@@ -271,15 +240,11 @@ async def faq_save(
 
 @pages.post("/assistants/{assistant_id}/faqs/{faq_id}/delete")
 async def faq_delete(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     faq_id: str,
     request: Request,
     session: SessionDep,
-    principal: PagePrincipalDep,
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     faq = await service.get_faq_or_404(session, assistant_id=assistant.id, faq_id=faq_id)
     await service.delete_faq(session, faq)
     return redirect(f"/assistants/{assistant.id}/faqs", flash="Deleted.")

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.assistants import service as assistants
+from repdesk.assistants.deps import AssistantDep
 from repdesk.assistants.models import Assistant
 from repdesk.kit.errors import ValidationError
 from repdesk.kit.pagination import page
@@ -35,12 +36,6 @@ from repdesk.knowledge.schemas import (
 from repdesk.knowledge.text import split_faq
 
 router = APIRouter(prefix="/api/assistants/{assistant_id}", tags=["knowledge"])
-
-
-async def _assistant(session: AsyncSession, principal: Any, assistant_id: str) -> Assistant:
-    return await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
 
 
 LIST_CONTENT_CHARS = 2000
@@ -142,15 +137,13 @@ async def index_status(session: AsyncSession, assistant_id: str) -> IndexStatusR
 
 @router.post("/knowledge", status_code=201, response_model=KnowledgeItemRead)
 async def create_knowledge(
-    assistant_id: str,
+    assistant: AssistantDep,
     body: Annotated[KnowledgeCreate, Body()],
     session: SessionDep,
-    principal: PrincipalDep,
 ) -> KnowledgeItemRead:
     """Teach the assistant: ``{"type":"text","title","content"}``, ``{"type":"qa","question",
     "answer"}`` or ``{"type":"faq_paste","content"}`` (pasted website FAQ content, split into
     question/answer pairs where it has that shape). Re-indexing runs in the background."""
-    assistant = await _assistant(session, principal, assistant_id)
     if isinstance(body, TextCreate):
         item = await service.create_text(
             session, assistant_id=assistant.id, title=body.title, content=body.content
@@ -170,15 +163,13 @@ async def create_knowledge(
 
 @router.get("/knowledge")
 async def list_knowledge(
-    assistant_id: str,
+    assistant: AssistantDep,
     session: SessionDep,
-    principal: PrincipalDep,
     type: str | None = Query(default=None, description="text | qa | faq_paste | file"),
     limit: int | None = Query(default=None),
     cursor: str | None = Query(default=None, max_length=64),
 ) -> dict[str, Any]:
     """The assistant's knowledge items, newest first, cursor-paginated."""
-    assistant = await _assistant(session, principal, assistant_id)
     if type is not None and type not in service.ITEM_KINDS:
         raise ValidationError(f"type: must be one of {', '.join(service.ITEM_KINDS)}")
     return await _items_page(session, assistant.id, (type,) if type else None, limit, cursor)
@@ -186,19 +177,17 @@ async def list_knowledge(
 
 @router.get("/knowledge/status", response_model=IndexStatusRead)
 async def knowledge_status(
-    assistant_id: str, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, session: SessionDep, principal: PrincipalDep
 ) -> IndexStatusRead:
     """Indexing state, whether embeddings are on (without them answers are weaker), and
     knowledge that contradicts itself (different prices, fees or hours for the same thing)."""
-    assistant = await _assistant(session, principal, assistant_id)
     return await index_status(session, assistant.id)
 
 
 @router.get("/knowledge/search", response_model=SearchRead)
 async def search_knowledge(
-    assistant_id: str,
+    assistant: AssistantDep,
     session: SessionDep,
-    principal: PrincipalDep,
     q: str = Query(min_length=1, max_length=2000),
     k: int = Query(default=5, ge=1, le=50),
     kinds: str | None = Query(
@@ -206,7 +195,6 @@ async def search_knowledge(
     ),
 ) -> SearchRead:
     """What the assistant would retrieve for a customer's message (FAQs and policies first)."""
-    assistant = await _assistant(session, principal, assistant_id)
     wanted = {x.strip() for x in kinds.split(",") if x.strip()} if kinds else None
     if wanted and not wanted <= retrieval.KINDS:
         raise ValidationError("kinds: use faq, policy, knowledge and product")
@@ -216,7 +204,7 @@ async def search_knowledge(
 
 @router.post("/knowledge/files", status_code=201, response_model=KnowledgeItemRead)
 async def upload_knowledge_file(
-    assistant_id: str,
+    assistant: AssistantDep,
     session: SessionDep,
     principal: PrincipalDep,
     file: Annotated[UploadFile, File(description="PDF, DOCX or TXT")],
@@ -224,7 +212,6 @@ async def upload_knowledge_file(
 ) -> KnowledgeItemRead:
     """Upload a document (PDF, DOCX, TXT; size limit ``REPDESK_KNOWLEDGE_MAX_UPLOAD_MB``). A
     corrupt, encrypted or empty file gets a 400 and nothing is stored."""
-    assistant = await _assistant(session, principal, assistant_id)
     limit = get_knowledge_settings().knowledge_max_upload_mb * 1024 * 1024
     data = await file.read(limit + 1)
     item = await service.create_file(
@@ -241,14 +228,12 @@ async def upload_knowledge_file(
 
 @router.get("/knowledge/files")
 async def list_knowledge_files(
-    assistant_id: str,
+    assistant: AssistantDep,
     session: SessionDep,
-    principal: PrincipalDep,
     limit: int | None = Query(default=None),
     cursor: str | None = Query(default=None, max_length=64),
 ) -> dict[str, Any]:
     """Uploaded documents, newest first."""
-    assistant = await _assistant(session, principal, assistant_id)
     return await _items_page(session, assistant.id, ("file",), limit, cursor)
 
 
@@ -263,9 +248,8 @@ async def _file_item(session: AsyncSession, assistant_id: str, item_id: str) -> 
 
 @router.get("/knowledge/files/{item_id}", response_model=KnowledgeItemRead)
 async def get_knowledge_file(
-    assistant_id: str, item_id: str, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, item_id: str, session: SessionDep, principal: PrincipalDep
 ) -> KnowledgeItemRead:
-    assistant = await _assistant(session, principal, assistant_id)
     item = await _file_item(session, assistant.id, item_id)
     counts = await service.chunk_counts(session, assistant_id=assistant.id, source_ids=[item.id])
     return item_read(item, counts.get(item.id, 0))
@@ -273,9 +257,8 @@ async def get_knowledge_file(
 
 @router.delete("/knowledge/files/{item_id}", status_code=204)
 async def delete_knowledge_file(
-    assistant_id: str, item_id: str, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, item_id: str, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    assistant = await _assistant(session, principal, assistant_id)
     item = await _file_item(session, assistant.id, item_id)
     await service.delete_item(session, item)
     return Response(status_code=204)
@@ -283,9 +266,8 @@ async def delete_knowledge_file(
 
 @router.get("/knowledge/{item_id}", response_model=KnowledgeItemRead)
 async def get_knowledge(
-    assistant_id: str, item_id: str, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, item_id: str, session: SessionDep, principal: PrincipalDep
 ) -> KnowledgeItemRead:
-    assistant = await _assistant(session, principal, assistant_id)
     item = await service.get_item_or_404(session, assistant_id=assistant.id, item_id=item_id)
     counts = await service.chunk_counts(session, assistant_id=assistant.id, source_ids=[item.id])
     return item_read(item, counts.get(item.id, 0))
@@ -293,14 +275,12 @@ async def get_knowledge(
 
 @router.patch("/knowledge/{item_id}", response_model=KnowledgeItemRead)
 async def update_knowledge(
-    assistant_id: str,
+    assistant: AssistantDep,
     item_id: str,
     body: KnowledgeUpdate,
     session: SessionDep,
-    principal: PrincipalDep,
 ) -> KnowledgeItemRead:
     """Edit an item (title/content, or question/answer for a Q&A pair); it is re-indexed."""
-    assistant = await _assistant(session, principal, assistant_id)
     item = await service.get_item_or_404(session, assistant_id=assistant.id, item_id=item_id)
     await service.update_item(
         session,
@@ -316,9 +296,8 @@ async def update_knowledge(
 
 @router.delete("/knowledge/{item_id}", status_code=204)
 async def delete_knowledge(
-    assistant_id: str, item_id: str, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, item_id: str, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    assistant = await _assistant(session, principal, assistant_id)
     item = await service.get_item_or_404(session, assistant_id=assistant.id, item_id=item_id)
     await service.delete_item(session, item)
     return Response(status_code=204)
@@ -329,11 +308,10 @@ async def delete_knowledge(
 
 @router.post("/faqs", status_code=201, response_model=FaqRead)
 async def create_faq(
-    assistant_id: str, body: FaqCreate, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, body: FaqCreate, session: SessionDep, principal: PrincipalDep
 ) -> FaqRead:
     """A FAQ (category ``general``) or a policy (``shipping``, ``returns``, ``hours``,
     ``payment``, ``other``). FAQs and policies are matched before the knowledge base."""
-    assistant = await _assistant(session, principal, assistant_id)
     faq = await service.create_faq(
         session,
         assistant_id=assistant.id,
@@ -346,30 +324,30 @@ async def create_faq(
 
 @router.get("/faqs")
 async def list_faqs(
-    assistant_id: str,
+    assistant: AssistantDep,
     session: SessionDep,
-    principal: PrincipalDep,
     category: str | None = Query(default=None),
 ) -> dict[str, Any]:
     """All FAQs and policies, oldest first (the order the owner wrote them)."""
-    assistant = await _assistant(session, principal, assistant_id)
     rows = await service.list_faqs(session, assistant_id=assistant.id, category=category)
     return page([faq_read(f).model_dump(by_alias=True, mode="json") for f in rows], False, None)
 
 
 @router.get("/faqs/{faq_id}", response_model=FaqRead)
 async def get_faq(
-    assistant_id: str, faq_id: str, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, faq_id: str, session: SessionDep, principal: PrincipalDep
 ) -> FaqRead:
-    assistant = await _assistant(session, principal, assistant_id)
     return faq_read(await service.get_faq_or_404(session, assistant_id=assistant.id, faq_id=faq_id))
 
 
 @router.patch("/faqs/{faq_id}", response_model=FaqRead)
 async def update_faq(
-    assistant_id: str, faq_id: str, body: FaqUpdate, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep,
+    faq_id: str,
+    body: FaqUpdate,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> FaqRead:
-    assistant = await _assistant(session, principal, assistant_id)
     faq = await service.get_faq_or_404(session, assistant_id=assistant.id, faq_id=faq_id)
     await service.update_faq(
         session, faq, question=body.question, answer=body.answer, category=body.category
@@ -379,9 +357,8 @@ async def update_faq(
 
 @router.delete("/faqs/{faq_id}", status_code=204)
 async def delete_faq(
-    assistant_id: str, faq_id: str, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, faq_id: str, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    assistant = await _assistant(session, principal, assistant_id)
     faq = await service.get_faq_or_404(session, assistant_id=assistant.id, faq_id=faq_id)
     await service.delete_faq(session, faq)
     return Response(status_code=204)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from repdesk.assistants import service as assistants
+from repdesk.assistants.deps import PageAssistantDep
 from repdesk.contacts.models import Contact
 from repdesk.dashboard import nav
 from repdesk.dashboard.render import redirect, render
@@ -22,19 +23,15 @@ nav.add_assistant("Orders", "/orders", 40)
 
 @pages.get("/assistants/{assistant_id}/orders")
 async def orders_page(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     request: Request,
     session: SessionDep,
-    principal: PagePrincipalDep,
     status: str = Query(default=""),
     payment: str = Query(default=""),
     test: str = Query(default=""),
     q: str = Query(default="", max_length=100),
     cursor: str | None = Query(default=None, max_length=64),
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     filters = {
         "status": status if status in ORDER_STATUSES else None,
         "payment_status": payment if payment in PAYMENT_STATUSES else None,
@@ -70,15 +67,11 @@ def _delivery_lines(options: list[dict[str, Any]]) -> str:
 
 @pages.post("/assistants/{assistant_id}/orders/delivery")
 async def delivery_submit(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     session: SessionDep,
-    principal: PagePrincipalDep,
     options: Annotated[str, Form(max_length=20000)] = "",
 ) -> Response:
-    url = f"/assistants/{assistant_id}/orders"
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
+    url = f"/assistants/{assistant.id}/orders"
     try:
         await service.set_delivery_options(
             session, assistant, service.parse_delivery_lines(options)
@@ -90,15 +83,12 @@ async def delivery_submit(
 
 @pages.get("/assistants/{assistant_id}/orders/{order_id}")
 async def order_page(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     order_id: str,
     request: Request,
     session: SessionDep,
     principal: PagePrincipalDep,
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     order = await service.get_for_workspace(
         session, workspace_id=principal.workspace.id, order_id=order_id
     )

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from repdesk.assistants import service as assistants
+from repdesk.assistants.deps import AssistantDep
 from repdesk.kit.pagination import page
 from repdesk.kit.schemas import CamelModel, StrictCamelModel
 from repdesk.kit.web import PrincipalDep, SessionDep
@@ -19,9 +19,8 @@ router = APIRouter(tags=["orders"])
 
 @router.get("/api/assistants/{assistant_id}/orders")
 async def list_orders(
-    assistant_id: str,
+    assistant: AssistantDep,
     session: SessionDep,
-    principal: PrincipalDep,
     status: str | None = Query(default=None),
     payment_status: str | None = Query(default=None, alias="paymentStatus"),
     test: bool | None = Query(default=None),
@@ -31,9 +30,6 @@ async def list_orders(
 ) -> dict[str, Any]:
     """Orders taken by this assistant, newest first; filter by status, payment status, test
     (playground) orders and customer name or phone."""
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     rows, has_more, nxt = await service.list_page(
         session,
         assistant.id,
@@ -90,23 +86,17 @@ class DeliveryOptions(StrictCamelModel):
 
 @router.get("/api/assistants/{assistant_id}/delivery-options", response_model=DeliveryOptions)
 async def get_delivery_options(
-    assistant_id: str, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, session: SessionDep, principal: PrincipalDep
 ) -> DeliveryOptions:
     """How orders are delivered and what delivery costs; the assistant adds the fee of the
     option the customer's address selects to the order total."""
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     return DeliveryOptions.model_validate({"options": service.delivery_options_of(assistant)})
 
 
 @router.put("/api/assistants/{assistant_id}/delivery-options", response_model=DeliveryOptions)
 async def put_delivery_options(
-    assistant_id: str, body: DeliveryOptions, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, body: DeliveryOptions, session: SessionDep, principal: PrincipalDep
 ) -> DeliveryOptions:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     clean = await service.set_delivery_options(
         session, assistant, [o.model_dump() for o in body.options]
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from repdesk.assistants import service as assistants
+from repdesk.assistants.deps import PageAssistantDep
 from repdesk.dashboard import nav
 from repdesk.dashboard.render import redirect, render
 from repdesk.kit.errors import AppError
@@ -24,11 +24,8 @@ def _lines(value: str, limit: int = 20) -> list[str]:
 
 @pages.get("/assistants/{assistant_id}/training")
 async def training_page(
-    assistant_id: str, request: Request, session: SessionDep, principal: PagePrincipalDep
+    assistant: PageAssistantDep, request: Request, session: SessionDep, principal: PagePrincipalDep
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     row = await service.get_profile(session, assistant_id=assistant.id)
     return render(
         request,
@@ -45,16 +42,12 @@ async def training_page(
 
 @pages.post("/assistants/{assistant_id}/training/chat-export")
 async def training_upload(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     session: SessionDep,
-    principal: PagePrincipalDep,
     file: Annotated[UploadFile, File()],
     business_name: Annotated[str, Form(max_length=80)] = "",
 ) -> Response:
-    url = f"/assistants/{assistant_id}/training"
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
+    url = f"/assistants/{assistant.id}/training"
     data = await file.read(chat_export.MAX_EXPORT_BYTES + 1)
     try:
         _row, added, _people = await service.import_chat_export(
@@ -71,7 +64,7 @@ async def training_upload(
 
 @pages.post("/assistants/{assistant_id}/training/questionnaire")
 async def training_questionnaire(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     session: SessionDep,
     principal: PagePrincipalDep,
     tone: Annotated[str, Form()] = "",
@@ -84,10 +77,7 @@ async def training_questionnaire(
     phrases_to_avoid: Annotated[str, Form(max_length=4000)] = "",
     languages: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    url = f"/assistants/{assistant_id}/training"
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
+    url = f"/assistants/{assistant.id}/training"
     answers = {
         "tone": tone if tone in ("friendly", "professional", "playful", "warm") else None,
         "formality": formality if formality in ("casual", "neutral", "formal") else None,
@@ -110,7 +100,7 @@ async def training_questionnaire(
 
 @pages.post("/assistants/{assistant_id}/training/profile")
 async def training_profile(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     session: SessionDep,
     principal: PagePrincipalDep,
     greetings: Annotated[str, Form(max_length=4000)] = "",
@@ -124,10 +114,7 @@ async def training_profile(
     avoid_phrases: Annotated[str, Form(max_length=4000)] = "",
     max_length: Annotated[int, Form(ge=50, le=4000)] = 600,
 ) -> Response:
-    url = f"/assistants/{assistant_id}/training"
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
+    url = f"/assistants/{assistant.id}/training"
     row = await service.get_profile(session, assistant_id=assistant.id)
     profile = dict(row.profile) if row else {}
     profile.update(

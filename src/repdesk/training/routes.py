@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import Field
 
-from repdesk.assistants import service as assistants
+from repdesk.assistants.deps import AssistantDep
 from repdesk.kit.schemas import CamelModel, StrictCamelModel
 from repdesk.kit.web import PrincipalDep, SessionDep
 from repdesk.training import chat_export, service
@@ -37,11 +37,8 @@ class ProfileRead(CamelModel):
 
 @router.get("/api/assistants/{assistant_id}/training/profile", response_model=ProfileRead)
 async def get_profile(
-    assistant_id: str, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, session: SessionDep, principal: PrincipalDep
 ) -> ProfileRead:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     row = await service.get_profile(session, assistant_id=assistant.id)
     if row is None:
         return ProfileRead(assistant_id=assistant.id, profile={}, questionnaire={}, examples=[])
@@ -55,12 +52,9 @@ async def get_profile(
 
 @router.put("/api/assistants/{assistant_id}/training/profile", response_model=ProfileRead)
 async def put_profile(
-    assistant_id: str, body: StyleProfileBody, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, body: StyleProfileBody, session: SessionDep, principal: PrincipalDep
 ) -> ProfileRead:
     """Replace the readable style profile (greetings, sign-offs, emoji, formality ...)."""
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     row = await service.save_profile(
         session,
         assistant_id=assistant.id,
@@ -84,18 +78,14 @@ class ChatExportResult(CamelModel):
 
 @router.post("/api/assistants/{assistant_id}/training/chat-export", response_model=ChatExportResult)
 async def upload_chat_export(
-    assistant_id: str,
+    assistant: AssistantDep,
     session: SessionDep,
-    principal: PrincipalDep,
     file: UploadFile = File(...),
     business_name: str = Form(..., alias="businessName", min_length=1, max_length=80),
 ) -> ChatExportResult:
     """Import a WhatsApp chat export (Android or iOS ``.txt``, or the ``.zip``).
     ``businessName`` is the participant who speaks for the business. The chat is analysed for
     the style profile and customer->business examples; the chat itself is not stored."""
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     data = await file.read(chat_export.MAX_EXPORT_BYTES + 1)
     row, added, people = await service.import_chat_export(
         session,
@@ -123,12 +113,9 @@ class QuestionnaireBody(StrictCamelModel):
 
 @router.put("/api/assistants/{assistant_id}/training/questionnaire", response_model=ProfileRead)
 async def put_questionnaire(
-    assistant_id: str, body: QuestionnaireBody, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, body: QuestionnaireBody, session: SessionDep, principal: PrincipalDep
 ) -> ProfileRead:
     """The personality questionnaire; its answers shape the style profile."""
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     row = await service.save_questionnaire(
         session,
         assistant_id=assistant.id,

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from repdesk.assistants import service as assistants
+from repdesk.assistants.deps import PageAssistantDep
 from repdesk.channels.whatsapp import service
 from repdesk.channels.whatsapp.config import get_whatsapp_settings
 from repdesk.channels.whatsapp.routes import connection_read, sync_now
@@ -25,11 +25,8 @@ nav.add_assistant("Templates", "/templates", 30, platforms=("whatsapp",))
 
 @pages.get("/assistants/{assistant_id}/whatsapp")
 async def whatsapp_page(
-    assistant_id: str, request: Request, session: SessionDep, principal: PagePrincipalDep
+    assistant: PageAssistantDep, request: Request, session: SessionDep, principal: PagePrincipalDep
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     conn = await service.get_connection(session, assistant.id)
     s = get_whatsapp_settings()
     return render(
@@ -49,18 +46,14 @@ async def whatsapp_page(
 
 @pages.post("/assistants/{assistant_id}/whatsapp/credentials")
 async def save_credentials(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     session: SessionDep,
-    principal: PagePrincipalDep,
     access_token: Annotated[str, Form()] = "",
     phone_number_id: Annotated[str, Form()] = "",
     business_account_id: Annotated[str, Form()] = "",
     phone_number: Annotated[str, Form()] = "",
     app_secret: Annotated[str, Form()] = "",
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     back = f"/assistants/{assistant.id}/whatsapp"
     await session.commit()
     try:
@@ -82,10 +75,9 @@ async def save_credentials(
 
 
 @pages.post("/assistants/{assistant_id}/whatsapp/check")
-async def check(assistant_id: str, session: SessionDep, principal: PagePrincipalDep) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
+async def check(
+    assistant: PageAssistantDep, session: SessionDep, principal: PagePrincipalDep
+) -> Response:
     back = f"/assistants/{assistant.id}/whatsapp"
     conn = await service.get_connection(session, assistant.id)
     if conn is None:
@@ -105,11 +97,8 @@ async def check(assistant_id: str, session: SessionDep, principal: PagePrincipal
 
 @pages.post("/assistants/{assistant_id}/whatsapp/disconnect")
 async def disconnect(
-    assistant_id: str, session: SessionDep, principal: PagePrincipalDep
+    assistant: PageAssistantDep, session: SessionDep, principal: PagePrincipalDep
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     await service.disconnect(session, assistant)
     return redirect(
         f"/assistants/{assistant.id}/whatsapp", flash="WhatsApp disconnected; credentials removed."
@@ -118,11 +107,8 @@ async def disconnect(
 
 @pages.get("/assistants/{assistant_id}/templates")
 async def templates_page(
-    assistant_id: str, request: Request, session: SessionDep, principal: PagePrincipalDep
+    assistant: PageAssistantDep, request: Request, session: SessionDep, principal: PagePrincipalDep
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     conn = await service.get_connection(session, assistant.id)
     rows = await service.list_templates(session, assistant.id)
     return render(
@@ -138,11 +124,8 @@ async def templates_page(
 
 @pages.post("/assistants/{assistant_id}/templates/sync")
 async def templates_sync(
-    assistant_id: str, session: SessionDep, principal: PagePrincipalDep
+    assistant: PageAssistantDep, session: SessionDep, principal: PagePrincipalDep
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     back = f"/assistants/{assistant.id}/templates"
     conn = await service.get_connection(session, assistant.id)
     if conn is None or conn.status != "connected":

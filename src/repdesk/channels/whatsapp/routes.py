@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.accounts.service import Principal
 from repdesk.assistants import service as assistants
+from repdesk.assistants.deps import AssistantDep
 from repdesk.assistants.models import Assistant
 from repdesk.channels.whatsapp import service
 from repdesk.channels.whatsapp.client import GraphClient, GraphError
@@ -99,12 +100,11 @@ async def _connect_byok(
     "/api/assistants/{assistant_id}/whatsapp/credentials", response_model=CredentialsResult
 )
 async def save_credentials(
-    assistant_id: str, body: CredentialsCreate, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, body: CredentialsCreate, session: SessionDep, principal: PrincipalDep
 ) -> CredentialsResult:
     """Connect a number with your own Cloud API credentials (BYOK). The token is checked
     against Meta first: an invalid or expired token is a 400 and nothing is saved. Returns the
     webhook URL and verify token to paste into Meta's App Dashboard."""
-    assistant = await _assistant(session, principal, assistant_id)
     return await _connect_byok(session, assistant, body)
 
 
@@ -132,19 +132,17 @@ async def save_integration_credentials(
 
 @router.get("/api/assistants/{assistant_id}/whatsapp", response_model=ConnectionRead)
 async def get_connection(
-    assistant_id: str, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, session: SessionDep, principal: PrincipalDep
 ) -> ConnectionRead:
     """Connection status, display name, quality rating and messaging tier."""
-    assistant = await _assistant(session, principal, assistant_id)
     return connection_read(await service.get_connection(session, assistant.id))
 
 
 @router.post("/api/assistants/{assistant_id}/whatsapp/check", response_model=ConnectionRead)
 async def check_connection(
-    assistant_id: str, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, session: SessionDep, principal: PrincipalDep
 ) -> ConnectionRead:
     """Ask Meta again: refreshes the details; a rejected token marks it disconnected."""
-    assistant = await _assistant(session, principal, assistant_id)
     conn = service.require_connected(await service.get_connection(session, assistant.id))
     await session.commit()
     conn = await service.check_connection(session, conn)
@@ -152,19 +150,17 @@ async def check_connection(
 
 
 @router.delete("/api/assistants/{assistant_id}/whatsapp", status_code=204)
-async def disconnect(assistant_id: str, session: SessionDep, principal: PrincipalDep) -> Response:
+async def disconnect(assistant: AssistantDep, session: SessionDep) -> Response:
     """Disconnect the number: its credentials and synced templates are deleted."""
-    assistant = await _assistant(session, principal, assistant_id)
     await service.disconnect(session, assistant)
     return Response(status_code=204)
 
 
 @router.get("/api/assistants/{assistant_id}/whatsapp/templates", response_model=TemplateList)
 async def list_templates(
-    assistant_id: str, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, session: SessionDep, principal: PrincipalDep
 ) -> TemplateList:
     """The number's message templates as last synced from its WhatsApp Business Account."""
-    assistant = await _assistant(session, principal, assistant_id)
     rows = await service.list_templates(session, assistant.id)
     return TemplateList(data=[TemplateRead.model_validate(r) for r in rows])
 
@@ -193,10 +189,9 @@ async def sync_now(session: AsyncSession, conn: WhatsAppConnection) -> None:
 
 @router.post("/api/assistants/{assistant_id}/whatsapp/templates/sync", response_model=TemplateList)
 async def sync_templates(
-    assistant_id: str, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, session: SessionDep, principal: PrincipalDep
 ) -> TemplateList:
     """Fetch the templates from Meta now (they also sync on connect and periodically)."""
-    assistant = await _assistant(session, principal, assistant_id)
     conn = service.require_connected(await service.get_connection(session, assistant.id))
     await sync_now(session, conn)
     rows = await service.list_templates(session, assistant.id)
@@ -219,11 +214,10 @@ async def embedded_signup_config(principal: PrincipalDep) -> EmbeddedSignupConfi
     "/api/assistants/{assistant_id}/whatsapp/embedded-signup", response_model=ConnectionRead
 )
 async def embedded_signup(
-    assistant_id: str, body: EmbeddedSignup, session: SessionDep, principal: PrincipalDep
+    assistant: AssistantDep, body: EmbeddedSignup, session: SessionDep, principal: PrincipalDep
 ) -> ConnectionRead:
     """Finish Embedded Signup: exchange Meta's code for a business token, subscribe the app to
     the WABA, register the number, and save the connection."""
-    assistant = await _assistant(session, principal, assistant_id)
     await session.commit()
     conn = await service.connect_embedded(
         session,

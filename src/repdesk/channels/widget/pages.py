@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from repdesk.assistants import service as assistants
+from repdesk.assistants.deps import PageAssistantDep
 from repdesk.channels.widget import service as widget
 from repdesk.dashboard import nav
 from repdesk.dashboard.render import redirect, render
@@ -23,13 +23,10 @@ nav.add_assistant("Widget", "/widget", 20, platforms=("widget",))
 
 @pages.get("/assistants/{assistant_id}/widget")
 async def widget_page(
-    assistant_id: str, request: Request, session: SessionDep, principal: PagePrincipalDep
+    assistant: PageAssistantDep, request: Request, session: SessionDep, principal: PagePrincipalDep
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
     if assistant.platform != "widget":
-        return redirect(f"/assistants/{assistant_id}", error="This is not a web widget assistant.")
+        return redirect(f"/assistants/{assistant.id}", error="This is not a web widget assistant.")
     s = await widget.ensure_public_id(session, assistant)
     base = request.app.state.settings.base_url
     preview: dict[str, Any] = widget.public_config(assistant, s)
@@ -53,9 +50,8 @@ async def widget_page(
 
 @pages.post("/assistants/{assistant_id}/widget")
 async def widget_save(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     session: SessionDep,
-    principal: PagePrincipalDep,
     color: Annotated[str, Form()] = "#2563eb",
     theme: Annotated[str, Form()] = "auto",
     position: Annotated[str, Form()] = "bottom-right",
@@ -66,10 +62,7 @@ async def widget_save(
     files_enabled: Annotated[str | None, Form()] = None,
     allowed_domains: Annotated[str, Form()] = "",
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
-    url = f"/assistants/{assistant_id}/widget"
+    url = f"/assistants/{assistant.id}/widget"
     domains = [d for d in allowed_domains.replace(",", "\n").split() if d.strip()]
     try:
         await widget.update_widget(
@@ -95,15 +88,11 @@ async def widget_save(
 
 @pages.post("/assistants/{assistant_id}/widget/avatar")
 async def widget_avatar(
-    assistant_id: str,
+    assistant: PageAssistantDep,
     session: SessionDep,
-    principal: PagePrincipalDep,
     file: Annotated[UploadFile, File()],
 ) -> Response:
-    assistant = await assistants.get_or_404(
-        session, workspace_id=principal.workspace.id, assistant_id=assistant_id
-    )
-    url = f"/assistants/{assistant_id}/widget"
+    url = f"/assistants/{assistant.id}/widget"
     try:
         data = await widget.read_limited(file, widget.MAX_AVATAR_BYTES)
         await widget.set_avatar(session, assistant, data=data, filename=file.filename or "")
