@@ -1,7 +1,8 @@
 """Developer API benchmark: ``POST /v1/messages/send`` against the fake Graph API at increasing
 concurrency, and signed webhook deliveries to a local receiver, on SQLite and PostgreSQL.
 
-    .venv/bin/python bench/api.py [--sends 2000] [--concurrency 1,4,8,16,32] [--deliveries 3000]
+    .venv/bin/python bench/api.py [--sends 2000] [--concurrency 1,4,8,16,32] [--rates 300]
+        [--rate-seconds 10] [--deliveries 3000]
         [--backends sqlite,postgres] [--servers 1] [--workers 2]
 
 repdesk runs as ``repdesk serve --no-worker`` (``--servers`` web processes) plus ``--workers``
@@ -10,7 +11,9 @@ Node (``tests/fakes/webhook_receiver.js``); the load generator (a raw keep-alive
 Rate limits are raised for the run (the seed's 100 sends/min per key would cap it at 1.7/s).
 
 Sends: each request is the full synchronous path (auth, rate limit, validate, charge, store,
-Graph call, answer). Reported: requests/s, p50/p99 latency, web-process CPU per send.
+Graph call, answer). Reported: requests/s, p50/p99 latency, web-process CPU per send. Then
+open loop (``--rates``): sends start at a fixed rate for ``--rate-seconds``, and each latency
+counts from when the send was due, so p99 says what a client sending that many per second sees.
 Deliveries, twice, to a Node receiver that verifies every signature: (1) the delivery pipeline
 alone: N customer messages are recorded with their ``webhooks.deliver`` jobs held back, then
 released at once (deliveries/s from the release, p50/p99 release -> delivered); (2) end to end:
@@ -204,6 +207,61 @@ async def bench_sends(
         "requests": total,
         "errors": errors,
         "rps": round(total / elapsed, 1),
+        "p50_ms": round(pct(latencies, 50), 1),
+        "p99_ms": round(pct(latencies, 99), 1),
+        "server_cpu_ms_per_send": round(cpu / total * 1000, 2),
+    }
+
+
+async def bench_rate(
+    port: int, key: str, rate: float, seconds: float, server_pid: int, connections: int = 64
+) -> dict[str, Any]:
+    """Open loop: sends start at a fixed rate whatever the answers do, and each latency counts
+    from the moment its send was due (a send that waited for a free connection waited for the
+    server), so a server that falls behind shows it in p99 instead of lowering the rate."""
+    body = json.dumps(
+        {"to": CUSTOMER, "type": "text", "text": {"body": "Hello from the bench 👋"}}
+    ).encode()
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    idle: asyncio.Queue[RawClient] = asyncio.Queue()
+    clients = [RawClient("127.0.0.1", port) for _ in range(connections)]
+    for c in clients:
+        await c.request("POST", "/v1/messages/send", body, headers)  # warm-up
+        idle.put_nowait(c)
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(due: float) -> None:
+        nonlocal errors
+        client = await idle.get()
+        try:
+            status, _ = await client.request("POST", "/v1/messages/send", body, headers)
+        finally:
+            idle.put_nowait(client)
+        latencies.append((time.perf_counter() - due) * 1000)
+        if status != 200:
+            errors += 1
+
+    cpu0 = tree_cpu_seconds(server_pid)
+    started = time.perf_counter()
+    tasks = []
+    for i in range(total):
+        due = started + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(due)))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - started
+    cpu = tree_cpu_seconds(server_pid) - cpu0
+    for c in clients:
+        await c.close()
+    return {
+        "offered_per_second": rate,
+        "requests": total,
+        "errors": errors,
+        "completed_per_second": round(total / elapsed, 1),
         "p50_ms": round(pct(latencies, 50), 1),
         "p99_ms": round(pct(latencies, 99), 1),
         "server_cpu_ms_per_send": round(cpu / total * 1000, 2),
@@ -449,11 +507,16 @@ async def run_backend(backend: str, args: argparse.Namespace, graph: Any) -> dic
         for c in args.concurrency:
             sends.append(await bench_sends(port, key, c, args.sends, procs[0].pid))
             print(backend, sends[-1], flush=True)
+        at_rate = []
+        for rate in args.rates:
+            at_rate.append(await bench_rate(port, key, rate, args.rate_seconds, procs[0].pid))
+            print(backend, at_rate[-1], flush=True)
         deliveries = await bench_deliveries(db, graph, port, key, webhook_path, args.deliveries)
         print(backend, deliveries, flush=True)
         return {
             "backend": backend,
             "sends": sends,
+            "sends_at_a_fixed_rate": at_rate,
             "webhooks": deliveries,
             "server_rss_mb": round(
                 sum(rss_mb(p) for p in [procs[0].pid, *children(procs[0].pid)]), 1
@@ -475,6 +538,13 @@ async def main() -> None:
     ap.add_argument(
         "--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4, 8, 16, 32]
     )
+    ap.add_argument(
+        "--rates",
+        type=lambda s: [float(x) for x in s.split(",") if x],
+        default=[300.0],
+        help="open-loop send rates (sends/s), each held for --rate-seconds",
+    )
+    ap.add_argument("--rate-seconds", type=float, default=10.0)
     ap.add_argument("--deliveries", type=int, default=3000)
     ap.add_argument("--backends", default="sqlite,postgres")
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
