@@ -170,15 +170,31 @@ def start_server(
     raise RuntimeError("repdesk did not start")
 
 
+def send_request(key: str) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of every benchmarked send: a text to the customer who wrote."""
+    body = json.dumps(
+        {"to": CUSTOMER, "type": "text", "text": {"body": "Hello from the bench 👋"}}
+    ).encode()
+    return body, {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+
+def summary(latencies: list[float], errors: int, cpu: float) -> dict[str, Any]:
+    """Requests, errors, p50/p99 latency and the server's CPU per send of one measured run."""
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "p50_ms": round(pct(latencies, 50), 1),
+        "p99_ms": round(pct(latencies, 99), 1),
+        "server_cpu_ms_per_send": round(cpu / len(latencies) * 1000, 2),
+    }
+
+
 async def bench_sends(
     port: int, key: str, concurrency: int, total: int, server_pid: int
 ) -> dict[str, Any]:
     latencies: list[float] = []
     errors = 0
-    body = json.dumps(
-        {"to": CUSTOMER, "type": "text", "text": {"body": "Hello from the bench 👋"}}
-    ).encode()
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    body, headers = send_request(key)
     counter = iter(range(total))
 
     async def one_worker(client: RawClient) -> None:
@@ -204,12 +220,8 @@ async def bench_sends(
             await c.close()
     return {
         "concurrency": concurrency,
-        "requests": total,
-        "errors": errors,
         "rps": round(total / elapsed, 1),
-        "p50_ms": round(pct(latencies, 50), 1),
-        "p99_ms": round(pct(latencies, 99), 1),
-        "server_cpu_ms_per_send": round(cpu / total * 1000, 2),
+        **summary(latencies, errors, cpu),
     }
 
 
@@ -219,10 +231,7 @@ async def bench_rate(
     """Open loop: sends start at a fixed rate whatever the answers do, and each latency counts
     from the moment its send was due (a send that waited for a free connection waited for the
     server), so a server that falls behind shows it in p99 instead of lowering the rate."""
-    body = json.dumps(
-        {"to": CUSTOMER, "type": "text", "text": {"body": "Hello from the bench 👋"}}
-    ).encode()
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    body, headers = send_request(key)
     idle: asyncio.Queue[RawClient] = asyncio.Queue()
     clients = [RawClient("127.0.0.1", port) for _ in range(connections)]
     for c in clients:
@@ -259,12 +268,8 @@ async def bench_rate(
         await c.close()
     return {
         "offered_per_second": rate,
-        "requests": total,
-        "errors": errors,
         "completed_per_second": round(total / elapsed, 1),
-        "p50_ms": round(pct(latencies, 50), 1),
-        "p99_ms": round(pct(latencies, 99), 1),
-        "server_cpu_ms_per_send": round(cpu / total * 1000, 2),
+        **summary(latencies, errors, cpu),
     }
 
 

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest_asyncio
 from sqlalchemy import func, select
 
 from repdesk.db.engine import Database
@@ -21,10 +22,13 @@ def _age(path: Path, seconds: float) -> None:
     os.utime(path, (then, then))
 
 
-async def _assistant(client: httpx.AsyncClient) -> str:
+@pytest_asyncio.fixture
+async def url(client: httpx.AsyncClient, db: Database) -> str:
+    """The document upload URL of a signed-in owner's new assistant."""
+    await signed_in(client, db)
     r = await client.post("/api/assistants", json={"name": "Shop", "platform": "whatsapp"})
     assert r.status_code == 201, r.text
-    return str(r.json()["id"])
+    return f"/api/assistants/{r.json()['id']}/knowledge/files"
 
 
 async def _collect(db: Database) -> int:
@@ -33,11 +37,8 @@ async def _collect(db: Database) -> int:
 
 
 async def test_a_deleted_documents_bytes_are_collected_and_shared_bytes_stay(
-    client: httpx.AsyncClient, db: Database, data_dir: Path
+    client: httpx.AsyncClient, db: Database, url: str
 ) -> None:
-    await signed_in(client, db)
-    assistant = await _assistant(client)
-    url = f"/api/assistants/{assistant}/knowledge/files"
     policy = b"Returns are accepted within 7 days."
     hours = b"We open at 9am every day."
     first = (await client.post(url, files={"file": ("policy.txt", policy, "text/plain")})).json()
@@ -72,11 +73,8 @@ async def test_a_deleted_documents_bytes_are_collected_and_shared_bytes_stay(
 
 
 async def test_recent_files_and_an_upload_racing_the_collection_are_kept(
-    client: httpx.AsyncClient, db: Database, data_dir: Path
+    client: httpx.AsyncClient, db: Database, url: str
 ) -> None:
-    await signed_in(client, db)
-    assistant = await _assistant(client)
-    url = f"/api/assistants/{assistant}/knowledge/files"
     data = b"Delivery in Lagos takes two days."
     item = (await client.post(url, files={"file": ("d.txt", data, "text/plain")})).json()
     async with db.session() as s:
