@@ -10,9 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
-import threading
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,7 +18,6 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -33,6 +29,7 @@ from repdesk.db.engine import Database
 from repdesk.db.migrate import upgrade
 from repdesk.db.models_all import import_all_models
 from repdesk.jobs.worker import Worker
+from tests.fakes.server import ThreadedServer, free_port
 
 BACKEND = os.environ.get("REPDESK_TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("REPDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -43,12 +40,6 @@ import_all_models()
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"repdesk database backend: {BACKEND}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _asyncpg_url(url: str) -> str:
@@ -165,28 +156,11 @@ def worker(db: Database) -> Worker:
     return Worker(db, concurrency=4, lease_seconds=30, poll_interval=0.05)
 
 
-class LiveServer:
+class LiveServer(ThreadedServer):
+    """repdesk itself over real HTTP (its lifespan on: the in-process worker runs)."""
+
     def __init__(self, app: Any, port: int) -> None:
-        self.app = app
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-        deadline = time.time() + 20
-        while not self.server.started:
-            if time.time() > deadline:
-                raise RuntimeError("live server did not start")
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        super().__init__(app, port=port, lifespan="on", name="live server")
 
 
 @pytest.fixture

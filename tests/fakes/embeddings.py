@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import re
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.fakes.server import ThreadedServer, free_port
 
 DIM = 48
 SYNONYMS = {
@@ -89,21 +88,11 @@ def _build(state: FakeEmbeddings) -> Starlette:
 
 class _Server:
     def __init__(self) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
+        port = free_port()
         self.state = FakeEmbeddings(url=f"http://127.0.0.1:{port}/v1")
-        config = uvicorn.Config(
-            _build(self.state), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.time() + 20
-        while not self.server.started:
-            if time.time() > deadline:
-                raise RuntimeError("fake embeddings server did not start")
-            time.sleep(0.02)
+        self.http = ThreadedServer(
+            _build(self.state), port=port, name="fake embeddings server"
+        ).start()
 
 
 _SERVER: _Server | None = None

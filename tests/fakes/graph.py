@@ -16,20 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.server import ThreadedServer, free_port
 
 VERSION = "v21.0"
 E164 = re.compile(r"^\+?[1-9]\d{6,14}$")
@@ -427,36 +426,20 @@ def validate_send(body: Any) -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class GraphServer:
     def __init__(self) -> None:
-        port = _free_port()
+        port = free_port()
         self.state = FakeGraph(url=f"http://127.0.0.1:{port}")
         app = Starlette(
             routes=[Route("/{path:path}", self.state.handle, methods=["GET", "POST", "DELETE"])]
         )
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.http = ThreadedServer(app, port=port, name="fake Graph API")
 
     def start(self) -> None:
-        self.thread.start()
-        deadline = time.time() + 15
-        while not self.server.started:
-            if time.time() > deadline:
-                raise RuntimeError("fake Graph API did not start")
-            time.sleep(0.02)
+        self.http.start(timeout=15)
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.http.stop()
 
 
 _SERVER: GraphServer | None = None
@@ -502,6 +485,6 @@ if __name__ == "__main__":
     server.start()
     print(json.dumps({"url": server.state.url}), flush=True)
     try:
-        server.thread.join()
+        server.http.thread.join()
     except KeyboardInterrupt:
         sys.exit(0)

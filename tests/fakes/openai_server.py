@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 import uuid
@@ -25,11 +24,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.fakes.server import ThreadedServer, free_port
 
 
 @dataclass
@@ -191,21 +191,9 @@ def _build(state: FakeLLM) -> Starlette:
 
 class _Server:
     def __init__(self) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
+        port = free_port()
         self.state = FakeLLM(url=f"http://127.0.0.1:{port}")
-        config = uvicorn.Config(
-            _build(self.state), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.time() + 20
-        while not self.server.started:
-            if time.time() > deadline:
-                raise RuntimeError("fake LLM server did not start")
-            time.sleep(0.02)
+        self.http = ThreadedServer(_build(self.state), port=port, name="fake LLM server").start()
 
 
 _SERVER: _Server | None = None
