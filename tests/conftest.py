@@ -23,12 +23,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from repdesk.app import create_app, load_modules
+from repdesk.assistants.models import Assistant
 from repdesk.config import Settings
 from repdesk.db.base import Base
 from repdesk.db.engine import Database
 from repdesk.db.migrate import upgrade
 from repdesk.db.models_all import import_all_models
 from repdesk.jobs.worker import Worker
+from tests.factories import Account, create_account, create_assistant, signed_in
 from tests.fakes.server import ThreadedServer, free_port
 
 BACKEND = os.environ.get("REPDESK_TEST_DB", "sqlite")
@@ -149,6 +151,25 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+# A workspace's assistant and a signed-in owner, for the domain tests that need no more.
+@pytest_asyncio.fixture
+async def assistant(db: Database) -> Assistant:
+    _user, ws = await create_account(db)
+    return await create_assistant(db, workspace_id=ws.id)
+
+
+@pytest_asyncio.fixture
+async def owner(client: httpx.AsyncClient, db: Database) -> Account:
+    return await signed_in(client, db)
+
+
+@pytest_asyncio.fixture
+async def assistant_id(client: httpx.AsyncClient, owner: Account) -> str:
+    r = await client.post("/api/assistants", json={"name": "Shop", "platform": "whatsapp"})
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
 
 
 @pytest.fixture
