@@ -10,7 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from repdesk.assistants.models import Assistant
 from repdesk.contacts.models import Contact
+from repdesk.events.service import emit
+from repdesk.events.types import ContactData, ContactTagData, Event
 from repdesk.kit.errors import AppError, Conflict, NotFound, ValidationError
 from repdesk.kit.pagination import check_limit, paginate
 
@@ -69,7 +72,7 @@ def _clean_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
 async def create(
     session: AsyncSession,
     *,
-    assistant_id: str,
+    assistant: Assistant,
     phone: str,
     name: str | None = None,
     tags: list[str] | None = None,
@@ -77,7 +80,7 @@ async def create(
 ) -> Contact:
     e164 = normalize_phone(phone)
     contact = Contact(
-        assistant_id=assistant_id,
+        assistant_id=assistant.id,
         phone=e164,
         name=(name or "").strip() or None,
         tags=_clean_tags(tags or []),
@@ -90,7 +93,67 @@ async def create(
             await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"A contact with phone {e164} already exists.") from exc
+    await _emit(session, Event.CONTACT_CREATED, contact, assistant.workspace_id)
     return contact
+
+
+async def upsert(
+    session: AsyncSession,
+    *,
+    assistant: Assistant,
+    phone: str | None = None,
+    visitor_id: str | None = None,
+    name: str | None = None,
+) -> Contact:
+    """The contact with this phone (already E.164) or widget visitor id, created when new
+    (``contact.created``); a name learned later fills an empty one."""
+    if not phone and not visitor_id:
+        raise ValidationError("A contact needs a phone number or a visitor id.")
+    cond = Contact.phone == phone if phone else Contact.visitor_id == visitor_id
+    contact = await session.scalar(
+        select(Contact).where(Contact.assistant_id == assistant.id, cond)
+    )
+    if contact is None:
+        contact = Contact(
+            assistant_id=assistant.id,
+            phone=phone,
+            visitor_id=visitor_id,
+            name=name,
+            tags=[],
+            attributes={},
+            message_count=0,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(contact)
+                await session.flush()
+        except IntegrityError:
+            contact = await session.scalar(
+                select(Contact).where(Contact.assistant_id == assistant.id, cond)
+            )
+            if contact is None:
+                raise
+        else:
+            await _emit(session, Event.CONTACT_CREATED, contact, assistant.workspace_id)
+    if name and not contact.name:
+        contact.name = name
+    return contact
+
+
+async def _emit(session: AsyncSession, event: Event, contact: Contact, workspace_id: str) -> None:
+    await emit(
+        session,
+        event,
+        ContactData(
+            id=contact.id,
+            phone=contact.phone,
+            visitor_id=contact.visitor_id,
+            name=contact.name,
+            tags=list(contact.tags or []),
+        ),
+        workspace_id=workspace_id,
+        assistant_id=contact.assistant_id,
+    )
 
 
 async def get(session: AsyncSession, *, assistant_id: str, contact_id: str) -> Contact | None:
@@ -130,15 +193,34 @@ async def update(
             contact.phone = e164
     if name is not ...:
         contact.name = (name or "").strip() or None
+    before = list(contact.tags or [])
     if tags is not None:
         contact.tags = _clean_tags(tags)
     if attributes is not None:
         contact.attributes = _clean_attributes(attributes)
+    changed = session.is_modified(contact)
     try:
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as exc:
         raise Conflict("A contact with this phone already exists.") from exc
+    if changed:
+        assistant = await session.get(Assistant, contact.assistant_id)
+        assert assistant is not None
+        await _emit(session, Event.CONTACT_UPDATED, contact, assistant.workspace_id)
+        after = list(contact.tags or [])
+        for event, tag_list in (
+            (Event.CONTACT_TAGGED, [t for t in after if t not in before]),
+            (Event.CONTACT_UNTAGGED, [t for t in before if t not in after]),
+        ):
+            for tag in tag_list:
+                await emit(
+                    session,
+                    event,
+                    ContactTagData(contact_id=contact.id, tag=tag),
+                    workspace_id=assistant.workspace_id,
+                    assistant_id=contact.assistant_id,
+                )
     return contact
 
 

@@ -41,6 +41,7 @@ from repdesk.developer_api.config import get_api_settings
 from repdesk.developer_api.models import ApiKey
 from repdesk.developer_api.schemas import SendRequest, SendResponse
 from repdesk.events import service as events
+from repdesk.events.types import Event
 from repdesk.jobs.registry import periodic, task
 from repdesk.jobs.service import enqueue
 from repdesk.kit.errors import AppError, ValidationError
@@ -104,9 +105,7 @@ async def _new_conversation(
 ) -> tuple[Conversation, Contact]:
     """A template to a number that never wrote starts its conversation."""
     if contact is None:
-        contact = await conversations.upsert_contact(
-            session, assistant_id=assistant.id, phone=phone
-        )
+        contact = await contacts.upsert(session, assistant=assistant, phone=phone)
     conv = await conversations.get_or_create_conversation(
         session, assistant=assistant, contact=contact, channel=CHANNEL
     )
@@ -244,7 +243,7 @@ async def send(
             # left: one statement, and on PostgreSQL no transaction around it (its BEGIN and
             # COMMIT are two round trips). With endpoints, message.sent writes their
             # deliveries in the status's transaction.
-            if not events.has_durable_consumers("message.sent"):
+            if not events.has_durable_consumers(Event.MESSAGE_SENT):
                 await _single_statement(session)
             webhooks.known_to_have_none(session, assistant_id)
         await conversations.record_sent(session, message, result.external_id)

@@ -52,7 +52,7 @@ async def create_contact(body: ContactCreate, api: ApiDep) -> dict[str, Any]:
     """Create a contact. `phone` is E.164 and unique per assistant."""
     contact = await contacts.create(
         api.session,
-        assistant_id=api.assistant.id,
+        assistant=api.assistant,
         phone=body.phone,
         name=body.name,
         tags=body.tags,

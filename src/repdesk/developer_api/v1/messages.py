@@ -88,7 +88,7 @@ async def send_message(request: Request) -> Response:
 
 def message_row(row: Any, api: ApiContext) -> dict[str, Any]:
     message, conv, contact = row
-    return message_data(message, conv, contact, api.assistant)
+    return message_data(message, conv, contact, api.assistant).wire()
 
 
 def _messages_query(api: ApiContext) -> Any:
