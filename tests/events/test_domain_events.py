@@ -147,3 +147,18 @@ async def test_a_finished_broadcast_emits_broadcast_completed_with_its_counts(
     assert data["id"] == r.json()["broadcastId"] and data["status"] == "completed"
     assert data["counts"]["skipped"] == 1  # the number whose window is closed
     assert data["counts"]["queued"] + data["counts"]["sent"] == 1
+
+
+async def test_a_customer_writing_to_a_closed_conversation_reopens_it(
+    app: Any, db: Database
+) -> None:
+    tenant = await make_tenant(db)
+    inbound = await customer_writes(db, tenant.assistant, phone="+2348012340000", text="hello")
+    async with db.transaction() as s:
+        conv = await s.get(Conversation, inbound.conversation.id)
+        assert conv is not None
+        await conversations.set_status(s, conv, "closed")
+    async with app.state.bus.subscribe(workspace_topic(tenant.workspace_id)) as sub:
+        await customer_writes(db, tenant.assistant, phone="+2348012340000", text="me again")
+        names = [f["event"] for f in drain(sub)]
+    assert names == ["conversation.opened", "message.received"]

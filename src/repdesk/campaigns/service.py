@@ -23,7 +23,12 @@ from repdesk.contacts import service as contacts
 from repdesk.contacts.models import Contact
 from repdesk.contacts.service import normalize_phone
 from repdesk.conversations import service as conversations
-from repdesk.conversations.models import Conversation, Message
+from repdesk.conversations.models import (
+    HANDED_TO_CHANNEL,
+    Conversation,
+    Message,
+    MessageStatus,
+)
 from repdesk.events.service import emit
 from repdesk.events.types import BroadcastData, Event
 from repdesk.jobs.registry import task
@@ -115,7 +120,7 @@ def _effective(recipient_status: str, message_status: str | None) -> str:
         return "queued"
     if recipient_status in ("skipped", "failed", "sent"):  # sent: sandbox
         return recipient_status
-    if message_status in ("sent", "delivered", "read", "failed"):
+    if message_status in (*HANDED_TO_CHANNEL, MessageStatus.FAILED):
         return message_status
     return "queued"  # a message waiting for its channel.send
 

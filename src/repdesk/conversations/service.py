@@ -31,7 +31,14 @@ from repdesk.billing import service as billing
 from repdesk.channels.base import ChannelError, OutboundMessage, get_sender
 from repdesk.contacts import service as contact_service
 from repdesk.contacts.models import Contact
-from repdesk.conversations.models import Conversation, Message
+from repdesk.conversations.models import (
+    HANDED_TO_CHANNEL,
+    STATUS_RANK,
+    Conversation,
+    ConversationStatus,
+    Message,
+    MessageStatus,
+)
 from repdesk.db.base import table_of
 from repdesk.events.service import conversation_topic, emit
 from repdesk.events.types import ConversationData, Event, MessageData
@@ -44,7 +51,6 @@ from repdesk.kit.time import ensure_utc, isoformat, utcnow
 log = logging.getLogger("repdesk.conversations")
 
 SERVICE_WINDOW = timedelta(hours=24)
-STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4, "played": 4}
 PREVIEW_LEN = 200
 
 
@@ -303,12 +309,15 @@ async def _apply_inbound(
         conv.last_message_preview = _preview(message.text)
     conv.unread_count = (conv.unread_count or 0) + 1
     conv.message_count = (conv.message_count or 0) + 1
-    if conv.status == "closed":
-        conv.status = "open"
+    reopened = conv.status == ConversationStatus.CLOSED
+    if reopened:
+        conv.status = ConversationStatus.OPEN
     contact.message_count = (contact.message_count or 0) + 1
     contact.last_message_at = now
     if trigger_ai and conv.automation_enabled:
         await enqueue(session, "ai.reply", {"conversationId": conv.id, "messageId": message.id})
+    if reopened:
+        await _emit_conversation(session, conv, event=Event.CONVERSATION_OPENED)
     await _emit_message(session, Event.MESSAGE_RECEIVED, message, conv)
 
 
@@ -668,7 +677,7 @@ async def deliver(session: AsyncSession, message_id: str) -> Message:
     message = await session.get(Message, message_id, with_for_update=False)
     if message is None:
         raise PermanentError(f"message {message_id} no longer exists")
-    if message.external_id or message.status in ("sent", "delivered", "read", "failed"):
+    if message.external_id or message.status in (*HANDED_TO_CHANNEL, MessageStatus.FAILED):
         return message
     channel_sender = get_sender(message.channel)
     if channel_sender is None:
@@ -778,7 +787,7 @@ async def set_automation(session: AsyncSession, conv: Conversation, enabled: boo
 
 
 async def set_status(session: AsyncSession, conv: Conversation, status: str) -> Conversation:
-    if status not in ("open", "closed"):
+    if status not in tuple(ConversationStatus):
         raise ValidationError("status must be open or closed.")
     changed = conv.status != status
     conv.status = status

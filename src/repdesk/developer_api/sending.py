@@ -33,7 +33,12 @@ from repdesk.channels.whatsapp.sender import sender as whatsapp
 from repdesk.contacts import service as contacts
 from repdesk.contacts.models import Contact
 from repdesk.conversations import service as conversations
-from repdesk.conversations.models import Conversation, Message
+from repdesk.conversations.models import (
+    HANDED_TO_CHANNEL,
+    Conversation,
+    Message,
+    MessageStatus,
+)
 from repdesk.db.engine import Database, commit
 from repdesk.developer_api import service as keys
 from repdesk.developer_api import webhooks
@@ -49,7 +54,6 @@ from repdesk.kit.ids import new_id
 from repdesk.kit.time import utcnow
 
 CHANNEL = "whatsapp"
-DONE = ("sent", "delivered", "read")
 CLIENT_ERRORS = (
     "SERVICE_WINDOW_CLOSED",
     "TEMPLATE_NOT_APPROVED",
@@ -122,7 +126,7 @@ def _response(message: Message, credits_remaining: int) -> SendResponse:
     return SendResponse(
         message_id=message.id,
         whatsapp_message_id=message.external_id,
-        status="sent" if message.status in DONE else message.status,
+        status="sent" if message.status in HANDED_TO_CHANNEL else message.status,
         credits_used=message.credits_charged,
         credits_remaining=credits_remaining,
     )
@@ -142,7 +146,10 @@ async def _settle(session: AsyncSession, message_id: str, workspace_id: str) -> 
     while True:
         message = await session.get(Message, message_id, populate_existing=True)
         assert message is not None
-        if message.status in (*DONE, "failed") or time.monotonic() - started > wait:
+        if (
+            message.status in (*HANDED_TO_CHANNEL, MessageStatus.FAILED)
+            or time.monotonic() - started > wait
+        ):
             balance = await session.scalar(
                 select(Workspace.credits).where(Workspace.id == workspace_id)
             )
