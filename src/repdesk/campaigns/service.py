@@ -21,7 +21,6 @@ from repdesk.campaigns.models import Broadcast, BroadcastRecipient
 from repdesk.channels.base import OutboundMessage, get_sender
 from repdesk.contacts import service as contacts
 from repdesk.contacts.models import Contact
-from repdesk.contacts.service import normalize_phone
 from repdesk.conversations import service as conversations
 from repdesk.conversations.models import (
     HANDED_TO_CHANNEL,
@@ -34,6 +33,7 @@ from repdesk.events.types import BroadcastData, Event
 from repdesk.jobs.registry import task
 from repdesk.jobs.service import enqueue
 from repdesk.kit.errors import AppError, NotFound, ValidationError
+from repdesk.kit.phones import normalize_phone
 from repdesk.kit.time import utcnow
 
 log = logging.getLogger("repdesk.broadcasts")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,38 +13,13 @@ from repdesk.assistants.models import Assistant
 from repdesk.contacts.models import Contact
 from repdesk.events.service import emit
 from repdesk.events.types import ContactData, ContactTagData, Event
-from repdesk.kit.errors import AppError, Conflict, NotFound, ValidationError
+from repdesk.kit.errors import Conflict, NotFound, ValidationError
 from repdesk.kit.pagination import check_limit, paginate
+from repdesk.kit.phones import normalize_phone
 
 MAX_TAGS = 50
 MAX_TAG_LEN = 50
 MAX_ATTRIBUTES_BYTES = 16_000
-
-
-class InvalidPhoneNumberError(AppError):
-    status = 400
-    code = "INVALID_PHONE_NUMBER"
-
-
-def normalize_phone(raw: str) -> str:
-    """``+2348012345678`` from an E.164 number (spaces, dashes and dots tolerated).
-
-    A number must start with ``+`` and its country code: local formats are refused rather than
-    guessed at."""
-    text = (raw or "").strip()
-    if not text.startswith("+"):
-        raise InvalidPhoneNumberError(
-            f"{raw!r} is not an E.164 phone number: use +countrycode number, like +2348012345678."
-        )
-    try:
-        number = phonenumbers.parse(text, None)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidPhoneNumberError(
-            f"{raw!r} is not an E.164 phone number: use +countrycode number."
-        ) from exc
-    if not phonenumbers.is_possible_number(number):
-        raise InvalidPhoneNumberError(f"{raw!r} is not a possible phone number for its country.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _clean_tags(tags: list[str]) -> list[str]:

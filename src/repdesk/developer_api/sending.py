@@ -51,6 +51,7 @@ from repdesk.jobs.registry import periodic, task
 from repdesk.jobs.service import enqueue
 from repdesk.kit.errors import AppError, ValidationError
 from repdesk.kit.ids import new_id
+from repdesk.kit.phones import normalize_phone
 from repdesk.kit.time import utcnow
 
 CHANNEL = "whatsapp"
@@ -172,7 +173,7 @@ async def send(
     db: Database, raw_key: str, body: SendRequest, idempotency_key: str | None
 ) -> SendResponse:
     keys.check_format(raw_key)
-    phone = contacts.normalize_phone(body.to)
+    phone = normalize_phone(body.to)
     outbound = body.outbound()
     key = _idempotency(idempotency_key)
     async with db.session() as session:
