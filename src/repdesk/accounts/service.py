@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,6 +43,10 @@ class EmailNotVerified(Forbidden):
 class InvalidToken(AppError):
     status = 400
     code = "INVALID_TOKEN"
+
+
+class TokenUsed(InvalidToken):
+    code = "TOKEN_USED"
 
 
 @dataclass(frozen=True)
@@ -130,19 +134,46 @@ async def send_verification(session: AsyncSession, user: User) -> str:
     return raw
 
 
-async def verify_email(session: AsyncSession, raw_token: str) -> User:
-    row = await session.scalar(
-        select(EmailToken).where(
-            EmailToken.token_hash == sha256_hex(raw_token), EmailToken.purpose == "verify"
+async def consume_token(session: AsyncSession, raw_token: str, *, purpose: str) -> str:
+    """Use an emailed token once: returns its user's id. One conditional UPDATE marks it used,
+    so of two concurrent uses exactly one matches a row; the other (and every later use) gets
+    ``TokenUsed``."""
+    now = utcnow()
+    token_hash = sha256_hex(raw_token)
+    used = await session.execute(
+        update(EmailToken)
+        .where(
+            EmailToken.token_hash == token_hash,
+            EmailToken.purpose == purpose,
+            EmailToken.used_at.is_(None),
+            EmailToken.expires_at > now,
         )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
     )
-    if row is None or ensure_utc(row.expires_at) < utcnow():
-        raise InvalidToken("This verification link is invalid or has expired.")
-    user = await session.get(User, row.user_id)
+    row = await session.scalar(
+        select(EmailToken).where(EmailToken.token_hash == token_hash, EmailToken.purpose == purpose)
+    )
+    if row is None or ensure_utc(row.expires_at) <= now:
+        raise InvalidToken("This link is invalid or has expired.")
+    if used.rowcount != 1:  # type: ignore[attr-defined]
+        raise TokenUsed("This link has already been used.")
+    return row.user_id
+
+
+async def verify_email(session: AsyncSession, raw_token: str) -> User:
+    try:
+        user_id = await consume_token(session, raw_token, purpose="verify")
+    except TokenUsed as exc:
+        raise TokenUsed(
+            "This verification link has already been used. If you opened it before, your "
+            "address is verified: log in."
+        ) from exc
+    except InvalidToken as exc:
+        raise InvalidToken("This verification link is invalid or has expired.") from exc
+    user = await session.get(User, user_id)
     if user is None:
         raise InvalidToken("This verification link is invalid or has expired.")
-    if row.used_at is None:
-        row.used_at = utcnow()
     user.email_verified = True
     await session.flush()
     return user
