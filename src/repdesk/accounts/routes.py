@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from repdesk.accounts import service
+from repdesk.accounts import service, throttle
+from repdesk.accounts.models import User, Workspace
 from repdesk.accounts.schemas import (
     LoginRequest,
     LoginResponse,
@@ -19,8 +19,9 @@ from repdesk.accounts.schemas import (
 )
 from repdesk.assistants import service as assistants
 from repdesk.config import Settings
-from repdesk.kit.errors import RateLimited
+from repdesk.kit.clientip import client_ip
 from repdesk.kit.ids import token
+from repdesk.kit.ratelimit import Limiter
 from repdesk.kit.web import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -61,18 +62,22 @@ def clear_login_cookies(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
-async def check_login_rate(
-    request: Request, limiter: LimiterDep, settings: Settings, email: str
-) -> None:
-    ip = request.client.host if request.client else "unknown"
-    for key in (f"login:ip:{ip}", f"login:email:{service.normalize_email(email)}"):
-        decision = await limiter.hit(settings.login_rate_limit, key)
-        if not decision.allowed:
-            wait = max(1, decision.reset_at - int(time.time()))
-            raise RateLimited(
-                "Too many login attempts. Wait a minute and try again.",
-                headers={"Retry-After": str(wait)},
-            )
+async def login_throttled(
+    request: Request,
+    session: AsyncSession,
+    limiter: Limiter,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+) -> tuple[User, Workspace, str]:
+    """``service.login`` behind the login throttle (accounts.throttle), for the API and the
+    login page alike."""
+    ip = client_ip(request)
+    await throttle.check(session, limiter, settings, email=email, ip=ip)
+    result = await service.login(session, email=email, password=password, ip=ip)
+    await throttle.succeeded(limiter, settings, email=email, ip=ip)
+    return result
 
 
 @router.post("/auth/register", status_code=201, response_model=RegisterResponse)
@@ -103,8 +108,9 @@ async def login(
 ) -> LoginResponse:
     """Log in; sets the session cookie and the ``repdesk_csrf`` cookie (send its value as
     ``X-CSRF-Token`` on state-changing /api calls)."""
-    await check_login_rate(request, limiter, settings, body.email)
-    user, workspace, raw = await service.login(session, email=body.email, password=body.password)
+    user, workspace, raw = await login_throttled(
+        request, session, limiter, settings, email=body.email, password=body.password
+    )
     csrf = set_login_cookies(response, settings, raw)
     return LoginResponse(
         user_id=user.id, workspace_id=workspace.id, email=user.email, csrf_token=csrf

@@ -10,10 +10,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.accounts.email import queue_email
-from repdesk.accounts.models import AuthSession, EmailToken, Membership, User, Workspace
+from repdesk.accounts.models import (
+    AuthSession,
+    EmailToken,
+    LoginIP,
+    Membership,
+    User,
+    Workspace,
+)
 from repdesk.accounts.security import hash_password, sha256_hex, verify_password
 from repdesk.billing import service as billing
 from repdesk.config import get_settings
+from repdesk.db.base import table_of
+from repdesk.db.upsert import insert_ignore
 from repdesk.kit.errors import (
     AppError,
     Conflict,
@@ -179,8 +188,28 @@ async def verify_email(session: AsyncSession, raw_token: str) -> User:
     return user
 
 
-async def login(session: AsyncSession, *, email: str, password: str) -> tuple[User, Workspace, str]:
-    """Check credentials and open a session. Returns (user, workspace, raw session token)."""
+def _login_ip_hash(user_id: str, ip: str) -> str:
+    return sha256_hex(f"{user_id}|{ip}")
+
+
+async def is_known_login_ip(session: AsyncSession, *, email: str, ip: str) -> bool:
+    """Whether ``ip`` has signed in to the user with this email before."""
+    user_id = await session.scalar(select(User.id).where(User.email == normalize_email(email)))
+    if user_id is None:
+        return False
+    found = await session.scalar(
+        select(LoginIP.id).where(
+            LoginIP.user_id == user_id, LoginIP.ip_hash == _login_ip_hash(user_id, ip)
+        )
+    )
+    return found is not None
+
+
+async def login(
+    session: AsyncSession, *, email: str, password: str, ip: str | None = None
+) -> tuple[User, Workspace, str]:
+    """Check credentials and open a session; ``ip`` becomes one of the user's known sign-in
+    addresses. Returns (user, workspace, raw session token)."""
     user = await get_user_by_email(session, email)
     if not verify_password(user.password_hash if user else None, password) or user is None:
         raise InvalidCredentials("Email or password is incorrect.")
@@ -203,6 +232,13 @@ async def login(session: AsyncSession, *, email: str, password: str) -> tuple[Us
         )
     )
     await session.flush()
+    if ip is not None:
+        await insert_ignore(
+            session,
+            table_of(LoginIP),
+            [{"user_id": user.id, "ip_hash": _login_ip_hash(user.id, ip)}],
+            conflict=("user_id", "ip_hash"),
+        )
     return user, workspace, raw
 
 
