@@ -80,14 +80,39 @@ async def login_throttled(
     return result
 
 
+# At most this many "you already have an account" emails per address, so that signing up with
+# someone's address over and over does not flood their inbox.
+ACCOUNT_EXISTS_EMAILS = "3/hour"
+
+
+async def sign_up(
+    session: AsyncSession, limiter: Limiter, *, email: str, password: str, business_name: str
+) -> None:
+    """``service.sign_up`` for the API and the sign-up page alike."""
+    if not await service.sign_up(
+        session, email=email, password=password, business_name=business_name
+    ):
+        email = service.normalize_email(email)
+        if (await limiter.hit(ACCOUNT_EXISTS_EMAILS, f"signup:exists:{email}")).allowed:
+            await service.send_account_exists(session, email=email)
+
+
 @router.post("/auth/register", status_code=201, response_model=RegisterResponse)
-async def register(body: RegisterRequest, session: SessionDep) -> RegisterResponse:
+async def register(
+    body: RegisterRequest, session: SessionDep, limiter: LimiterDep
+) -> RegisterResponse:
     """Create an account: a user, its workspace (with the free sign-up credits) and a
-    verification email."""
-    user, workspace = await service.register(
-        session, email=body.email, password=body.password, business_name=body.business_name
+    verification email. An address that already has an account gets the same answer and an
+    email saying so (with a link to log in) instead: the answer never tells whether an
+    address is registered."""
+    await sign_up(
+        session,
+        limiter,
+        email=body.email,
+        password=body.password,
+        business_name=body.business_name,
     )
-    return RegisterResponse(workspace_id=workspace.id, email=user.email, email_verified=False)
+    return RegisterResponse(email=body.email, email_verified=False)
 
 
 @router.post("/auth/verify", response_model=OkResponse)

@@ -119,6 +119,34 @@ async def register(
     return user, workspace
 
 
+async def sign_up(session: AsyncSession, *, email: str, password: str, business_name: str) -> bool:
+    """Registration from the API and the sign-up page, which answer alike whether or not the
+    address is taken: a taken one creates nothing and is answered as a new one. Returns
+    whether an account was created; if not, the caller sends ``send_account_exists``."""
+    try:
+        await register(session, email=email, password=password, business_name=business_name)
+    except EmailTaken:
+        hash_password(password)  # the work a new account costs, so the time tells nothing
+        return False
+    return True
+
+
+async def send_account_exists(session: AsyncSession, *, email: str) -> None:
+    """The email a sign-up with a taken address gets instead of a new account."""
+    base = get_settings().base_url
+    await queue_email(
+        session,
+        to=normalize_email(email),
+        subject="You already have a repdesk account",
+        body=(
+            "Someone, probably you, tried to create a repdesk account with this email "
+            "address. You already have one, so nothing was changed.\n\n"
+            f"Log in here:\n{base}/login\n\n"
+            "If it was not you, ignore this email: your account and password are unchanged.\n"
+        ),
+    )
+
+
 async def send_verification(session: AsyncSession, user: User) -> str:
     raw = token(32)
     session.add(

@@ -11,7 +11,12 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
 from repdesk.accounts import service as accounts
-from repdesk.accounts.routes import clear_login_cookies, login_throttled, set_login_cookies
+from repdesk.accounts.routes import (
+    clear_login_cookies,
+    login_throttled,
+    set_login_cookies,
+    sign_up,
+)
 from repdesk.accounts.schemas import RegisterRequest
 from repdesk.assistants import service as assistants
 from repdesk.assistants.deps import PageAssistantDep
@@ -67,6 +72,7 @@ async def register_page(request: Request, principal: OptionalPrincipalDep) -> Re
 async def register_submit(
     request: Request,
     session: SessionDep,
+    limiter: LimiterDep,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     business_name: Annotated[str, Form()] = "",
@@ -75,8 +81,12 @@ async def register_submit(
     form = {"email": email, "business_name": business_name}
     try:
         body = RegisterRequest(email=email, password=password, business_name=business_name)
-        await accounts.register(
-            session, email=body.email, password=body.password, business_name=body.business_name
+        await sign_up(
+            session,
+            limiter,
+            email=body.email,
+            password=body.password,
+            business_name=body.business_name,
         )
     except PydanticValidationError as exc:
         msg = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
