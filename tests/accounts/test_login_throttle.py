@@ -91,7 +91,8 @@ async def test_same_email_and_ip_waits_longer_the_more_it_fails(
     assert all(1 <= w <= 60 for w in waits[:5])  # the minute window
     assert all(60 < w <= 600 for w in waits[5:15])  # then the ten-minute window
     assert all(600 < w <= 3600 for w in waits[15:])  # then the hour
-    assert waits == sorted(waits)
+    # (Within one window the wait counts down as the test runs; across windows it grows.)
+    assert max(waits[:5]) < min(waits[5:15]) and max(waits[5:15]) < min(waits[15:])
     body = responses[-1].json()
     assert set(body) == {"code", "message", "docs"}
     assert body["code"] == "RATE_LIMIT_EXCEEDED"
