@@ -109,7 +109,14 @@ def is_handoff(replies: Iterable[str], actions: Iterable[dict[str, object]]) -> 
     return any(HANDOFF_PHRASES.search(r) for r in replies)
 
 
+_PHONE_LIKE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+
+
 def contains(reply: str, needle: str) -> bool:
+    """``needle`` is in ``reply`` after normalising both; a phone number matches however it
+    is spaced or prefixed (0809 222 3344, 08092223344, +234 809 222 3344)."""
+    if _PHONE_LIKE.fullmatch(needle.strip()):
+        return any(same_phone(m.group(0), needle) for m in _PHONE_LIKE.finditer(reply))
     return normalise(needle) in normalise(reply)
 
 
