@@ -86,6 +86,16 @@ def all_amounts(text: str) -> set[int]:
     return set(money_amounts(text)) | set(bare_amounts(text))
 
 
+def quantities(text: str) -> set[int]:
+    """Small whole numbers a customer says (2 to 100): possible quantities."""
+    out = set()
+    for m in re.finditer(r"(?<![\w.,:+#₦])(\d{1,3})(?![\d,.:%])", text):
+        n = int(m.group(1))
+        if 2 <= n <= 100:
+            out.add(n)
+    return out
+
+
 def has_amount(reply: str, minor: int) -> bool:
     return minor in all_amounts(reply)
 
