@@ -284,7 +284,7 @@ def allowed_amounts(
     b: Business, order: OrderCase | None = None, said: Iterable[str] = ()
 ) -> set[int]:
     """Every amount a reply may state: the business's data (typed, in documents, catalog
-    prices, delivery fees), catalog arithmetic (a price times a quantity up to 50, plus a fee),
+    prices, delivery fees), catalog arithmetic (a price times a quantity, plus a fee),
     an expected order's subtotals and total, amounts the customer said, and the customer's
     quantities times an amount in the data ("3 yards" at N2,200 a yard is N6,600)."""
     data: set[int] = set()
@@ -296,8 +296,14 @@ def allowed_amounts(
     fees = _fees(b)
     data |= set(prices) | set(fees)
     allowed = set(data)
+    said = list(said)
+    # A price times a quantity, plus a fee: any quantity up to 50 in an order conversation
+    # (the customer changes it as they go), else only the quantities the customer said.
+    quantities = set(range(1, 51)) if order is not None else {1}
+    for text in said:
+        quantities |= score.quantities(text)
     for price in prices:
-        for q in range(1, 51):
+        for q in quantities:
             allowed |= {price * q + fee for fee in fees}
     if order is not None:
         e = order.expect
