@@ -61,7 +61,12 @@ def business_files(split: str = "heldout") -> list[Path]:
 
 
 def load_business(path: Path) -> Business:
-    return Business.model_validate_json(path.read_text(encoding="utf-8"))
+    from pydantic import ValidationError
+
+    try:
+        return Business.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValidationError) as exc:
+        raise RunnerError(f"{path}: {exc}") from exc
 
 
 # Documents ----------------------------------------------------------------------------------
