@@ -62,6 +62,28 @@ def test_every_business_file_loads_and_the_splits_are_honest() -> None:
     assert {d.format for b in tune + held for d in b.documents} >= {"docx", "pdf", "txt"}
 
 
+def test_every_expected_fact_is_in_the_business_data() -> None:
+    """An answer the engine could not give from what the owner taught would measure the set,
+    not the engine: every expected amount and key string is in the data (only an adversarial
+    question may expect words of its own, such as "we don't sell")."""
+    from repdesk.ai.eval.v2 import _data_texts
+
+    for path in business_files("all"):
+        b = load_business(path)
+        texts = "\n".join(_data_texts(b))
+        amounts = score.all_amounts(texts) | {p.price for p in b.products}
+        amounts |= {v.price for p in b.products for v in p.variants if v.price is not None}
+        amounts |= {d.fee for d in b.delivery if d.fee is not None}
+        for q in b.questions:
+            if q.expect != "answer":
+                continue
+            assert set(q.amounts) <= amounts, (b.id, q.id)
+            assert all(score.contains(texts, c) for c in q.contains), (b.id, q.id)
+            if q.category != "adversarial":
+                for group in q.contains_any:
+                    assert any(score.contains(texts, c) for c in group), (b.id, q.id)
+
+
 def test_the_schema_rejects_a_file_whose_expectations_do_not_follow_from_its_data() -> None:
     good = json.loads((SETS / "tune" / "bakery_surulere.json").read_text())
     Business.model_validate(good)
