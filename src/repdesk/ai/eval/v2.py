@@ -590,8 +590,9 @@ async def run_v2(
         wanted = set(businesses)
         loaded = [b for b in loaded if b.id in wanted]
     if not loaded:
-        raise RunnerError("no business to evaluate")
-    previous = config._current
+        where = ", ".join(str(p) for p in files) if paths is not None else str(SETS / split)
+        raise RunnerError(f"no business to evaluate in {where} (check --split and --business)")
+    previous = config._current  # restored afterwards: the caller's settings (tests have their own)
     base = settings or config.get_settings()
     runs: list[BusinessRun] = []
     with tempfile.TemporaryDirectory(prefix="repdesk-eval-") as tmp:
