@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from repdesk.ai.eval import score
-from repdesk.ai.eval.schema import Business, Question
+from repdesk.ai.eval.schema import ORDER_TAGS, Business, Question
 from repdesk.ai.eval.v2 import (
     SETS,
     allowed_amounts,
@@ -54,6 +54,8 @@ def test_every_business_file_loads_and_the_splits_are_honest() -> None:
             "unanswerable",
             "adversarial",
         }, b.id
+    for split in (tune, held):  # every way of saying an order is in each split
+        assert {t for b in split for o in b.orders for t in o.tags} == set(ORDER_TAGS)
     everything = [q for b in tune + held for q in b.questions]
     cats = Counter(q.category for q in everything)
     assert cats["paraphrase"] * 3 >= len(everything)
@@ -275,6 +277,7 @@ TINY = {
     "orders": [
         {
             "id": "o1",
+            "tags": ["one_at_a_time"],
             "turns": ["I want 2 zobo drink big", "pickup", "Ada", "08031234567", "yes"],
             "expect": {
                 "items": [{"product": "Zobo Drink", "variant": "Big", "quantity": 2}],
@@ -302,6 +305,9 @@ async def test_a_tiny_business_runs_through_the_api_and_is_counted(tmp_path: Pat
     assert cats["paraphrase"]["questions"] == 0 and cats["paraphrase"]["accuracy"] is None
     assert m["replies"] >= 3 + 5  # every message got at least one reply
     assert m["p50_ms"] > 0 and m["p99_ms"] >= m["p50_ms"]
+    assert m["order_tags"] == {
+        "one_at_a_time": {"orders": 1, "exact": int(report.order_results[0].ok)}
+    }
     assert report.retrieval == "bm25"  # the test's settings switch embeddings off
     assert list(report.businesses) == ["tiny_kiosk"]
     assert report.businesses["tiny_kiosk"]["questions"] == 3

@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from repdesk.ai.eval import score
-from repdesk.ai.eval.schema import CATEGORIES, Business, OrderCase, Question
+from repdesk.ai.eval.schema import CATEGORIES, ORDER_TAGS, Business, OrderCase, Question
 from repdesk.config import Settings
 
 SETS = Path(__file__).parent / "sets" / "v2"
@@ -149,6 +149,7 @@ class OrderResult:
     replies: list[str]
     order: dict[str, Any] | None
     invented: list[int] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -212,6 +213,11 @@ def summarise(
         ),
         "orders": len(orders),
         "order_exactness": _ratio(sum(o.ok for o in orders), len(orders)),
+        "order_tags": {
+            tag: {"orders": len(tagged), "exact": sum(o.ok for o in tagged)}
+            for tag in ORDER_TAGS
+            if (tagged := [o for o in orders if tag in o.tags])
+        },
         "invented_amounts": invented,
         "replies": replies,
         "p50_ms": round(_percentile(latencies, 50), 2),
@@ -566,7 +572,9 @@ async def _run_order(
         diff = check_order(b, case, got)
         if diff:
             problems.append(diff)
-    return OrderResult(b.id, case.id, not problems, "; ".join(problems), replies, got, invented)
+    return OrderResult(
+        b.id, case.id, not problems, "; ".join(problems), replies, got, invented, list(case.tags)
+    )
 
 
 async def run_v2(
@@ -672,6 +680,8 @@ def format_report(report: ReportV2, *, failures: bool = False) -> str:
         return out
 
     lines += block("overall", m)
+    tags = ", ".join(f"{t} {v['exact']}/{v['orders']}" for t, v in m["order_tags"].items())
+    lines.append(f"  orders exact by wording: {tags or '-'}")
     for bid, s in report.businesses.items():
         lines += block(f"{bid} ({s['type']}, {s['split']})", s)
     missed = report.missed_targets()
