@@ -4,6 +4,7 @@ state-changing requests, and request bodies refused as soon as they pass their l
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import zipfile
@@ -193,3 +194,18 @@ async def test_uploads_within_their_route_limit_still_work(
         files={"file": ("big.txt", b"x" * (11 * MiB), "text/plain")},
     )
     assert r.status_code == 413  # over the route's 10 MB
+
+
+async def test_the_longest_knowledge_text_fits_its_limit_even_json_escaped(
+    client: httpx.AsyncClient, assistant_id: str
+) -> None:
+    """200,000 characters (the content limit) of Yoruba, \\u-escaped: 1.2 MB of JSON, over the
+    1 MiB default but within the knowledge routes' limit."""
+    body = json.dumps({"type": "text", "title": "Ẹ káàbọ̀", "content": "ẹ" * 200_000})
+    assert len(body) > MiB
+    r = await client.post(
+        f"/api/assistants/{assistant_id}/knowledge",
+        content=body.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status_code == 201, r.text[:300]

@@ -129,7 +129,7 @@ def guarded_session(reach: Reach) -> aiohttp.ClientSession:
             timeout=aiohttp.ClientTimeout(total=30.0),
             connector=aiohttp.TCPConnector(
                 limit=200,
-                limit_per_host=20,
+                limit_per_host=100,
                 resolver=_GuardedResolver(reach),
                 socket_factory=_socket_factory(reach),
                 use_dns_cache=False,

@@ -234,6 +234,12 @@ def _chat_export_limit() -> int:
     return MAX_EXPORT_BYTES
 
 
+def _knowledge_text_limit() -> int:
+    # 200,000 characters of text (knowledge.service.MAX_CONTENT), JSON-escaped or
+    # percent-encoded in a form, can take 9 bytes a character.
+    return 2 * MiB
+
+
 def _webhook_limit() -> int:
     return 8 * MiB  # Meta's webhook batches reach a few MB
 
@@ -245,6 +251,7 @@ BODY_LIMITS: tuple[tuple[re.Pattern[str], Callable[[], int]], ...] = tuple(
     (re.compile(pattern), limit)
     for pattern, limit in (
         (rf"^(/api)?{_A}/knowledge/(files|upload)$", _knowledge_limit),
+        (rf"^(/api)?{_A}/knowledge(/|$)", _knowledge_text_limit),
         (rf"^/api{_A}/products/import$|^{_A}/catalog/import$", _csv_limit),
         (rf"^/api{_A}/products/[^/]+/images$|^{_A}/catalog/[^/]+/image$", _image_limit),
         (rf"^(/api)?{_A}/widget/avatar$", _avatar_limit),
@@ -259,7 +266,7 @@ BODY_LIMITS: tuple[tuple[re.Pattern[str], Callable[[], int]], ...] = tuple(
 def body_limit(path: str) -> int:
     for pattern, limit in BODY_LIMITS:
         if pattern.match(path):
-            return limit() + MULTIPART_OVERHEAD
+            return limit() + MULTIPART_OVERHEAD  # (pattern order: the first match counts)
     return DEFAULT_BODY_LIMIT
 
 
