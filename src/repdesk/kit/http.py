@@ -142,8 +142,8 @@ def guarded_session(reach: Reach) -> aiohttp.ClientSession:
     return session
 
 
-def _pinned_target(host: str, port: int | None, scheme: str) -> tuple[int, str]:
-    return port or (443 if scheme == "https" else 80), host
+def _port(scheme: str, port: int | None) -> int:
+    return port or (443 if scheme == "https" else 80)
 
 
 class _GuardedTransport(httpx.AsyncBaseTransport):
@@ -158,7 +158,7 @@ class _GuardedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
-        port, host = _pinned_target(url.host, url.port, url.scheme)
+        host, port = url.host, _port(url.scheme, url.port)
         try:
             addresses = await urlguard.allowed_addresses(host, port, self.reach)
         except BlockedAddressError as exc:
@@ -188,7 +188,7 @@ class _GuardedTransport2(httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         url = request.url
-        port, host = _pinned_target(url.host, url.port, url.scheme)
+        host, port = url.host, _port(url.scheme, url.port)
         try:
             addresses = await urlguard.allowed_addresses(host, port, self.reach)
         except BlockedAddressError as exc:
