@@ -123,6 +123,7 @@ def settings(data_dir: Path, database_url: str) -> Settings:
         secret_key="",
         worker_in_process=False,
         allow_private_webhooks=True,
+        ai_allow_private_urls=True,  # the fake LLM servers listen on 127.0.0.1
         log_format="text",
         login_rate_limit="1000/minute",
     )

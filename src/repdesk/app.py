@@ -21,7 +21,7 @@ from repdesk.db.engine import Database
 from repdesk.db.migrate import migrations_current
 from repdesk.events.bus import MemoryBus, RedisBus, make_bus
 from repdesk.jobs.worker import Worker
-from repdesk.kit import errors
+from repdesk.kit import errors, security
 from repdesk.kit.http import close_shared_client
 from repdesk.kit.ratelimit import Limiter
 from repdesk.modules import MODULES
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.state.limiter = Limiter(settings.redis_url)
     app.state.worker = None
     errors.install(app)
+    security.install_body_limit(app)  # innermost: inside the modules' middleware (widget CORS)
 
     for module in load_modules():
         for attr in ("router", "pages"):
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             setup(app)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    security.install(app, public_url=lambda: settings.public_url)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> PlainTextResponse:

@@ -64,8 +64,11 @@ class Settings(BaseSettings):
     session_days: int = 14
     cookie_secure: bool | None = None  # None: secure when public_url is https
 
-    # Developer webhooks (used by developer_api)
+    # URLs tenants choose are fetched through kit.urlguard: public addresses only, unless the
+    # operator allows private networks for webhooks (development) or for workspaces' AI and
+    # embedding endpoints (a local Ollama or vLLM).
     allow_private_webhooks: bool = False
+    ai_allow_private_urls: bool = False
 
     # Extra modules to import at start-up (plugins: more job kinds, event consumers, routes).
     extra_modules: str = ""

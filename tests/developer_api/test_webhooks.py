@@ -355,3 +355,46 @@ async def test_a_delivery_survives_a_worker_that_died_mid_way(
     assert len(got) == 1 and got[0]["stringifyOk"] and got[0]["content"] == "do not lose me"
     (d,) = await deliveries(db)
     assert d.status == "delivered" and d.attempts == 1
+
+
+async def test_a_webhook_name_that_rebinds_to_a_private_address_is_never_connected_to(
+    client: httpx.AsyncClient,
+    db: Database,
+    worker: Worker,
+    settings: Settings,
+    tenant: Tenant,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Registered while its name resolved to a public address; at delivery it resolves to
+    127.0.0.1, where something listens: the delivery fails with a clear error, unconnected."""
+    from repdesk.kit import urlguard
+
+    connections = 0
+
+    async def count(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        writer.close()
+
+    server = await asyncio.start_server(count, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    answers = {"now": "93.184.215.14"}
+
+    async def resolve(host: str, port: int) -> list[str]:
+        return [answers["now"]]
+
+    monkeypatch.setattr(settings, "allow_private_webhooks", False)
+    monkeypatch.setattr(urlguard, "resolver", resolve)
+    async with server:
+        await register(client, tenant, f"https://hooks.rebind.test:{port}/hook")
+        answers["now"] = "127.0.0.1"
+        await customer_writes(db, tenant.assistant, phone=CUSTOMER, text="hello")
+
+        async def attempted() -> bool:
+            return any(d.last_error for d in await deliveries(db))
+
+        await run_until(worker, attempted)
+    [delivery] = await deliveries(db)
+    assert delivery.status != "delivered"
+    assert "not a public address" in (delivery.last_error or "")
+    assert connections == 0

@@ -89,6 +89,7 @@ class FakeGraph:
     registered: set[str] = field(default_factory=set)
     failures: list[Failure] = field(default_factory=list)
     download_delay: float = 0.0  # seconds each media download takes (crash tests)
+    media_base: str = ""  # where media URLs point (Meta's CDN); empty: this server
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -119,6 +120,7 @@ class FakeGraph:
             }
             self.media = {}
             self.download_delay = 0.0
+            self.media_base = ""
 
     def _number(self, pnid: str, display: str) -> dict[str, Any]:
         return {
@@ -260,7 +262,7 @@ class FakeGraph:
                         "mime_type": mime,
                         "sha256": "",
                         "file_size": len(data),
-                        "url": f"{self.url}/download/{node}",
+                        "url": f"{self.media_base or self.url}/download/{node}",
                     }
                 )
             if node in self.numbers and node in self.tokens[token]:

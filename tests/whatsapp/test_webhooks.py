@@ -519,6 +519,25 @@ async def test_media_is_downloaded_into_storage_and_announced(
     assert r.status_code in (401, 403)  # files are served to the workspace only
 
 
+async def test_a_media_link_off_the_graph_api_to_a_private_address_is_not_fetched(
+    db: Database, graph: FakeGraph, client: httpx.AsyncClient, worker: Worker
+) -> None:
+    """Media URLs on the Graph API's own origin are the operator's; any other goes through the
+    URL guard. ``localhost`` is this very fake, under another name resolving to 127.0.0.1."""
+    _, conn = await connected_assistant(db, graph)
+    graph.media_base = graph.url.replace("127.0.0.1", "localhost")
+    media_id = graph.add_media(b"\xff\xd8private", "image/jpeg")
+    photo = message("image", {"mime_type": "image/jpeg", "sha256": "x", "id": media_id})
+    await post(db, client, conn, envelope(graph, messages=[photo]))
+    await worker.drain()
+    [m] = [x for x in await messages(db) if x.direction == "in"]
+    assert not (m.content or {}).get("fileId")
+    assert graph.requests_to(f"/download/{media_id}") == []
+    async with db.session() as s:
+        [job] = await s.scalars(select(Job).where(Job.kind == "whatsapp.download_media"))
+    assert job.status == "failed" and "not a public address" in (job.last_error or "")
+
+
 async def test_connection_without_app_secret_accepts_unsigned_posts_with_a_warning(
     db: Database, graph: FakeGraph, client: httpx.AsyncClient
 ) -> None:

@@ -40,9 +40,11 @@ from repdesk.ai.grounding import Evidence, misattributed, unsupported
 from repdesk.ai.llm.engine import LLMEngine
 from repdesk.ai.llm.providers import AnthropicProvider, OpenAIProvider
 from repdesk.ai.models import EngineState, LLMCall, WorkspaceAI
+from repdesk.ai.settings_service import ai_reach
 from repdesk.assistants.models import Assistant
 from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Conversation
+from repdesk.kit.urlguard import Reach
 from repdesk.orders import service as orders
 from repdesk.training.models import StyleProfile
 
@@ -120,7 +122,9 @@ async def engine_for(session: AsyncSession, workspace_id: str) -> Engine:
     built-in engine."""
     row = await session.scalar(select(WorkspaceAI).where(WorkspaceAI.workspace_id == workspace_id))
     op = ai_settings()
+    reach: Reach | None = None  # the operator's endpoint is trusted
     if row is not None:
+        reach = ai_reach()
         provider, base_url, model, timeout = (
             row.provider,
             row.base_url or "",
@@ -138,11 +142,15 @@ async def engine_for(session: AsyncSession, workspace_id: str) -> Engine:
         )
     if provider == "openai" and model:
         return LLMEngine(
-            OpenAIProvider(base_url=base_url, api_key=key, model=model, timeout=timeout)
+            OpenAIProvider(
+                base_url=base_url, api_key=key, model=model, timeout=timeout, reach=reach
+            )
         )
     if provider == "anthropic" and model:
         return LLMEngine(
-            AnthropicProvider(base_url=base_url, api_key=key, model=model, timeout=timeout)
+            AnthropicProvider(
+                base_url=base_url, api_key=key, model=model, timeout=timeout, reach=reach
+            )
         )
     return BuiltinEngine()
 

@@ -4,7 +4,6 @@ stored encrypted with the vault and never returned."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,9 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from repdesk import vault
 from repdesk.ai.config import ai_settings
 from repdesk.ai.models import WorkspaceAI
+from repdesk.config import get_settings
+from repdesk.kit import urlguard
 from repdesk.kit.errors import ValidationError
 
 PROVIDERS = ("builtin", "openai", "anthropic")
+
+
+def ai_reach() -> urlguard.Reach:
+    """Where a workspace's own AI endpoint may be: public addresses, unless the operator
+    allows private ones (``REPDESK_AI_ALLOW_PRIVATE_URLS``, for a local Ollama or vLLM)."""
+    if get_settings().ai_allow_private_urls:
+        return urlguard.Reach.PRIVATE
+    return urlguard.Reach.PUBLIC
 
 
 @dataclass
@@ -58,9 +67,7 @@ async def put(
         raise ValidationError(f"provider: must be one of {', '.join(PROVIDERS)}")
     base_url = (base_url or "").strip()
     if base_url:
-        parsed = urlparse(base_url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ValidationError("baseUrl: must be an http(s) URL")
+        await urlguard.check_url(base_url, field="baseUrl", reach=ai_reach())
     if provider != "builtin" and not (model or "").strip():
         raise ValidationError("model: required for an LLM provider")
     row = await session.scalar(select(WorkspaceAI).where(WorkspaceAI.workspace_id == workspace_id))

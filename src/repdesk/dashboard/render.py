@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from repdesk.dashboard import nav
 from repdesk.kit.ids import token
+from repdesk.kit.security import csp_nonce
 from repdesk.kit.time import ensure_utc
 from repdesk.kit.web import CSRF_COOKIE, mark_rollback_only
 
@@ -56,6 +57,7 @@ def render(
         "request": request,
         "principal": getattr(request.state, "principal", None),
         "csrf_token": csrf_token(request),
+        "csp_nonce": csp_nonce(request),
         "flash": request.query_params.get("flash", ""),
         "error": request.query_params.get("error", ""),
         "path": request.url.path,

@@ -25,18 +25,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk import vault
+from repdesk.config import get_settings
 from repdesk.db.engine import tx_cache
 from repdesk.developer_api.config import get_api_settings
 from repdesk.developer_api.models import WebhookDelivery, WebhookEndpoint
 from repdesk.developer_api.schemas import WEBHOOK_EVENTS
-from repdesk.developer_api.ssrf import UnsafeWebhookUrlError, check_url
 from repdesk.developer_api.wire import js_stringify
 from repdesk.events import types as events_types
 from repdesk.events.service import on_event
 from repdesk.jobs.registry import task
 from repdesk.jobs.service import enqueue
+from repdesk.kit import urlguard
 from repdesk.kit.errors import NotFound, ValidationError
-from repdesk.kit.http import shared_session
+from repdesk.kit.http import guarded_session
 from repdesk.kit.ids import new_id
 from repdesk.kit.pagination import paginate
 from repdesk.kit.time import utcnow
@@ -62,6 +63,14 @@ def new_secret() -> str:
 # -- endpoints ------------------------------------------------------------------------------
 
 
+def _reach() -> urlguard.Reach:
+    """Webhook URLs must be public https ones unless the operator allows private receivers
+    (``REPDESK_ALLOW_PRIVATE_WEBHOOKS``, for development), checked by the one URL guard."""
+    if get_settings().allow_private_webhooks:
+        return urlguard.Reach.PRIVATE
+    return urlguard.Reach.PUBLIC
+
+
 def _check_events(events: list[str] | None) -> list[str]:
     if not events:
         return list(EVENTS)
@@ -76,7 +85,10 @@ async def create_endpoint(
 ) -> tuple[WebhookEndpoint, str]:
     """Register a receiver. Returns the endpoint and its signing secret (shown once)."""
     url = (url or "").strip()
-    await check_url(url)
+    reach = _reach()
+    await urlguard.check_url(
+        url, field="url", reach=reach, require_https=reach is urlguard.Reach.PUBLIC
+    )
     chosen = _check_events(events)
     count = len(await list_endpoints(session, assistant_id=assistant_id))
     if count >= MAX_ENDPOINTS:
@@ -245,7 +257,7 @@ async def post_signed(url: str, secret: str, body: str, timeout: float) -> tuple
     async def attempt() -> int:
         # Only the status matters; a small body is read (so the connection can be reused),
         # a large one is cut off.
-        async with shared_session().post(
+        async with guarded_session(reach).post(
             url,
             data=raw,
             headers=headers,
@@ -255,10 +267,12 @@ async def post_signed(url: str, secret: str, body: str, timeout: float) -> tuple
             await resp.content.read(MAX_RESPONSE_BYTES)
             return resp.status
 
+    reach = _reach()
     try:
-        await check_url(url)
+        # Names are checked by the guarded session at connect time (DNS rebinding).
+        urlguard.check_literal(url, field="url", reach=reach)
         code = await asyncio.wait_for(attempt(), timeout)  # 5 s in total, not per phase
-    except UnsafeWebhookUrlError as exc:
+    except urlguard.UnsafeUrlError as exc:
         return None, exc.message
     except TimeoutError:
         return None, f"no answer within {timeout:g} s"

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from repdesk.kit.http import shared_client
+from repdesk.kit.http import guarded_client, guarded_http_client2, shared_client
+from repdesk.kit.urlguard import Reach
 
 if TYPE_CHECKING:
     import openai
@@ -71,31 +72,53 @@ _OPENAI_CLIENTS: weakref.WeakKeyDictionary[
 MAX_OPENAI_CLIENTS = 64  # per process; beyond it the oldest is dropped (and closed when collected)
 
 
-def _openai_client(base_url: str, api_key: str, timeout: float) -> openai.AsyncOpenAI:
+def _openai_client(
+    base_url: str, api_key: str, timeout: float, reach: Reach | None
+) -> openai.AsyncOpenAI:
     import openai
 
     clients = _OPENAI_CLIENTS.setdefault(asyncio.get_running_loop(), {})
-    key = (base_url, hashlib.sha256(api_key.encode()).hexdigest(), repr(timeout))
+    key = (
+        base_url,
+        hashlib.sha256(api_key.encode()).hexdigest(),
+        repr(timeout),
+        reach.value if reach else "",
+    )
     client = clients.get(key)
     if client is None:
         if len(clients) >= MAX_OPENAI_CLIENTS:
             clients.pop(next(iter(clients)))
         client = openai.AsyncOpenAI(
-            base_url=base_url or None, api_key=api_key or "none", timeout=timeout, max_retries=0
+            base_url=base_url or None,
+            api_key=api_key or "none",
+            timeout=timeout,
+            max_retries=0,
+            # A tenant's URL: every connection checked by the URL guard (kit.urlguard).
+            http_client=guarded_http_client2(reach, timeout) if reach else None,
         )
         clients[key] = client
     return client
 
 
 class OpenAIProvider:
+    """``reach``: the URL guard's policy for a tenant's endpoint; None for the operator's."""
+
     name = "openai"
 
-    def __init__(self, *, base_url: str, api_key: str, model: str, timeout: float) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        model: str,
+        timeout: float,
+        reach: Reach | None = None,
+    ) -> None:
         import openai
 
         self.model = model
         self._openai = openai
-        self._config = (base_url, api_key, timeout)
+        self._config = (base_url, api_key, timeout, reach)
 
     async def complete(
         self, *, system: str, messages: list[dict[str, Any]], tools: list[ToolSpec]
@@ -170,11 +193,20 @@ class AnthropicProvider:
     name = "anthropic"
     VERSION = "2023-06-01"
 
-    def __init__(self, *, base_url: str, api_key: str, model: str, timeout: float) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        model: str,
+        timeout: float,
+        reach: Reach | None = None,
+    ) -> None:
         self.model = model
         self.base_url = (base_url or "https://api.anthropic.com").rstrip("/")
         self.api_key = api_key
         self.timeout = timeout
+        self.reach = reach
 
     async def complete(
         self, *, system: str, messages: list[dict[str, Any]], tools: list[ToolSpec]
@@ -212,7 +244,8 @@ class AnthropicProvider:
         }
         headers = {"x-api-key": self.api_key, "anthropic-version": self.VERSION}
         try:
-            r = await shared_client().post(
+            http = guarded_client(self.reach) if self.reach else shared_client()
+            r = await http.post(
                 f"{self.base_url}/v1/messages", json=body, headers=headers, timeout=self.timeout
             )
         except httpx.TimeoutException as exc:

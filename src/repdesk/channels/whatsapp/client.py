@@ -15,16 +15,27 @@ import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from repdesk.channels.base import OutboundMessage
 from repdesk.channels.whatsapp.config import WhatsAppSettings, get_whatsapp_settings
-from repdesk.kit.http import shared_session
+from repdesk.kit import urlguard
+from repdesk.kit.http import guarded_session, shared_session
 
 NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
 
 TEXT_LIMIT = 4096
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
 @dataclass
@@ -167,11 +178,17 @@ class GraphClient:
         return {"Authorization": f"Bearer {self._token}"}
 
     async def _fetch(
-        self, method: str, url: str, *, what: str = "reach the Graph API", **kwargs: Any
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str = "reach the Graph API",
+        session: aiohttp.ClientSession | None = None,
+        **kwargs: Any,
     ) -> tuple[int, bytes]:
         """(status, body) of one call; network failures and timeouts become GraphError."""
         try:
-            async with shared_session().request(
+            async with (session or shared_session()).request(
                 method,
                 url,
                 headers=self._auth(),
@@ -179,6 +196,10 @@ class GraphClient:
                 **kwargs,
             ) as resp:
                 return resp.status, await resp.read()
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, urlguard.BlockedAddressError):  # not worth a retry
+                raise GraphError(f"Could not {what}: {exc.os_error}", http_status=400) from exc
+            raise GraphError(f"Could not {what}: {type(exc).__name__}", network=True) from exc
         except NETWORK_ERRORS as exc:
             raise GraphError(f"Could not {what}: {type(exc).__name__}", network=True) from exc
 
@@ -280,8 +301,23 @@ class GraphClient:
         )
 
     async def download(self, url: str) -> bytes:
-        """Fetch a media URL; Meta requires the same bearer token here."""
-        status, raw = await self._fetch("GET", url, what="download the media")
+        """Fetch a media URL; Meta requires the same bearer token here. A URL on the Graph
+        API's own origin is the operator's; any other (Meta's CDN) goes through the URL guard."""
+        if _origin(url) == _origin(self.settings.graph_base):
+            status, raw = await self._fetch("GET", url, what="download the media")
+        else:
+            reach = urlguard.Reach.PUBLIC
+            try:
+                urlguard.check_literal(url, field="media url", reach=reach)
+            except urlguard.UnsafeUrlError as exc:
+                raise GraphError(f"Could not download the media: {exc}", http_status=400) from exc
+            status, raw = await self._fetch(
+                "GET",
+                url,
+                what="download the media",
+                session=guarded_session(reach),
+                allow_redirects=False,
+            )
         if status >= 400:
             raise _error_from(status, raw)
         return raw

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from repdesk import __version__
@@ -13,6 +13,7 @@ from repdesk.developer_api.v1 import account, contacts, conversations, messages,
 from repdesk.developer_api.v1.deps import error_responses
 from repdesk.developer_api.v1.ratelimit import RateLimitMiddleware
 from repdesk.kit import errors
+from repdesk.kit.security import csp_nonce
 
 REFERENCE_HTML = (Path(__file__).parent / "reference.html").read_text(encoding="utf-8")
 
@@ -64,9 +65,14 @@ def build_v1_app(parent: FastAPI) -> FastAPI:
     _document_bodies_read_by_hand(v1)
 
     @v1.get("/reference", include_in_schema=False)
-    async def reference() -> HTMLResponse:
+    async def reference(request: Request) -> HTMLResponse:
         """The API reference, rendered in the browser from /v1/openapi.json (no CDN)."""
-        return HTMLResponse(REFERENCE_HTML)
+        nonce = csp_nonce(request)
+        return HTMLResponse(
+            REFERENCE_HTML.replace("<script>", f'<script nonce="{nonce}">', 1).replace(
+                "<style>", f'<style nonce="{nonce}">', 1
+            )
+        )
 
     return v1
 

@@ -12,6 +12,8 @@
   var PUBLIC_ID = script.getAttribute("data-repdesk-widget") || "";
   var PREVIEW = script.getAttribute("data-preview");
   var FORCE_TRANSPORT = script.getAttribute("data-transport");
+  // A page with a Content-Security-Policy gives this script a nonce; the widget's <style> needs it too.
+  var NONCE = script.nonce || script.getAttribute("nonce") || "";
   var BASE;
   try { BASE = new URL(script.src, location.href).origin; } catch (e) { return; }
   var API = BASE + "/widget/v1/" + encodeURIComponent(PUBLIC_ID);
@@ -143,9 +145,10 @@
     this.mode = FORCE_TRANSPORT === "sse" || !("WebSocket" in window) ? "sse" : "ws";
 
     this.host = h("repdesk-widget", { id: "repdesk-widget" });
-    this.host.setAttribute("style", "all:initial !important;display:block !important;position:static !important;");
+    // CSSOM, not a style attribute: a strict style-src allows it.
+    this.host.style.cssText = "all:initial !important;display:block !important;position:static !important;";
     var shadow = this.host.attachShadow({ mode: "open" });
-    shadow.appendChild(h("style", { text: CSS }));
+    shadow.appendChild(h("style", { text: CSS, nonce: NONCE || null }));
     this.root = h("div", { "class": "root", part: "root" });
     shadow.appendChild(this.root);
 
