@@ -80,6 +80,7 @@ async def find_contradictions(session: AsyncSession, assistant_id: str) -> list[
             .order_by(IndexChunk.source_id, IndexChunk.position)
         )
     ).all()
+    await session.commit()  # no transaction (on SQLite: the write lock) across the comparison
     statements = []
     for r in rows:
         if r.kind == "product":
