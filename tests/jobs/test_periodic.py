@@ -91,3 +91,18 @@ async def test_a_shortened_period_takes_effect(db: Database) -> None:
     clock.advance(61)
     await loop_once([worker])
     assert len(sample_tasks.TICKS) == 2
+
+
+@pytest.mark.usefixtures("only_tick")
+async def test_a_worker_whose_clock_read_a_moment_earlier_does_not_run_it_again(
+    db: Database,
+) -> None:
+    """Two workers read the time, the later one advances the schedule first: the earlier
+    one's conditional update must not match (it would run the job twice)."""
+    late, early = FakeClock(), FakeClock()
+    late.advance(0.5)
+    await Worker(db, clock=late, name="late").schedule_periodic()
+    await Worker(db, clock=early, name="early").schedule_periodic()
+    async with db.session() as s:
+        jobs = (await s.scalars(select(Job).where(Job.kind == "test.tick"))).all()
+    assert len(jobs) == 1

@@ -204,8 +204,10 @@ class Worker:
                 for spec in PERIODIC.values()
                 if spec.kind in missing
                 or known[spec.kind] <= now
-                # a period shortened by the operator (or a clock set back) takes effect now
-                or known[spec.kind] > now + timedelta(seconds=spec.every_seconds)
+                # a period much shortened by the operator (or a clock set far back) takes effect
+                # now; two periods, not one, so that a worker whose clock read a moment earlier
+                # than the one that just advanced the schedule does not run it again
+                or known[spec.kind] > now + 2 * timedelta(seconds=spec.every_seconds)
             ]
             if not due:
                 return
@@ -222,7 +224,10 @@ class Worker:
                     update(JobSchedule)
                     .where(
                         JobSchedule.kind == spec.kind,
-                        or_(JobSchedule.next_due_at <= now, JobSchedule.next_due_at > now + period),
+                        or_(
+                            JobSchedule.next_due_at <= now,
+                            JobSchedule.next_due_at > now + 2 * period,
+                        ),
                     )
                     .values(next_due_at=now + period)
                     .returning(JobSchedule.kind)

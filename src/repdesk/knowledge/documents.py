@@ -68,8 +68,12 @@ async def extract(mime: str, data: bytes) -> reader.Extracted:
         "limits": asdict(limits),
         "maxMemoryBytes": settings.knowledge_extract_memory_mb * 1024 * 1024,
     }
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (_SRC, env.get("PYTHONPATH", "")) if p)
+    # The parser sees only what it needs: none of the server's secrets are in its environment.
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
