@@ -234,6 +234,9 @@ async def ingest_pdf(
             data=data,
         )
         item_id = item.id
+    async with db.session() as s:  # what the knowledge.extract job does
+        await tasks.extract_now(s, item_id)
+        await s.commit()
     ingest = time.perf_counter() - t0
     async with db.session() as s:
         n_chunks = len(

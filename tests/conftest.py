@@ -234,13 +234,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Browser tests last: Playwright's sync API keeps an event loop running in the main
     thread while it is alive, which async tests must not meet."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
-    if BACKEND != "postgres":
-        # PostgreSQL-only tests are deselected (not skipped) on SQLite.
-        keep = [i for i in items if i.get_closest_marker("postgres_only") is None]
-        dropped = [i for i in items if i.get_closest_marker("postgres_only") is not None]
-        if dropped:
-            config.hook.pytest_deselected(items=dropped)
-            items[:] = keep
+    # PostgreSQL-only tests are deselected (not skipped) on SQLite, and SQLite-only ones (run
+    # once per test run: the fuzzer) on PostgreSQL.
+    other = "postgres_only" if BACKEND != "postgres" else "sqlite_only"
+    keep = [i for i in items if i.get_closest_marker(other) is None]
+    dropped = [i for i in items if i.get_closest_marker(other) is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 @pytest.fixture(scope="module")

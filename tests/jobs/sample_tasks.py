@@ -37,3 +37,11 @@ async def always_fails(session: AsyncSession, payload: dict[str, Any]) -> None:
 @task("test.noop", max_attempts=3)
 async def noop(session: AsyncSession, payload: dict[str, Any]) -> None:
     return None
+
+
+TICKS: list[str] = []  # one entry per run of test.tick (in-process tests only)
+
+
+@task("test.tick", max_attempts=1)
+async def tick(session: AsyncSession, payload: dict[str, Any]) -> None:
+    TICKS.append("tick")

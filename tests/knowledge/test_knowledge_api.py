@@ -108,8 +108,16 @@ async def test_bad_knowledge_input_is_a_clear_400_and_stores_nothing(
     assert await _count(db, KnowledgeItem) == 0
 
 
+async def _read(client: httpx.AsyncClient, worker: Worker, url: str, item_id: str) -> dict:
+    """The document once the knowledge.extract job has read it."""
+    await worker.drain()
+    r = await client.get(f"{url}/{item_id}")
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
 async def test_document_uploads_pdf_docx_txt(
-    client: httpx.AsyncClient, assistant_id: str, db: Database
+    client: httpx.AsyncClient, assistant_id: str, db: Database, worker: Worker
 ) -> None:
     url = f"/api/assistants/{assistant_id}/knowledge/files"
     pdf = make_pdf(["Return policy\nReturns are accepted within 7 days.", "Refunds take 5 days."])
@@ -117,19 +125,27 @@ async def test_document_uploads_pdf_docx_txt(
     assert r.status_code == 201, r.text
     item = r.json()
     assert item["type"] == "file" and item["filename"] == "policy.pdf" and item["fileId"]
+    assert item["status"] == "processing" and item["content"] == ""  # read by a job
+    item = await _read(client, worker, url, item["id"])
+    assert item["status"] == "ready" and item["chunks"] > 0
     assert "within 7 days" in item["content"] and "Refunds take 5 days" in item["content"]
 
     docx = make_docx(["Opening hours", "We open at 9am every day."])
     r = await client.post(url, files={"file": ("hours.docx", docx, "application/octet-stream")})
-    assert r.status_code == 201 and "9am" in r.json()["content"]
+    assert r.status_code == 201
+    assert "9am" in (await _read(client, worker, url, r.json()["id"]))["content"]
 
     r = await client.post(
         url, files={"file": ("notes.txt", "Caf\u00e9 prices are in naira.".encode(), "text/plain")}
     )
-    assert r.status_code == 201 and r.json()["content"] == "Café prices are in naira."
+    assert r.status_code == 201
+    assert (await _read(client, worker, url, r.json()["id"]))[
+        "content"
+    ] == "Café prices are in naira."
 
     listed = (await client.get(url)).json()["data"]
     assert {i["filename"] for i in listed} == {"policy.pdf", "hours.docx", "notes.txt"}
+    assert {i["status"] for i in listed} == {"ready"}
     # The original is downloadable through the files API.
     r = await client.get(f"/api/files/{item['fileId']}")
     assert r.status_code == 200 and r.content == pdf
@@ -139,19 +155,15 @@ async def test_document_uploads_pdf_docx_txt(
 
 
 async def test_corrupt_encrypted_empty_and_oversized_documents_are_rejected(
-    client: httpx.AsyncClient, assistant_id: str, db: Database, monkeypatch
+    client: httpx.AsyncClient, assistant_id: str, db: Database, monkeypatch, worker: Worker
 ) -> None:
     url = f"/api/assistants/{assistant_id}/knowledge/files"
-    cases = [
-        ("broken.pdf", b"%PDF-1.4\n1 0 obj garbage", "INVALID_DOCUMENT", 400),
-        ("locked.pdf", encrypted_pdf(["secret"]), "ENCRYPTED_DOCUMENT", 400),
-        ("blank.pdf", make_pdf([""]), "EMPTY_DOCUMENT", 400),
+    # What the first bytes tell is refused at upload, with nothing stored.
+    refused_at_once = [
         ("empty.txt", b"", "EMPTY_DOCUMENT", 400),
-        ("spaces.txt", b"   \n  ", "EMPTY_DOCUMENT", 400),
-        ("broken.docx", b"PK\x03\x04not really a zip", "INVALID_DOCUMENT", 400),
         ("photo.png", b"\x89PNG\r\n\x1a\n....", "UNSUPPORTED_FILE_TYPE", 415),
     ]
-    for name, data, code, status in cases:
+    for name, data, code, status in refused_at_once:
         r = await client.post(url, files={"file": (name, data, "application/octet-stream")})
         assert r.status_code == status, (name, r.text)
         assert r.json()["code"] == code, name
@@ -171,6 +183,26 @@ async def test_corrupt_encrypted_empty_and_oversized_documents_are_rejected(
     assert r.status_code == 400
     assert await _count(db, KnowledgeItem) == 0
     assert await _count(db, StoredFile) == 0
+
+    # What only reading tells: the document ends failed with the reason, and teaches nothing.
+    refused_when_read = [
+        ("broken.pdf", b"%PDF-1.4\n1 0 obj garbage", "INVALID_DOCUMENT", "corrupt"),
+        ("locked.pdf", encrypted_pdf(["secret"]), "ENCRYPTED_DOCUMENT", "password-protected"),
+        ("blank.pdf", make_pdf([""]), "EMPTY_DOCUMENT", "no text"),
+        ("spaces.txt", b"   \n  ", "EMPTY_DOCUMENT", "no text"),
+        ("broken.docx", b"PK\x03\x04not really a zip", "INVALID_DOCUMENT", "corrupt"),
+    ]
+    ids = {}
+    for name, data, _code, _reason in refused_when_read:
+        r = await client.post(url, files={"file": (name, data, "application/octet-stream")})
+        assert r.status_code == 201, (name, r.text)
+        ids[name] = r.json()["id"]
+    await worker.drain()
+    for name, _data, code, reason in refused_when_read:
+        item = (await client.get(f"{url}/{ids[name]}")).json()
+        assert item["status"] == "failed" and item["errorCode"] == code, (name, item)
+        assert reason in item["statusDetail"], (name, item)
+        assert item["chunks"] == 0 and item["content"] == ""
     assert await _count(db, IndexChunk) == 0
 
 
@@ -370,7 +402,7 @@ async def test_deleting_the_assistant_removes_its_knowledge_and_index(
 
 
 async def test_lists_carry_a_preview_of_long_documents(
-    client: httpx.AsyncClient, assistant_id: str
+    client: httpx.AsyncClient, assistant_id: str, worker: Worker
 ) -> None:
     long_text = "Our story. " * 1000
     r = await client.post(
@@ -378,6 +410,7 @@ async def test_lists_carry_a_preview_of_long_documents(
         files={"file": ("story.txt", long_text.encode(), "text/plain")},
     )
     item = r.json()
+    await worker.drain()
     listed = (await client.get(f"/api/assistants/{assistant_id}/knowledge/files")).json()["data"][0]
     assert listed["contentTruncated"] is True and len(listed["content"]) == 2000
     assert listed["contentLength"] == len(long_text.strip())

@@ -34,18 +34,32 @@ async def test_knowledge_page_lists_items_escaped_and_shows_index_state(
 
 
 async def test_bad_upload_through_the_page_shows_the_error(
-    client: httpx.AsyncClient, assistant_id: str
+    client: httpx.AsyncClient, assistant_id: str, worker: Worker
 ) -> None:
+    here = f"/assistants/{assistant_id}/knowledge"
     r = await client.post(
-        f"/assistants/{assistant_id}/knowledge/upload",
+        f"{here}/upload",
         data={"csrf_token": _csrf(client)},
-        files={"file": ("x.pdf", b"%PDF-1.4 nope", "application/pdf")},
+        files={"file": ("x.png", b"\x89PNG\r\n\x1a\n....", "image/png")},
     )
     assert r.status_code == 303 and "error=" in r.headers["location"]
     page = (await client.get(r.headers["location"])).text
-    assert "corrupt" in page
+    assert "Only PDF, DOCX and TXT" in page
     listing = (await client.get(f"/api/assistants/{assistant_id}/knowledge")).json()
     assert listing["data"] == []
+    # A corrupt PDF is only found out when read: listed as processing, then failed: <reason>.
+    r = await client.post(
+        f"{here}/upload",
+        data={"csrf_token": _csrf(client)},
+        files={"file": ("x.pdf", b"%PDF-1.4 nope", "application/pdf")},
+    )
+    assert r.status_code == 303 and "flash=" in r.headers["location"]
+    assert "processing…" in (await client.get(here)).text
+    await worker.drain()
+    page = (await client.get(here)).text
+    assert "failed: The PDF file is corrupt" in page and "processing…" not in page
+    listing = (await client.get(f"/api/assistants/{assistant_id}/knowledge")).json()
+    assert [(i["filename"], i["status"]) for i in listing["data"]] == [("x.pdf", "failed")]
 
 
 async def test_faq_page_adds_edits_and_deletes(

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from repdesk.db.base import Base, IdMixin, TimestampMixin
@@ -15,7 +22,7 @@ class Workspace(IdMixin, TimestampMixin, Base):
     business_name: Mapped[str] = mapped_column(String(200))
     # Current balance; the ledger (billing.models.LedgerEntry) is the history. Both change together
     # in billing.service only, and a CHECK-like conditional update keeps it >= 0.
-    credits: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    credits: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
 
 
 class User(IdMixin, TimestampMixin, Base):

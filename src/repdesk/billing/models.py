@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from repdesk.db.base import Base, IdMixin, TimestampMixin
@@ -17,8 +17,8 @@ class LedgerEntry(IdMixin, TimestampMixin, Base):
 
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))  # grant | purchase | usage | refund
-    amount: Mapped[int] = mapped_column(Integer)  # signed: usage is negative
-    balance_after: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)  # signed: usage is negative
+    balance_after: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(40))  # ai_reply, outbound_text, signup, ...
     reference: Mapped[str] = mapped_column(String(120))  # idempotency key, unique per workspace
     description: Mapped[str] = mapped_column(String(300), default="")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from repdesk.db.base import Base, IdMixin, JSONType, TimestampMixin
@@ -20,7 +20,7 @@ class Product(IdMixin, TimestampMixin, Base):
     )
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    price: Mapped[int] = mapped_column(Integer)
+    price: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     available: Mapped[bool] = mapped_column(Boolean, default=True)
     # Image URLs: external (https://…) or uploaded (/api/files/{id}).
@@ -44,6 +44,6 @@ class ProductVariant(IdMixin, Base):
         ForeignKey("products.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(120))
-    price: Mapped[int | None] = mapped_column(Integer)
+    price: Mapped[int | None] = mapped_column(BigInteger)
     available: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)

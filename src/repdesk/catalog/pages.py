@@ -17,6 +17,7 @@ from repdesk.dashboard import nav
 from repdesk.dashboard.render import redirect, render
 from repdesk.files import service as files
 from repdesk.kit.errors import AppError, ValidationError
+from repdesk.kit.money import MAX_MINOR_UNITS
 from repdesk.kit.web import PagePrincipalDep, SessionDep
 from repdesk.knowledge.routes import index_status
 
@@ -32,8 +33,13 @@ def to_minor(text: str, currency: str, field: str = "price") -> int:
     except InvalidOperation as exc:
         raise ValidationError(f"{field}: enter an amount such as 25000 or 25,000.50") from exc
     decimals = money.decimals(currency)
-    minor = amount * (10**decimals)
-    if amount < 0 or minor != minor.to_integral_value():
+    if not amount.is_finite() or amount < 0:
+        raise ValidationError(f"{field}: enter a positive amount such as 25000 or 25,000.50")
+    # Bounded while still a Decimal: 1e999999 never becomes an int.
+    if amount > Decimal(MAX_MINOR_UNITS).scaleb(-decimals):
+        raise ValidationError(f"{field}: at most {to_major(MAX_MINOR_UNITS, currency)}")
+    minor = amount.scaleb(decimals)
+    if minor != minor.to_integral_value():
         raise ValidationError(f"{field}: enter a positive amount with at most {decimals} decimals")
     return int(minor)
 

@@ -4,13 +4,14 @@ from datetime import datetime
 
 from pydantic import Field
 
+from repdesk.kit.money import MinorUnits
 from repdesk.kit.schemas import CamelModel, StrictCamelModel
 
 
 class VariantIn(StrictCamelModel):
     name: str = Field(min_length=1, max_length=120)
-    price: int | None = Field(
-        default=None, ge=0, strict=True, description="Minor units; null: the product's price"
+    price: MinorUnits | None = Field(
+        default=None, description="Minor units; null: the product's price"
     )
     available: bool = True
 
@@ -18,7 +19,7 @@ class VariantIn(StrictCamelModel):
 class ProductCreate(StrictCamelModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=20000)
-    price: int = Field(ge=0, strict=True, description="Integer minor units (kobo, cents)")
+    price: MinorUnits = Field(description="Integer minor units (kobo, cents), at most 10^15")
     currency: str = Field(default="NGN", min_length=3, max_length=3)
     available: bool = True
     images: list[str] = Field(default_factory=list, max_length=20)
@@ -28,7 +29,7 @@ class ProductCreate(StrictCamelModel):
 class ProductUpdate(StrictCamelModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=20000)
-    price: int | None = Field(default=None, ge=0, strict=True)
+    price: MinorUnits | None = None
     currency: str | None = Field(default=None, min_length=3, max_length=3)
     available: bool | None = None
     images: list[str] | None = Field(default=None, max_length=20)

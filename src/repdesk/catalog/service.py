@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from repdesk.catalog.models import Product, ProductVariant
 from repdesk.catalog.money import format_price
 from repdesk.kit.errors import NotFound, ValidationError
+from repdesk.kit.money import check_minor_units
 from repdesk.kit.time import utcnow
 from repdesk.knowledge import index, retrieval
 
@@ -60,8 +61,10 @@ def _clean_image(url: str) -> str:
 def _validate(name: str, price: int, variants: Sequence[VariantData]) -> None:
     if not name.strip():
         raise ValidationError("name: must not be empty")
-    if price < 0 or any(v.price is not None and v.price < 0 for v in variants):
-        raise ValidationError("price: must be zero or more (integer minor units)")
+    check_minor_units(price, "price")
+    for v in variants:
+        if v.price is not None:
+            check_minor_units(v.price, f"variant {v.name.strip()}")
     names = [v.name.strip().lower() for v in variants]
     if any(not n for n in names):
         raise ValidationError("variants: every variant needs a name")

@@ -24,3 +24,14 @@ class Job(IdMixin, TimestampMixin, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # Unique while the job exists: a periodic slot or a "do this once" key.
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+
+class JobSchedule(Base):
+    """When each periodic kind is next due. A worker that finds a kind due moves
+    ``next_due_at`` on with a conditional UPDATE and enqueues the run in the same transaction:
+    of several workers, only the one whose UPDATE matched runs it."""
+
+    __tablename__ = "job_schedules"
+
+    kind: Mapped[str] = mapped_column(String(60), primary_key=True)
+    next_due_at: Mapped[datetime]

@@ -18,15 +18,17 @@ import logging
 import os
 import socket
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import case, delete, or_, select, update
 
+from repdesk.db.base import table_of
 from repdesk.db.engine import JOBS_CHANNEL, Database, commit
-from repdesk.jobs.models import Job
+from repdesk.db.upsert import insert_ignore
+from repdesk.jobs.models import Job, JobSchedule
 from repdesk.jobs.registry import PERIODIC, TASKS, PermanentError, backoff_seconds, current_attempt
 from repdesk.jobs.service import enqueue
 from repdesk.kit.ids import token
@@ -56,8 +58,11 @@ class Worker:
         kinds: Iterable[str] | None = None,
         name: str | None = None,
         listen: bool = True,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
+        # The worker's idea of now (claims, leases, backoff, periodic schedules): a test moves it.
+        self.clock = clock
         self.listen = listen and not db.is_sqlite
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
@@ -75,7 +80,7 @@ class Worker:
 
     async def reap_expired(self) -> int:
         """Requeue jobs whose worker died (lease expired); fail those out of attempts."""
-        now = utcnow()
+        now = self.clock()
         async with self.db.session() as session:
             result = await session.execute(
                 update(Job)
@@ -94,7 +99,7 @@ class Worker:
     async def claim(self, limit: int, *, job_id: str | None = None) -> list[ClaimedJob]:
         """Take up to ``limit`` due jobs. An index-friendly query (status, run_at): expired
         leases are put back in the queue by :meth:`reap_expired`, not matched here."""
-        now = utcnow()
+        now = self.clock()
         if now.timestamp() - self._last_reap >= 1.0:
             self._last_reap = now.timestamp()
             await self.reap_expired()
@@ -169,7 +174,7 @@ class Worker:
         else:
             delay = backoff_seconds(spec, job.attempts) if spec else 60.0
             values["status"] = "queued"
-            values["run_at"] = utcnow() + timedelta(seconds=delay)
+            values["run_at"] = self.clock() + timedelta(seconds=delay)
         async with self.db.session() as session:
             await session.execute(
                 update(Job)
@@ -180,15 +185,57 @@ class Worker:
             await session.commit()
 
     async def schedule_periodic(self) -> None:
-        """Enqueue the current period's slot of each periodic task (deduplicated by key)."""
+        """Enqueue each periodic task that is due, and move its schedule on by its period.
+
+        The schedule row is advanced with a conditional UPDATE (``next_due_at <= now``) in the
+        transaction that enqueues the run, so of any number of workers exactly one enqueues it:
+        on PostgreSQL a concurrent UPDATE waits for the row and then no longer matches; SQLite's
+        write lock serialises them. A read finds nothing due most of the time, and writes nothing.
+        """
         if not PERIODIC:
             return
-        now = utcnow().timestamp()
+        now = self.clock()
         async with self.db.session() as session:
-            for spec in PERIODIC.values():
-                slot = int(now // spec.every_seconds)
-                await enqueue(session, spec.kind, {}, dedupe_key=f"periodic:{spec.kind}:{slot}")
-            await session.commit()
+            rows = await session.execute(select(JobSchedule.kind, JobSchedule.next_due_at))
+            known: dict[str, datetime] = dict(rows.all())
+            missing = [kind for kind in PERIODIC if kind not in known]
+            due = [
+                spec
+                for spec in PERIODIC.values()
+                if spec.kind in missing
+                or known[spec.kind] <= now
+                # a period much shortened by the operator (or a clock set far back) takes effect
+                # now; two periods, not one, so that a worker whose clock read a moment earlier
+                # than the one that just advanced the schedule does not run it again
+                or known[spec.kind] > now + 2 * timedelta(seconds=spec.every_seconds)
+            ]
+            if not due:
+                return
+            if missing:
+                await insert_ignore(
+                    session,
+                    table_of(JobSchedule),
+                    [{"kind": kind, "next_due_at": now} for kind in missing],
+                    conflict=("kind",),
+                )
+            for spec in due:
+                period = timedelta(seconds=spec.every_seconds)
+                claimed = await session.scalar(
+                    update(JobSchedule)
+                    .where(
+                        JobSchedule.kind == spec.kind,
+                        or_(
+                            JobSchedule.next_due_at <= now,
+                            JobSchedule.next_due_at > now + 2 * period,
+                        ),
+                    )
+                    .values(next_due_at=now + period)
+                    .returning(JobSchedule.kind)
+                    .execution_options(synchronize_session=False)
+                )
+                if claimed is not None:
+                    await enqueue(session, spec.kind, {}, run_at=now)
+            await commit(session)
 
     async def run_now(self, job_id: str) -> bool:
         """Claim and run one specific job right away (a caller that wants the result). False if

@@ -23,6 +23,15 @@ class KnowledgeSettings(BaseSettings):
     # A directory with model.safetensors and tokenizer.json; empty: the bundled package.
     embeddings_model_dir: str = ""
     knowledge_max_upload_mb: int = 10
+    # Reading an uploaded document (in a child process, in the knowledge.extract job): more
+    # text than this is refused; pages past the bound are not read; a DOCX whose parts unpack
+    # past the size or inflate more than the ratio is refused unread; time and memory bounds.
+    knowledge_max_extracted_chars: int = 1_000_000
+    knowledge_max_pages: int = 500
+    knowledge_max_unpacked_mb: int = 100
+    knowledge_max_compression_ratio: int = 100
+    knowledge_extract_timeout: float = 60.0
+    knowledge_extract_memory_mb: int = 1024
     # Chunks embedded on the fly by a search that finds fresh, not yet indexed content.
     knowledge_inline_embed_limit: int = 64
 

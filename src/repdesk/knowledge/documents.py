@@ -1,19 +1,23 @@
-"""Text out of uploaded documents (PDF, DOCX, TXT). Pure functions: bytes in, text out, or a
-clear ``ValidationError`` (corrupt, encrypted, empty, unsupported) before anything is stored."""
+"""Uploaded documents (PDF, DOCX, TXT): what type one is (at upload, from its first bytes), and
+its text (later, in the ``knowledge.extract`` job, read by ``reader`` in a child process)."""
 
 from __future__ import annotations
 
-import io
-import logging
-import zipfile
+import asyncio
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
 
 from repdesk.kit.errors import AppError, ValidationError
+from repdesk.knowledge import reader
+from repdesk.knowledge.config import get_knowledge_settings
+from repdesk.knowledge.reader import DOCX_MIME, PDF_MIME, TXT_MIME
 
-log = logging.getLogger("repdesk.knowledge.documents")
+__all__ = ["DOCX_MIME", "PDF_MIME", "TXT_MIME", "detect", "extract"]
 
-PDF_MIME = "application/pdf"
-DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-TXT_MIME = "text/plain"
+_SRC = str(Path(__file__).resolve().parents[2])  # the directory holding the package
 
 
 class UnsupportedDocumentError(AppError):
@@ -42,95 +46,72 @@ def detect(filename: str, data: bytes) -> str:
 
 
 def _is_docx(data: bytes) -> bool:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return "word/document.xml" in zf.namelist()
-    except zipfile.BadZipFile:
-        return False
+    # The part's name is in its local header: a scan, not a parse of the zip's directory
+    # (this runs in the upload's request; the job's reader checks the zip properly).
+    return b"word/document.xml" in data
 
 
-def _pdf_text(data: bytes) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise ValidationError(
-                "The PDF is password-protected. Remove the password and upload it again.",
-                code="ENCRYPTED_DOCUMENT",
-            )
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except ValidationError:
-        raise
-    except (
-        PdfReadError,
-        ValueError,
-        KeyError,
-        TypeError,
-        AttributeError,
-        IndexError,
-        OSError,
-    ) as exc:
-        log.info("unreadable pdf: %s", exc)
-        raise ValidationError(
-            "The PDF file is corrupt and could not be read.", code="INVALID_DOCUMENT"
-        ) from exc
-    except Exception as exc:  # pypdf raises many kinds on malformed input; none is our bug
-        log.info("unreadable pdf: %r", exc)
-        raise ValidationError(
-            "The PDF file is corrupt and could not be read.", code="INVALID_DOCUMENT"
-        ) from exc
-    return "\n\n".join(p.strip() for p in pages if p.strip())
-
-
-def _docx_text(data: bytes) -> str:
-    import docx
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except Exception as exc:  # python-docx raises KeyError, BadZipFile, lxml errors...
-        log.info("unreadable docx: %r", exc)
-        raise ValidationError(
-            "The DOCX file is corrupt and could not be read.", code="INVALID_DOCUMENT"
-        ) from exc
-    parts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
-            if cells:
-                parts.append(" | ".join(dict.fromkeys(cells)))
-    return "\n\n".join(p.strip() for p in parts if p.strip())
-
-
-def _txt_text(data: bytes) -> str:
-    if b"\x00" in data[:4096]:
-        raise UnsupportedDocumentError("This is not a text file. Upload PDF, DOCX or TXT.")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ValidationError(
-        "The text file's encoding is not supported; save it as UTF-8.", code="INVALID_DOCUMENT"
+async def extract(mime: str, data: bytes) -> reader.Extracted:
+    """The document's text, read by a child process within the knowledge settings' bounds
+    (text, pages, unpacked size and ratio, memory, time). Raises ``reader.Refused`` with a
+    plain reason when the document cannot be learnt from; anything else is a fault of ours
+    (the job retries it)."""
+    settings = get_knowledge_settings()
+    limits = reader.Limits(
+        max_chars=settings.knowledge_max_extracted_chars,
+        max_pages=settings.knowledge_max_pages,
+        max_unpacked_bytes=settings.knowledge_max_unpacked_mb * 1_000_000,
+        max_ratio=settings.knowledge_max_compression_ratio,
     )
-
-
-def extract_text(filename: str, data: bytes) -> tuple[str, str]:
-    """(mime type, text). Raises ``ValidationError`` when there is nothing usable."""
-    if not data:
-        raise ValidationError("The file is empty.", code="EMPTY_DOCUMENT")
-    mime = detect(filename, data)
-    if mime == PDF_MIME:
-        text = _pdf_text(data)
-    elif mime == DOCX_MIME:
-        text = _docx_text(data)
-    else:
-        text = _txt_text(data)
-    text = text.replace("\x00", "").strip()
-    if not text:
-        hint = " (a scanned PDF has images, not text)" if mime == PDF_MIME else ""
-        raise ValidationError(
-            f"The document has no text to learn from{hint}.", code="EMPTY_DOCUMENT"
+    header = {
+        "mime": mime,
+        "limits": asdict(limits),
+        "maxMemoryBytes": settings.knowledge_extract_memory_mb * 1024 * 1024,
+    }
+    # The parser sees only what it needs: none of the server's secrets are in its environment.
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "repdesk.knowledge.reader",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    timeout = settings.knowledge_extract_timeout
+    try:
+        out, err = await asyncio.wait_for(
+            proc.communicate(json.dumps(header).encode() + b"\n" + data), timeout
         )
-    return mime, text
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise reader.Refused(
+            "DOCUMENT_TOO_LARGE",
+            f"Reading the document took longer than {timeout:g} seconds; "
+            "split it into smaller files.",
+        ) from None
+    except BaseException:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        raise
+    if proc.returncode != 0:
+        if b"MemoryError" in err:
+            memory = settings.knowledge_extract_memory_mb
+            raise reader.Refused(
+                "DOCUMENT_TOO_LARGE",
+                f"Reading the document needed more than {memory:,} MB of memory; "
+                "split it into smaller files.",
+            )
+        detail = err.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"document reader exited with {proc.returncode}: {detail[0][:300]}")
+    result = json.loads(out)
+    if "refused" in result:
+        raise reader.Refused(str(result["refused"]), str(result["message"]))
+    return reader.Extracted(str(result["text"]), str(result.get("notice") or ""))

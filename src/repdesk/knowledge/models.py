@@ -29,6 +29,12 @@ class KnowledgeItem(IdMixin, TimestampMixin, Base):
     file_id: Mapped[str | None] = mapped_column(ForeignKey("stored_files.id", ondelete="SET NULL"))
     filename: Mapped[str | None] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # A document is "processing" from its upload until the knowledge.extract job has read it,
+    # then "ready" or "failed"; every other kind is "ready" at once. ``status_detail``: why it
+    # failed (``error_code``: the machine-readable reason), or a notice (pages left unread).
+    status: Mapped[str] = mapped_column(String(12), default="ready", server_default="ready")
+    status_detail: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(String(40))
 
 
 class Faq(IdMixin, TimestampMixin, Base):

@@ -131,7 +131,7 @@ async def knowledge_upload(
     except AppError as exc:
         await session.rollback()  # nothing half-done is committed
         return redirect(here, error=f"{file.filename}: {exc.message}")
-    return redirect(here, flash=f"Uploaded {file.filename}. Re-indexing…")
+    return redirect(here, flash=f"Uploaded {file.filename}. Reading it…")
 
 
 @pages.get("/assistants/{assistant_id}/knowledge/{item_id}/edit")

@@ -66,6 +66,9 @@ def item_read(item: KnowledgeItem, chunks: int = 0, *, preview: bool = False) ->
         pairs=pairs,
         file_id=item.file_id,
         filename=item.filename,
+        status=item.status,
+        status_detail=item.status_detail,
+        error_code=item.error_code,
         chunks=chunks,
         created_at=item.created_at,
         updated_at=item.updated_at,
@@ -115,8 +118,12 @@ async def index_status(session: AsyncSession, assistant_id: str) -> IndexStatusR
         )
     ).one()
     enabled = retrieval.embeddings_enabled()
+    processing = await service.processing_count(session, assistant_id=assistant_id)
+    status = state.status if state else "ready"
     return IndexStatusRead(
-        status=state.status if state else "ready",
+        # documents still being read are indexed once read: the index is not up to date yet
+        status="indexing" if processing and status == "ready" else status,
+        processing_documents=processing,
         version=state.version if state else 0,
         indexed_version=state.indexed_version if state else 0,
         indexed_at=state.indexed_at if state else None,
@@ -210,8 +217,11 @@ async def upload_knowledge_file(
     file: Annotated[UploadFile, File(description="PDF, DOCX or TXT")],
     title: Annotated[str, Form(max_length=200)] = "",
 ) -> KnowledgeItemRead:
-    """Upload a document (PDF, DOCX, TXT; size limit ``REPDESK_KNOWLEDGE_MAX_UPLOAD_MB``). A
-    corrupt, encrypted or empty file gets a 400 and nothing is stored."""
+    """Upload a document (PDF, DOCX, TXT; size limit ``REPDESK_KNOWLEDGE_MAX_UPLOAD_MB``). It is
+    stored and answered at once with ``status: processing``; its text is read in the
+    background, after which GET shows ``ready`` (indexed) or ``failed`` with the reason in
+    ``statusDetail`` (corrupt, password-protected, no text, too large, a zip bomb). An empty
+    file or a type other than PDF, DOCX and TXT gets a 400/415 and nothing is stored."""
     limit = get_knowledge_settings().knowledge_max_upload_mb * 1024 * 1024
     data = await file.read(limit + 1)
     item = await service.create_file(

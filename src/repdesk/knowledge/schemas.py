@@ -58,6 +58,18 @@ class KnowledgeItemRead(CamelModel):
     )
     file_id: str | None = None
     filename: str | None = None
+    status: str = Field(
+        default="ready",
+        description="processing | ready | failed: a document is processing until its text is read",
+    )
+    status_detail: str | None = Field(
+        default=None, description="failed: the plain reason; ready: a notice (pages not read)"
+    )
+    error_code: str | None = Field(
+        default=None,
+        description="failed: INVALID_DOCUMENT, ENCRYPTED_DOCUMENT, EMPTY_DOCUMENT, "
+        "DOCUMENT_TOO_LARGE or UNSUPPORTED_FILE_TYPE",
+    )
     chunks: int = 0
     created_at: datetime
     updated_at: datetime
@@ -105,6 +117,9 @@ class ContradictionRead(CamelModel):
 
 class IndexStatusRead(CamelModel):
     status: str = Field(description="ready | indexing | failed")
+    processing_documents: int = Field(
+        default=0, description="Uploaded documents whose text is still being read"
+    )
     version: int
     indexed_version: int
     indexed_at: datetime | None = None

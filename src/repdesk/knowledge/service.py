@@ -3,14 +3,14 @@ Every change replaces the item's chunks in the retrieval index (``knowledge.inde
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.files import service as files
-from repdesk.kit.errors import AppError, NotFound, ValidationError
+from repdesk.jobs.service import enqueue
+from repdesk.kit.errors import AppError, Conflict, NotFound, ValidationError
 from repdesk.kit.pagination import paginate
 from repdesk.kit.time import utcnow
 from repdesk.knowledge import documents, index
@@ -156,15 +156,17 @@ async def create_file(
     data: bytes,
     title: str = "",
 ) -> KnowledgeItem:
-    """A PDF, DOCX or TXT document. Its text is extracted before anything is stored, so a
-    corrupt, encrypted or empty file is rejected with nothing saved."""
+    """A PDF, DOCX or TXT document, stored and answered at once as ``processing``; the
+    ``knowledge.extract`` job reads its text (outside any transaction, within bounds) and makes
+    it ``ready`` or ``failed`` with the reason. Only what the first bytes tell (empty, too
+    large, not a document type we read) is refused here, with nothing stored."""
     limit = get_knowledge_settings().knowledge_max_upload_mb * 1024 * 1024
     if len(data) > limit:
         raise FileTooLargeError(f"The file is larger than {limit // (1024 * 1024)} MB.")
-    # In a thread: a long document takes a while to parse, and the server goes on meanwhile.
-    mime, text = await asyncio.to_thread(documents.extract_text, filename, data)
-    if len(text) > MAX_CONTENT * 5:
-        raise ValidationError("The document has too much text; split it into smaller files.")
+    if not data:
+        raise ValidationError("The file is empty.", code="EMPTY_DOCUMENT")
+    mime = documents.detect(filename, data)
+    title = _check_text("title", title, max_len=200, required=False)
     await _check_item_limit(session, assistant_id)
     stored = await files.save(
         session,
@@ -178,17 +180,60 @@ async def create_file(
     item = KnowledgeItem(
         assistant_id=assistant_id,
         kind="file",
-        content=text,
+        content="",
         file_id=stored.id,
         filename=stored.filename or None,
-        title=_check_text("title", title, max_len=200, required=False)
-        or (stored.filename or "Document"),
+        title=title or (stored.filename or "Document"),
+        status="processing",
         updated_at=utcnow(),
     )
     session.add(item)
     await session.flush()
+    await enqueue(session, "knowledge.extract", {"itemId": item.id})
+    return item
+
+
+async def document_read(
+    session: AsyncSession, *, item_id: str, text: str, notice: str = ""
+) -> KnowledgeItem | None:
+    """The ``knowledge.extract`` job's result: the document's text, indexed. None if the item
+    went (deleted while it was read) or is no longer processing."""
+    item = await session.get(KnowledgeItem, item_id, populate_existing=True, with_for_update=True)
+    if item is None or item.status != "processing":
+        return None
+    item.content = text
+    item.status = "ready"
+    item.status_detail = notice or None
+    item.error_code = None
+    item.updated_at = utcnow()
+    await session.flush()
     await _reindex_item(session, item)
     return item
+
+
+async def document_failed(
+    session: AsyncSession, *, item_id: str, code: str, reason: str
+) -> KnowledgeItem | None:
+    """The document could not be learnt from: it stays listed as ``failed: <reason>`` (its
+    upload can be downloaded or deleted) and adds nothing to the index."""
+    item = await session.get(KnowledgeItem, item_id, populate_existing=True, with_for_update=True)
+    if item is None or item.status != "processing":
+        return None
+    item.status = "failed"
+    item.status_detail = reason[:1000]
+    item.error_code = code[:40]
+    item.updated_at = utcnow()
+    await session.flush()
+    return item
+
+
+async def processing_count(session: AsyncSession, *, assistant_id: str) -> int:
+    n = await session.scalar(
+        select(func.count())
+        .select_from(KnowledgeItem)
+        .where(KnowledgeItem.assistant_id == assistant_id, KnowledgeItem.status == "processing")
+    )
+    return int(n or 0)
 
 
 async def get_item(
@@ -249,6 +294,8 @@ async def update_item(
     question: str | None = None,
     answer: str | None = None,
 ) -> KnowledgeItem:
+    if item.status == "processing":
+        raise Conflict("The document is still being read; edit it once it is ready.")
     if item.kind == "qa":
         if content is not None:
             raise ValidationError("content: a Q&A pair has a question and an answer, not content")

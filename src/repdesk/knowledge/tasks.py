@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from repdesk.catalog.money import format_price
 from repdesk.jobs.registry import current_attempt, task
 from repdesk.jobs.service import enqueue
+from repdesk.kit.errors import NotFound
 from repdesk.kit.time import utcnow
 from repdesk.knowledge import backends, contradictions, embeddings
 from repdesk.knowledge.models import IndexChunk, KnowledgeIndex
@@ -79,6 +80,7 @@ async def find_contradictions(session: AsyncSession, assistant_id: str) -> list[
             .order_by(IndexChunk.source_id, IndexChunk.position)
         )
     ).all()
+    await session.commit()  # no transaction (on SQLite: the write lock) across the comparison
     statements = []
     for r in rows:
         if r.kind == "product":
@@ -150,4 +152,63 @@ async def reindex(session: AsyncSession, payload: dict[str, Any]) -> None:
             .where(KnowledgeIndex.assistant_id == assistant_id)
             .values(status="failed", last_error=f"{type(exc).__name__}: {exc}"[:500])
             .execution_options(synchronize_session=False)
+        )
+
+
+async def extract_now(session: AsyncSession, item_id: str) -> None:
+    """Read an uploaded document's text and index it, or mark it failed with the reason.
+
+    The reading happens with no transaction open (on SQLite every transaction holds the write
+    lock): what it needs is read first and that transaction committed; the result is written
+    in a short transaction of its own."""
+    from repdesk.files import service as files
+    from repdesk.knowledge import documents, reader, service
+    from repdesk.knowledge.models import KnowledgeItem
+
+    item = await session.get(KnowledgeItem, item_id)
+    if item is None or item.status != "processing":
+        return
+    stored = await files.get(session, item.file_id) if item.file_id else None
+    await session.commit()
+    if stored is None:
+        await service.document_failed(
+            session, item_id=item_id, code="INVALID_DOCUMENT", reason="The upload is missing."
+        )
+        return
+    try:
+        data = await files.read(stored)
+    except NotFound:
+        await service.document_failed(
+            session, item_id=item_id, code="INVALID_DOCUMENT", reason="The upload is missing."
+        )
+        return
+    try:
+        extracted = await documents.extract(stored.mime_type, data)
+    except reader.Refused as exc:
+        log.info("document %s refused: %s", item_id, exc.code)
+        await service.document_failed(session, item_id=item_id, code=exc.code, reason=exc.message)
+        return
+    await service.document_read(
+        session, item_id=item_id, text=extracted.text, notice=extracted.notice
+    )
+
+
+@task("knowledge.extract", max_attempts=3, backoff_base=5.0)
+async def extract(session: AsyncSession, payload: dict[str, Any]) -> None:
+    item_id = str(payload.get("itemId", ""))
+    try:
+        await extract_now(session, item_id)
+    except Exception:
+        attempt = current_attempt.get()
+        if attempt is None or attempt[0] < attempt[1]:
+            raise
+        log.exception("reading document %s failed for good", item_id)
+        from repdesk.knowledge import service
+
+        await session.rollback()
+        await service.document_failed(
+            session,
+            item_id=item_id,
+            code="INVALID_DOCUMENT",
+            reason="The document could not be read.",
         )

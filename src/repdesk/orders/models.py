@@ -3,7 +3,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from repdesk.db.base import Base, IdMixin, JSONType, TimestampMixin
@@ -59,9 +59,9 @@ class Order(IdMixin, TimestampMixin, Base):
     test: Mapped[bool] = mapped_column(Boolean, default=False)
     currency: Mapped[str] = mapped_column(String(3))
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
-    subtotal: Mapped[int] = mapped_column(Integer, default=0)
-    delivery_fee: Mapped[int] = mapped_column(Integer, default=0)
-    total: Mapped[int] = mapped_column(Integer, default=0)
+    subtotal: Mapped[int] = mapped_column(BigInteger, default=0)
+    delivery_fee: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
     customer_name: Mapped[str | None] = mapped_column(String(200))
     customer_phone: Mapped[str | None] = mapped_column(String(40))
     delivery_address: Mapped[str | None] = mapped_column(Text)

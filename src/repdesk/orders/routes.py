@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from repdesk.assistants.deps import AssistantDep
+from repdesk.kit.money import MAX_MINOR_UNITS
 from repdesk.kit.pagination import page
 from repdesk.kit.schemas import CamelModel, StrictCamelModel
 from repdesk.kit.web import PrincipalDep, SessionDep
@@ -76,7 +77,8 @@ async def update_order(
 class DeliveryOption(CamelModel):
     name: str = Field(min_length=1, max_length=80)
     method: Literal["delivery", "pickup"] = "delivery"
-    fee: int | None = Field(default=None, ge=0)  # minor units; null: the team confirms it
+    # minor units; null: the team confirms it
+    fee: int | None = Field(default=None, ge=0, le=MAX_MINOR_UNITS)
     areas: list[str] = Field(default_factory=list, max_length=100)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -17,6 +18,7 @@ from repdesk.assistants.models import Assistant
 from repdesk.events.service import emit
 from repdesk.events.types import Event, OrderData
 from repdesk.kit.errors import NotFound, ValidationError
+from repdesk.kit.money import MAX_MINOR_UNITS, check_minor_units
 from repdesk.kit.pagination import paginate
 from repdesk.kit.time import isoformat, utcnow
 from repdesk.orders.models import (
@@ -100,6 +102,8 @@ async def create(
     for item in new.items:
         if item.quantity < 1 or item.unit_price < 0:
             raise ValidationError("Quantities must be positive and prices not negative.")
+    for name, amount in (("deliveryFee", new.delivery_fee), ("total", new.total)):
+        check_minor_units(amount, name)  # the total bounds every line and the subtotal
     last = await session.scalar(
         select(func.max(Order.number)).where(Order.assistant_id == assistant.id)
     )
@@ -253,8 +257,10 @@ def clean_delivery_options(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
             raise ValidationError(f"deliveryOptions[{i}].name: required")
         if method not in ("delivery", "pickup"):
             raise ValidationError(f"deliveryOptions[{i}].method: delivery or pickup")
-        if fee is not None and (not isinstance(fee, int) or isinstance(fee, bool) or fee < 0):
+        if fee is not None and (not isinstance(fee, int) or isinstance(fee, bool)):
             raise ValidationError(f"deliveryOptions[{i}].fee: a non-negative integer (minor units)")
+        if fee is not None:
+            check_minor_units(fee, f"deliveryOptions[{i}].fee")
         areas = [str(a).strip().lower()[:60] for a in (opt.get("areas") or []) if str(a).strip()]
         out.append({"name": name, "method": method, "fee": fee, "areas": areas[:100]})
     return out
@@ -288,9 +294,14 @@ def parse_delivery_lines(text: str) -> list[dict[str, Any]]:
         fee: int | None = None
         if fee_text:
             try:
-                fee = round(float(fee_text) * 100)
-            except ValueError as exc:
+                amount = Decimal(fee_text)
+            except InvalidOperation as exc:
                 raise ValidationError(f"line {n + 1}: the fee is not a number") from exc
+            if not amount.is_finite() or amount < 0 or amount > Decimal(MAX_MINOR_UNITS) / 100:
+                raise ValidationError(
+                    f"line {n + 1}: the fee is an amount from 0 to {MAX_MINOR_UNITS // 100:,}"
+                )
+            fee = int(amount.scaleb(2).to_integral_value())
         out.append(
             {
                 "name": parts[0],

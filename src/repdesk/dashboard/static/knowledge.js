@@ -14,8 +14,11 @@
         s.chunks + " passages" + (s.embeddings ? ", " + s.embeddedChunks + " with embeddings" : "");
       var had = box.getAttribute("data-status");
       box.setAttribute("data-status", s.status);
+      var reading = box.getAttribute("data-processing") !== "0";
+      box.setAttribute("data-processing", String(s.processingDocuments));
       if (s.status === "indexing") { setTimeout(poll, 1500); }
-      else if (had === "indexing" && s.contradictions.length) { window.location.reload(); }
+      // a document read meanwhile (ready or failed) or new contradictions: show them
+      else if (had === "indexing" && (reading || s.contradictions.length)) { window.location.reload(); }
     }).catch(function () { setTimeout(poll, 5000); });
   }
   if (box.getAttribute("data-status") === "indexing") setTimeout(poll, 800);
