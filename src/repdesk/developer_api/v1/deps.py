@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.assistants.models import Assistant
 from repdesk.developer_api.models import ApiKey
-from repdesk.developer_api.service import InvalidApiKeyError, authenticate
+from repdesk.developer_api.service import InvalidApiKeyError, authenticate, check_key
 from repdesk.kit.errors import ValidationError
 from repdesk.kit.pagination import check_limit
 from repdesk.kit.web import SessionDep
@@ -50,14 +50,38 @@ def bearer_key(authorization: str | None) -> str:
     return credentials.strip()
 
 
+# Set on a request's scope once its key was accepted, or by a route that accepts the key itself
+# before raising anything else (POST /messages/send).
+KEY_CHECKED = "repdesk.v1.key_checked"
+
+
+def key_checked_first(request: Request) -> None:
+    request.scope[KEY_CHECKED] = True
+
+
 async def api_context(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> ApiContext:
     if credentials is None:
         raise InvalidApiKeyError(MISSING_KEY)
     key, assistant = await authenticate(session, credentials.credentials.strip())
+    key_checked_first(request)
     return ApiContext(key, assistant, session)
+
+
+async def reject_bad_key(request: Request) -> None:
+    """InvalidApiKeyError unless the request's key was accepted, or is usable.
+
+    For errors found before a route's dependencies ran (FastAPI parses a JSON body first, and
+    Starlette answers 404 and 405 without the route): the client must learn that its key is
+    bad before it learns anything about its request. Costs a read only on those error paths."""
+    if request.scope.get(KEY_CHECKED):
+        return
+    raw = bearer_key(request.headers.get("authorization"))
+    async with request.app.state.db.session() as session:
+        await check_key(session, raw)
 
 
 ApiDep = Annotated[ApiContext, Depends(api_context)]

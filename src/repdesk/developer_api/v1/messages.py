@@ -6,8 +6,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 
 from repdesk.contacts import service as contacts
@@ -15,7 +13,7 @@ from repdesk.contacts.models import Contact
 from repdesk.conversations.models import Conversation, Message
 from repdesk.conversations.service import message_data
 from repdesk.developer_api import sending
-from repdesk.developer_api.schemas import SendRequest, SendResponse
+from repdesk.developer_api.schemas import SendResponse
 from repdesk.developer_api.v1.deps import (
     ApiContext,
     ApiDep,
@@ -23,6 +21,7 @@ from repdesk.developer_api.v1.deps import (
     Limit,
     bearer_key,
     error_responses,
+    key_checked_first,
     page_rows,
 )
 from repdesk.kit.errors import NotFound, ValidationError
@@ -74,14 +73,9 @@ async def send_message(request: Request) -> Response:
     is sent at most once and the retry gets the same answer.
     """
     raw_key = bearer_key(request.headers.get("authorization"))
-    try:
-        body = SendRequest.model_validate_json(await request.body())
-    except PydanticValidationError as exc:
-        raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-        ) from None
+    key_checked_first(request)  # sending.send accepts the key before it raises anything else
     result = await sending.send(
-        request.app.state.db, raw_key, body, request.headers.get("idempotency-key")
+        request.app.state.db, raw_key, await request.body(), request.headers.get("idempotency-key")
     )
     return Response(result.model_dump_json(by_alias=True), media_type="application/json")
 
