@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import func, select
 
 from repdesk.channels.whatsapp import service as wa
-from repdesk.channels.whatsapp.models import WhatsAppConnection, WhatsAppTemplate
+from repdesk.channels.whatsapp.models import WhatsAppConnection, WhatsAppEvent, WhatsAppTemplate
 from repdesk.conversations.models import Conversation, Message
 from repdesk.db.engine import Database
 from repdesk.events.service import on_event
@@ -23,6 +23,7 @@ from tests.whatsapp.helpers import (
     CUSTOMER,
     connected_assistant,
     dumps,
+    embedded_assistant,
     envelope,
     message,
     sign,
@@ -534,7 +535,7 @@ async def test_connection_without_app_secret_accepts_unsigned_posts_with_a_warni
 async def test_platform_webhook_routes_by_phone_number_id(
     db: Database, graph: FakeGraph, client: httpx.AsyncClient
 ) -> None:
-    _, conn = await connected_assistant(db, graph)
+    await embedded_assistant(db, graph)
     ok = await client.get(
         "/webhooks/whatsapp",
         params={
@@ -558,6 +559,48 @@ async def test_platform_webhook_routes_by_phone_number_id(
     assert await ingest(db) == 1
     [m] = await messages(db)
     assert m.text == "via platform"
+
+
+async def test_platform_webhook_delivers_nothing_to_a_byok_connection(
+    db: Database, graph: FakeGraph, client: httpx.AsyncClient
+) -> None:
+    """A BYOK number belongs to its owner's Meta app: a post signed with the operator's App
+    Secret naming its phone number id (or its WABA, for a template update) is not its."""
+    _, conn = await connected_assistant(db, graph)
+    template_update = {
+        "id": graph.business_account_id,
+        "time": int(time.time()),
+        "changes": [
+            {
+                "field": "message_template_status_update",
+                "value": {
+                    "event": "DISABLED",
+                    "message_template_id": 1,
+                    "message_template_name": "order_confirmation",
+                    "message_template_language": "en_US",
+                },
+            }
+        ],
+    }
+    payload = envelope(graph, messages=[text("via platform")])
+    payload["entry"].append(template_update)
+    body = json.dumps(payload).encode()
+    r = await client.post(
+        "/webhooks/whatsapp",
+        content=body,
+        headers={"x-hub-signature-256": sign(body, "platform-app-secret")},
+    )
+    assert r.status_code == 200
+    assert r.json() == {"received": 0, "duplicates": 0, "statuses": 0}
+    await ingest(db)
+    assert await messages(db) == []
+    async with db.session() as session:
+        stored = await session.scalar(select(func.count()).select_from(WhatsAppEvent))
+    assert stored == 0
+    # The connection's own webhook still takes the message.
+    assert (await post(db, client, conn, envelope(graph, messages=[text("ok")]))).json()[
+        "received"
+    ] == 1
 
 
 async def test_oversized_fields_are_stored_not_a_500(

@@ -5,8 +5,8 @@
 - ``GET .../whatsapp/templates``, ``POST .../whatsapp/templates/sync``
 - ``POST .../whatsapp/embedded-signup``: finish Meta's Embedded Signup on the server
 - ``GET|POST /webhooks/whatsapp_cloud/{webhookPath}``: one connection's webhook (BYOK)
-- ``GET|POST /webhooks/whatsapp``: the platform app's webhook (Embedded Signup numbers),
-  routed by phone number id
+- ``GET|POST /webhooks/whatsapp``: the platform app's webhook, routed by phone number id to
+  Embedded Signup numbers only
 """
 
 from __future__ import annotations
@@ -335,17 +335,22 @@ async def platform_webhook(request: Request, session: SessionDep) -> Response:
     ):
         raise SignatureError("X-Hub-Signature-256 is missing or does not match the App Secret.")
     parsed = _load(body)
+    # Only numbers connected through Embedded Signup are the platform app's: a BYOK number
+    # belongs to its owner's Meta app, whose App Secret signs its webhook.
+    platform = WhatsAppConnection.mode == "embedded"
     ids = parsed.phone_number_ids
     conns: dict[str, WhatsAppConnection] = {}
     if ids:
         rows = await session.scalars(
-            select(WhatsAppConnection).where(WhatsAppConnection.phone_number_id.in_(ids))
+            select(WhatsAppConnection).where(WhatsAppConnection.phone_number_id.in_(ids), platform)
         )
         conns = {c.phone_number_id: c for c in rows}
     wabas = {t.business_account_id for t in parsed.templates}
     if wabas:
         rows = await session.scalars(
-            select(WhatsAppConnection).where(WhatsAppConnection.business_account_id.in_(wabas))
+            select(WhatsAppConnection).where(
+                WhatsAppConnection.business_account_id.in_(wabas), platform
+            )
         )
         for c in rows:
             conns.setdefault(c.phone_number_id, c)
