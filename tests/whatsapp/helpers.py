@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import update
+
 from repdesk.assistants.models import Assistant
 from repdesk.channels.whatsapp import service as wa
 from repdesk.channels.whatsapp.models import WhatsAppConnection
@@ -92,6 +94,13 @@ async def embedded_assistant(
             phone_number_id=graph.phone_number_id,
         )
         return a, conn
+
+
+async def forget_app_secret(db: Database) -> None:
+    """Make the connections what one saved before the App Secret was required looks like."""
+    async with db.transaction() as session:
+        await session.execute(update(WhatsAppConnection).values(app_secret_enc=None))
+    wa._targets.clear()  # the webhook's 5-second cache of connections
 
 
 def sign(body: bytes, secret: str = APP_SECRET) -> str:

@@ -25,6 +25,7 @@ from tests.whatsapp.helpers import (
     dumps,
     embedded_assistant,
     envelope,
+    forget_app_secret,
     message,
     sign,
     text,
@@ -520,15 +521,25 @@ async def test_media_is_downloaded_into_storage_and_announced(
     assert r.status_code in (401, 403)  # files are served to the workspace only
 
 
-async def test_connection_without_app_secret_accepts_unsigned_posts_with_a_warning(
+async def test_a_connection_without_app_secret_refuses_every_post_until_one_is_added(
     db: Database, graph: FakeGraph, client: httpx.AsyncClient
 ) -> None:
-    _, conn = await connected_assistant(db, graph, app_secret=None)
-    r = await post(db, client, conn, envelope(graph, messages=[text("unsigned")]), signature=None)
-    assert r.status_code == 200
+    _, conn = await connected_assistant(db, graph)
+    await forget_app_secret(db)  # saved before the App Secret was required
+    payload = envelope(graph, messages=[text("unsigned")])
+    unsigned = await post(db, client, conn, payload, signature=None)
+    signed = await post(db, client, conn, payload)  # nothing to check it with
+    for r in (unsigned, signed):
+        assert r.status_code == 401 and r.json()["code"] == "APP_SECRET_REQUIRED", r.text
+        assert "App Secret" in r.json()["message"]
+    assert await messages(db) == []
     async with db.transaction() as session:
         row = await session.scalar(select(WhatsAppConnection))
-    assert row is not None and row.unsigned_seen is True
+        assert row is not None and row.unsigned_seen is True  # shown on the dashboard
+        await wa.set_app_secret(session, row, "added-later")
+    # Meta's retry, signed with the secret now saved, is taken.
+    r = await post(db, client, conn, payload, signature=sign(dumps(payload), "added-later"))
+    assert r.status_code == 200 and r.json()["received"] == 1
     assert len(await messages(db)) == 1
 
 

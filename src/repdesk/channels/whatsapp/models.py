@@ -36,7 +36,8 @@ class WhatsAppConnection(IdMixin, TimestampMixin, Base):
     quality_rating: Mapped[str | None] = mapped_column(String(20))
     messaging_tier: Mapped[str | None] = mapped_column(String(40))
     checked_at: Mapped[datetime | None]
-    # Set when a POST arrived unsigned on a connection without an App Secret (shown as a warning).
+    # Set when a POST was refused because the connection has no App Secret (a BYOK connection
+    # saved before it was required; shown as a warning until the secret is added).
     unsigned_seen: Mapped[bool] = mapped_column(Boolean, default=False)
 
 

@@ -124,6 +124,7 @@ class WebhookTarget:
     business_account_id: str
     app_secret_enc: str | None
     unsigned_seen: bool
+    mode: str
 
 
 # Webhook path -> (target, when read). Meta posts to one path many times a second; reading
@@ -145,7 +146,12 @@ async def get_webhook_target(
     row = (
         await session.execute(
             select(
-                c.id, c.phone_number_id, c.business_account_id, c.app_secret_enc, c.unsigned_seen
+                c.id,
+                c.phone_number_id,
+                c.business_account_id,
+                c.app_secret_enc,
+                c.unsigned_seen,
+                c.mode,
             ).where(c.webhook_path == webhook_path)
         )
     ).first()
@@ -170,7 +176,68 @@ def _decrypt_cached(token: str) -> str:
 
 
 def webhook_secret(target: WebhookTarget) -> str | None:
+    """The App Secret that signs the connection's webhooks; None: nothing can verify them."""
+    if target.mode == "embedded":  # Meta signs with the platform app's secret
+        from repdesk.channels.whatsapp.config import get_whatsapp_settings
+
+        return get_whatsapp_settings().meta_app_secret or None
     return _decrypt_cached(target.app_secret_enc) if target.app_secret_enc else None
+
+
+NOT_SECURED = (
+    "This WhatsApp connection has no App Secret, so its webhooks cannot be verified and are "
+    "refused. Add the App Secret (Meta App Dashboard → App settings → Basic → App Secret) on "
+    "the assistant's WhatsApp page."
+)
+
+
+def is_secured(conn: WhatsAppConnection) -> bool:
+    """False for a BYOK connection saved before the App Secret was required: every webhook
+    post to it is refused until the secret is added."""
+    return conn.mode != "byok" or bool(conn.app_secret_enc)
+
+
+async def unsecured_assistant_ids(
+    session: AsyncSession, *, workspace_id: str, assistant_id: str | None = None
+) -> set[str]:
+    """The workspace's assistants whose WhatsApp connection is not secured (one query, for the
+    pages that list assistants)."""
+    c = WhatsAppConnection
+    stmt = select(c.assistant_id).where(
+        c.workspace_id == workspace_id, c.mode == "byok", c.app_secret_enc.is_(None)
+    )
+    if assistant_id is not None:
+        stmt = stmt.where(c.assistant_id == assistant_id)
+    return set(await session.scalars(stmt))
+
+
+def _app_secret(value: str | None) -> str:
+    secret = (value or "").strip()
+    if not secret:
+        raise ValidationError(
+            "appSecret is required: Meta signs every webhook with your app's App Secret, and "
+            "repdesk refuses webhooks it cannot verify. Find it in the Meta App Dashboard → "
+            "App settings → Basic → App Secret."
+        )
+    if len(secret) > 256 or not secret.isprintable():
+        raise ValidationError("appSecret must be up to 256 printable characters.")
+    return secret
+
+
+async def set_app_secret(
+    session: AsyncSession, conn: WhatsAppConnection, app_secret: str | None
+) -> WhatsAppConnection:
+    """Save the App Secret of a BYOK connection (its webhooks are verified from now on)."""
+    if conn.mode != "byok":
+        raise ValidationError(
+            "This number was connected with Embedded Signup: its webhooks are signed with the "
+            "platform's App Secret."
+        )
+    conn.app_secret_enc = vault.encrypt(_app_secret(app_secret))
+    conn.unsigned_seen = False
+    forget_webhook_target(conn.webhook_path)
+    await session.flush()
+    return conn
 
 
 def access_token(conn: WhatsAppConnection) -> str:
@@ -300,13 +367,13 @@ async def connect_byok(
     phone_number_id: str,
     business_account_id: str,
     phone_number: str,
-    app_secret: str | None = None,
+    app_secret: str | None,
 ) -> WhatsAppConnection:
     """Network. Validate BYOK credentials against the Graph API and save the connection.
 
-    Raises ValidationError (bad number / ids), CredentialsInvalidError (400: Meta rejected the
-    token), MetaUnavailableError (502), Conflict (number connected elsewhere). Nothing is saved
-    unless Meta accepted the token for that phone number id.
+    Raises ValidationError (bad number / ids, no App Secret), CredentialsInvalidError (400:
+    Meta rejected the token), MetaUnavailableError (502), Conflict (number connected
+    elsewhere). Nothing is saved unless Meta accepted the token for that phone number id.
     """
     if assistant.platform != "whatsapp":
         raise ValidationError("Only WhatsApp assistants can connect a WhatsApp number.")
@@ -320,7 +387,7 @@ async def connect_byok(
         raise ValidationError("phoneNumberId must be the numeric Phone Number ID from Meta.")
     if not waba.isdigit() or len(waba) > 64:
         raise ValidationError("businessAccountId must be the numeric WhatsApp Business Account ID.")
-    secret = (app_secret or "").strip() or None
+    secret = _app_secret(app_secret)
     info = await verify_number(token, pnid)
     shown, given = _digits(info.display_phone_number), _digits(e164)
     # Meta shows the number with its country code; tolerate a display without it.
@@ -857,13 +924,17 @@ async def prune_events(session: AsyncSession, *, older_than: timedelta) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def note_unsigned(session: AsyncSession, target: WebhookTarget) -> None:
-    if not target.unsigned_seen:
-        await session.execute(
-            update(WhatsAppConnection)
-            .where(WhatsAppConnection.id == target.id)
-            .values(unsigned_seen=True)
-        )
+async def note_unsigned(session: AsyncSession, target: WebhookTarget) -> bool:
+    """Remember that a webhook post was refused for want of an App Secret (shown on the
+    dashboard). True when this wrote it (the caller commits)."""
+    if target.unsigned_seen:
+        return False
+    await session.execute(
+        update(WhatsAppConnection)
+        .where(WhatsAppConnection.id == target.id)
+        .values(unsigned_seen=True)
+    )
+    return True
 
 
 async def all_connected(session: AsyncSession) -> list[WhatsAppConnection]:
