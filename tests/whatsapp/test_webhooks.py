@@ -572,6 +572,20 @@ async def test_platform_webhook_routes_by_phone_number_id(
     assert m.text == "via platform"
 
 
+async def test_an_embedded_numbers_own_path_takes_only_posts_signed_by_the_platform_app(
+    db: Database, graph: FakeGraph, client: httpx.AsyncClient
+) -> None:
+    _, conn = await embedded_assistant(db, graph)
+    payload = envelope(graph, messages=[text("hello")])
+    unsigned = await post(db, client, conn, payload, signature=None)
+    assert unsigned.status_code == 401 and unsigned.json()["code"] == "INVALID_SIGNATURE"
+    assert await messages(db) == []
+    signed = await post(
+        db, client, conn, payload, signature=sign(dumps(payload), "platform-app-secret")
+    )
+    assert signed.status_code == 200 and signed.json()["received"] == 1
+
+
 async def test_platform_webhook_delivers_nothing_to_a_byok_connection(
     db: Database, graph: FakeGraph, client: httpx.AsyncClient
 ) -> None:
