@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from repdesk import __version__
 from repdesk.developer_api.v1 import account, contacts, conversations, messages, webhooks
-from repdesk.developer_api.v1.deps import error_responses, reject_bad_key
+from repdesk.developer_api.v1.deps import SANDBOX_RULES, error_responses, reject_bad_key
 from repdesk.developer_api.v1.ratelimit import RateLimitMiddleware
 from repdesk.kit import errors
 
@@ -21,8 +21,10 @@ REFERENCE_HTML = (Path(__file__).parent / "reference.html").read_text(encoding="
 DESCRIPTION = """\
 Send and receive WhatsApp messages through your repdesk assistant.
 
-* Authenticate with `Authorization: Bearer rep_live_…` (production) or `rep_test_…` (sandbox:
-  same validation and shapes, nothing sent, no credits). A key is scoped to one assistant.
+* Authenticate with `Authorization: Bearer rep_live_…` (production) or `rep_test_…` (sandbox,
+  below). A key is scoped to one assistant. A missing, unknown, malformed or revoked key is
+  always 401 INVALID_API_KEY, whatever else the request contains.
+* Sandbox: SANDBOX_RULES
 * JSON is camelCase. Lists take `limit` (1 to 100, default 20) and `cursor`, and answer
   `{"data","hasMore","nextCursor"}`.
 * Errors are `{"code","message","docs"}`: INVALID_API_KEY 401, INSUFFICIENT_CREDITS 402,
@@ -36,7 +38,7 @@ Send and receive WhatsApp messages through your repdesk assistant.
 * Webhooks: `message.received`, `message.sent`, `message.delivered`, `message.read`,
   `message.failed`, signed with `X-247Rep-Signature` (hex HMAC-SHA256 of the raw body) and
   `X-247Rep-Timestamp`.
-"""
+""".replace("SANDBOX_RULES", SANDBOX_RULES)
 
 
 def build_v1_app(parent: FastAPI) -> FastAPI:

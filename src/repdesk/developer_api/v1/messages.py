@@ -23,6 +23,7 @@ from repdesk.developer_api.v1.deps import (
     error_responses,
     key_checked_first,
     page_rows,
+    sandbox_page,
 )
 from repdesk.kit.errors import NotFound, ValidationError
 from repdesk.kit.pagination import page
@@ -106,7 +107,8 @@ async def list_messages(
     limit: Limit = None,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """Messages of this assistant, newest first: `{"data","hasMore","nextCursor"}`."""
+    """Messages of this assistant, newest first: `{"data","hasMore","nextCursor"}` (sandbox
+    keys: always empty)."""
     stmt = _messages_query(api)
     if conversation_id:
         stmt = stmt.where(Message.conversation_id == conversation_id)
@@ -122,14 +124,22 @@ async def list_messages(
         stmt = stmt.where(Message.created_at >= since)
     if until:
         stmt = stmt.where(Message.created_at < until)
+    if api.sandbox:
+        return sandbox_page(limit, cursor)
     rows, has_more, nxt = await page_rows(api.session, stmt, Message.id, limit=limit, cursor=cursor)
     return page([message_row(r, api) for r in rows], has_more, nxt)
 
 
 @router.get("/messages/{message_id}", responses=error_responses((404, "NOT_FOUND")))
 async def get_message(message_id: str, api: ApiDep) -> dict[str, Any]:
-    """One message of this assistant."""
-    row = (await api.session.execute(_messages_query(api).where(Message.id == message_id))).first()
+    """One message of this assistant (sandbox keys: 404, they see no customer's messages)."""
+    row = (
+        None
+        if api.sandbox
+        else (
+            await api.session.execute(_messages_query(api).where(Message.id == message_id))
+        ).first()
+    )
     if row is None:
         raise NotFound("Message not found.")
     return message_row(row, api)
