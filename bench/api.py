@@ -292,15 +292,14 @@ async def quiet_customers(db: Database) -> None:
     """The 1,000 customers' conversations, with the AI assistant off: this measures deliveries,
     not AI replies (``bench/ai_reply.py`` does those)."""
     from repdesk.assistants.models import Assistant
+    from repdesk.contacts import service as contacts
     from repdesk.conversations import service as conversations
 
     async with db.transaction() as s:
         a = await s.scalar(select(Assistant).order_by(Assistant.id.desc()))
         assert a is not None
         for i in range(1000):
-            contact = await conversations.upsert_contact(
-                s, assistant_id=a.id, phone=f"+234803{i:07d}"
-            )
+            contact = await contacts.upsert(s, assistant=a, phone=f"+234803{i:07d}")
             conv = await conversations.get_or_create_conversation(
                 s, assistant=a, contact=contact, channel="whatsapp"
             )

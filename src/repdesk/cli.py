@@ -121,7 +121,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         log_level="warning",
-        proxy_headers=True,
+        # X-Forwarded-For is read by kit.clientip, from REPDESK_TRUSTED_PROXIES only.
+        proxy_headers=False,
         ws_ping_interval=20,
         ws_ping_timeout=20,
     )

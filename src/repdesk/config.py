@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +25,9 @@ class Settings(BaseSettings):
     redis_url: str = ""  # empty: in-process event bus and memory rate limits
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
+    # Reverse proxies / load balancers whose X-Forwarded-For is believed (IPs or CIDRs,
+    # comma-separated). Empty: the header is ignored and the socket's peer is the client.
+    trusted_proxies: str = ""
 
     # Jobs
     worker_in_process: bool = True
@@ -50,7 +54,13 @@ class Settings(BaseSettings):
     # Accounts
     signup_credits: int = 20
     max_assistants: int = 100
-    login_rate_limit: str = "10/minute"
+    # Login throttling (accounts/throttle.py); each a list of windows, every attempt counted:
+    # per client IP, any email;
+    login_rate_limit: str = "20/minute;200/hour"
+    # per (email, IP), forgotten when that IP signs in; each window a longer wait;
+    login_email_ip_limit: str = "5/minute;10/10 minutes;20/hour"
+    # per email, from IPs that have never signed in to it (known IPs are never locked out).
+    login_email_limit: str = "10/10 minutes;50/day"
     session_days: int = 14
     cookie_secure: bool | None = None  # None: secure when public_url is https
 
@@ -59,6 +69,14 @@ class Settings(BaseSettings):
 
     # Extra modules to import at start-up (plugins: more job kinds, event consumers, routes).
     extra_modules: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        from repdesk.kit.clientip import parse_networks
+
+        parse_networks(value)
+        return value
 
     @property
     def resolved_database_url(self) -> str:

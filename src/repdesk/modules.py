@@ -1,16 +1,16 @@
 """Every module that registers routes, pages, jobs or event consumers, in one list.
 
 The app imports each; a module may define ``router`` (API) and ``pages`` (dashboard) routers.
-Add a domain's modules under its heading.
+Add a domain's modules under its heading (the order is the routing order: keep /v1 first).
 """
 
 from __future__ import annotations
 
 MODULES: list[str] = [
-    # First: the /v1 mount (issue 4). Routing walks the routes in order and the Developer API is
+    # developer_api's /v1 mount first. Routing walks the routes in order and the Developer API is
     # the hot path; behind the dashboard's routes it paid ~0.3 ms of matching per request.
     "repdesk.developer_api.routes",
-    # foundation
+    # events, accounts, assistants, billing, conversations, dashboard, ai jobs, files
     "repdesk.events.service",
     "repdesk.accounts.email",
     "repdesk.accounts.routes",
@@ -20,18 +20,18 @@ MODULES: list[str] = [
     "repdesk.dashboard.pages",
     "repdesk.ai.tasks",
     "repdesk.files.routes",
-    # whatsapp channel and inbox (issue 3)
+    # channels.whatsapp and inbox
     "repdesk.channels.whatsapp.sender",
     "repdesk.channels.whatsapp.tasks",
     "repdesk.channels.whatsapp.routes",
     "repdesk.inbox.routes",
     "repdesk.inbox.pages",
     "repdesk.channels.whatsapp.pages",
-    # developer api, webhooks, broadcasts (issue 4)
+    # developer_api (pages, webhooks) and campaigns
     "repdesk.developer_api.pages",
     "repdesk.developer_api.webhooks",
     "repdesk.campaigns.service",
-    # ai assistant: knowledge, catalog, training, orders (issue 5)
+    # knowledge, orders, ai, training, catalog
     "repdesk.knowledge.commands",
     "repdesk.orders.routes",
     "repdesk.ai.routes",
@@ -45,7 +45,7 @@ MODULES: list[str] = [
     "repdesk.catalog.routes",
     "repdesk.knowledge.pages",
     "repdesk.catalog.pages",
-    # web widget (issue 6)
+    # channels.widget and transcription
     "repdesk.channels.widget.routes",
     "repdesk.channels.widget.sender",
     "repdesk.channels.widget.pages",

@@ -22,8 +22,7 @@ async def test_register_verify_login_flow_grants_twenty_credits(
     r = await register(client)
     assert r.status_code == 201
     body = r.json()
-    assert body["email"] == "ada@shop.test" and body["emailVerified"] is False
-    assert body["workspaceId"]
+    assert body == {"email": "ada@shop.test", "emailVerified": False}
 
     # Unverified: login refused with the documented code.
     r = await client.post(
@@ -50,23 +49,11 @@ async def test_register_verify_login_flow_grants_twenty_credits(
     client.headers["X-CSRF-Token"] = r.json()["csrfToken"]
 
     ws = (await client.get("/api/workspace")).json()
-    assert (
-        ws["credits"] == 20
-        and ws["businessName"] == "Ada's Shop"
-        and ws["id"] == body["workspaceId"]
-    )
+    assert ws["credits"] == 20 and ws["businessName"] == "Ada's Shop"
 
     r = await client.post("/api/auth/logout")
     assert r.status_code == 200
     assert (await client.get("/api/workspace")).status_code == 401
-
-
-async def test_duplicate_email_is_409_email_taken(client: httpx.AsyncClient) -> None:
-    assert (await register(client)).status_code == 201
-    r = await register(client, "Ada@Shop.test")
-    assert r.status_code == 409
-    assert r.json()["code"] == "EMAIL_TAKEN"
-    assert set(r.json()) >= {"code", "message", "docs"}
 
 
 async def test_wrong_password_is_401_invalid_credentials(
@@ -122,7 +109,9 @@ async def test_malformed_bodies_get_clear_4xx_never_500(client: httpx.AsyncClien
     assert 400 <= r.status_code < 500
 
 
-async def test_login_attempts_are_rate_limited(client: httpx.AsyncClient, app: object) -> None:
+async def test_login_attempts_from_one_ip_are_rate_limited(
+    client: httpx.AsyncClient, app: object
+) -> None:
     app.state.settings.login_rate_limit = "3/minute"  # type: ignore[attr-defined]
     codes = []
     for _ in range(5):

@@ -27,8 +27,15 @@ class ThreadedServer:
         self.port = port if port is not None else free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.name = name
+        # proxy_headers off, as `repdesk serve` runs: X-Forwarded-For is read only by
+        # kit.clientip, from the proxies the operator trusts.
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan=lifespan
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan=lifespan,
+            proxy_headers=False,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -13,6 +13,7 @@ from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Conversation, Message
 from repdesk.db.engine import Database
 from repdesk.events.service import emit
+from repdesk.events.types import Event, MediaStoredData
 from repdesk.files import service as files
 from repdesk.jobs.models import Job
 from repdesk.jobs.worker import Worker
@@ -155,13 +156,14 @@ async def test_whatsapp_voice_note_event_goes_through_the_same_transcription(
         )
         await emit(
             s,
-            "message.media_stored",
-            {
-                "messageId": inbound.message.id,
-                "fileId": stored.id,
-                "mimeType": "audio/ogg",
-                "type": "audio",
-            },
+            Event.MESSAGE_MEDIA_STORED,
+            MediaStoredData(
+                message_id=inbound.message.id,
+                file_id=stored.id,
+                mime_type="audio/ogg",
+                type="audio",
+                conversation_id=inbound.conversation.id,
+            ),
             workspace_id=ws.id,
             assistant_id=assistant.id,
         )

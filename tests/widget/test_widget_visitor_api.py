@@ -285,6 +285,23 @@ async def test_rate_limit_per_ip(
     assert codes[-1] == 429 and codes[:5] == [200] * 5
 
 
+async def test_rate_limit_per_ip_believes_x_forwarded_for_only_from_trusted_proxies(
+    app, client: httpx.AsyncClient, widget_setup: WidgetSetup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REPDESK_WIDGET_IP_RATE_LIMIT", "3/minute")
+
+    async def config(forwarded_for: str) -> int:
+        headers = {"Origin": ORIGIN, "X-Forwarded-For": forwarded_for}
+        return (await client.get(f"{widget_setup.api}/config", headers=headers)).status_code
+
+    # Default (no trusted proxies): a rotating header is still one client, 127.0.0.1.
+    assert [await config(f"203.0.113.{n}") for n in range(4)] == [200, 200, 200, 429]
+    # Behind a configured proxy (the test client's address), each forwarded client is its own.
+    app.state.settings.trusted_proxies = "127.0.0.1"
+    assert [await config(f"198.51.100.{n}") for n in range(4)] == [200] * 4
+    assert [await config("198.51.100.0") for _ in range(3)] == [200, 200, 429]
+
+
 async def test_agent_reply_is_pushed_to_the_visitor_topic(
     app, client: httpx.AsyncClient, db: Database, worker: Worker, widget_setup: WidgetSetup
 ) -> None:

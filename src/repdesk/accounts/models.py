@@ -55,3 +55,15 @@ class EmailToken(IdMixin, TimestampMixin, Base):
     purpose: Mapped[str] = mapped_column(String(20), default="verify")
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class LoginIP(IdMixin, TimestampMixin, Base):
+    """An IP address that has signed in to this user (SHA-256 of the user's id and the address).
+    The per-email login lock does not apply to such an address (accounts.throttle), so an
+    attacker elsewhere cannot lock the owner out."""
+
+    __tablename__ = "user_login_ips"
+    __table_args__ = (UniqueConstraint("user_id", "ip_hash"),)
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    ip_hash: Mapped[str] = mapped_column(String(64))

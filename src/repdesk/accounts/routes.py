@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from repdesk.accounts import service
+from repdesk.accounts import service, throttle
+from repdesk.accounts.models import User, Workspace
 from repdesk.accounts.schemas import (
     LoginRequest,
     LoginResponse,
@@ -19,8 +19,9 @@ from repdesk.accounts.schemas import (
 )
 from repdesk.assistants import service as assistants
 from repdesk.config import Settings
-from repdesk.kit.errors import RateLimited
+from repdesk.kit.clientip import client_ip
 from repdesk.kit.ids import token
+from repdesk.kit.ratelimit import Limiter
 from repdesk.kit.web import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -61,28 +62,57 @@ def clear_login_cookies(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
-async def check_login_rate(
-    request: Request, limiter: LimiterDep, settings: Settings, email: str
+async def login_throttled(
+    request: Request,
+    session: AsyncSession,
+    limiter: Limiter,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+) -> tuple[User, Workspace, str]:
+    """``service.login`` behind the login throttle (accounts.throttle), for the API and the
+    login page alike."""
+    ip = client_ip(request)
+    await throttle.check(session, limiter, settings, email=email, ip=ip)
+    result = await service.login(session, email=email, password=password, ip=ip)
+    await throttle.succeeded(limiter, settings, email=email, ip=ip)
+    return result
+
+
+# At most this many "you already have an account" emails per address, so that signing up with
+# someone's address over and over does not flood their inbox.
+ACCOUNT_EXISTS_EMAILS = "3/hour"
+
+
+async def sign_up(
+    session: AsyncSession, limiter: Limiter, *, email: str, password: str, business_name: str
 ) -> None:
-    ip = request.client.host if request.client else "unknown"
-    for key in (f"login:ip:{ip}", f"login:email:{service.normalize_email(email)}"):
-        decision = await limiter.hit(settings.login_rate_limit, key)
-        if not decision.allowed:
-            wait = max(1, decision.reset_at - int(time.time()))
-            raise RateLimited(
-                "Too many login attempts. Wait a minute and try again.",
-                headers={"Retry-After": str(wait)},
-            )
+    """``service.sign_up`` for the API and the sign-up page alike."""
+    if not await service.sign_up(
+        session, email=email, password=password, business_name=business_name
+    ):
+        email = service.normalize_email(email)
+        if (await limiter.hit(ACCOUNT_EXISTS_EMAILS, f"signup:exists:{email}")).allowed:
+            await service.send_account_exists(session, email=email)
 
 
 @router.post("/auth/register", status_code=201, response_model=RegisterResponse)
-async def register(body: RegisterRequest, session: SessionDep) -> RegisterResponse:
+async def register(
+    body: RegisterRequest, session: SessionDep, limiter: LimiterDep
+) -> RegisterResponse:
     """Create an account: a user, its workspace (with the free sign-up credits) and a
-    verification email."""
-    user, workspace = await service.register(
-        session, email=body.email, password=body.password, business_name=body.business_name
+    verification email. An address that already has an account gets the same answer and an
+    email saying so (with a link to log in) instead: the answer never tells whether an
+    address is registered."""
+    await sign_up(
+        session,
+        limiter,
+        email=body.email,
+        password=body.password,
+        business_name=body.business_name,
     )
-    return RegisterResponse(workspace_id=workspace.id, email=user.email, email_verified=False)
+    return RegisterResponse(email=body.email, email_verified=False)
 
 
 @router.post("/auth/verify", response_model=OkResponse)
@@ -103,8 +133,9 @@ async def login(
 ) -> LoginResponse:
     """Log in; sets the session cookie and the ``repdesk_csrf`` cookie (send its value as
     ``X-CSRF-Token`` on state-changing /api calls)."""
-    await check_login_rate(request, limiter, settings, body.email)
-    user, workspace, raw = await service.login(session, email=body.email, password=body.password)
+    user, workspace, raw = await login_throttled(
+        request, session, limiter, settings, email=body.email, password=body.password
+    )
     csrf = set_login_cookies(response, settings, raw)
     return LoginResponse(
         user_id=user.id, workspace_id=workspace.id, email=user.email, csrf_token=csrf

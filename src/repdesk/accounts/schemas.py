@@ -28,7 +28,8 @@ class RegisterRequest(StrictCamelModel):
 
 
 class RegisterResponse(CamelModel):
-    workspace_id: str
+    """The same for a new and a taken address (whose owner is emailed instead): no ids."""
+
     email: str
     email_verified: bool
 

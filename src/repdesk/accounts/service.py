@@ -5,15 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.accounts.email import queue_email
-from repdesk.accounts.models import AuthSession, EmailToken, Membership, User, Workspace
+from repdesk.accounts.models import (
+    AuthSession,
+    EmailToken,
+    LoginIP,
+    Membership,
+    User,
+    Workspace,
+)
 from repdesk.accounts.security import hash_password, sha256_hex, verify_password
 from repdesk.billing import service as billing
 from repdesk.config import get_settings
+from repdesk.db.base import table_of
+from repdesk.db.upsert import insert_ignore
 from repdesk.kit.errors import (
     AppError,
     Conflict,
@@ -43,6 +52,10 @@ class EmailNotVerified(Forbidden):
 class InvalidToken(AppError):
     status = 400
     code = "INVALID_TOKEN"
+
+
+class TokenUsed(InvalidToken):
+    code = "TOKEN_USED"
 
 
 @dataclass(frozen=True)
@@ -106,6 +119,34 @@ async def register(
     return user, workspace
 
 
+async def sign_up(session: AsyncSession, *, email: str, password: str, business_name: str) -> bool:
+    """Registration from the API and the sign-up page, which answer alike whether or not the
+    address is taken: a taken one creates nothing and is answered as a new one. Returns
+    whether an account was created; if not, the caller sends ``send_account_exists``."""
+    try:
+        await register(session, email=email, password=password, business_name=business_name)
+    except EmailTaken:
+        hash_password(password)  # the work a new account costs, so the time tells nothing
+        return False
+    return True
+
+
+async def send_account_exists(session: AsyncSession, *, email: str) -> None:
+    """The email a sign-up with a taken address gets instead of a new account."""
+    base = get_settings().base_url
+    await queue_email(
+        session,
+        to=normalize_email(email),
+        subject="You already have a repdesk account",
+        body=(
+            "Someone, probably you, tried to create a repdesk account with this email "
+            "address. You already have one, so nothing was changed.\n\n"
+            f"Log in here:\n{base}/login\n\n"
+            "If it was not you, ignore this email: your account and password are unchanged.\n"
+        ),
+    )
+
+
 async def send_verification(session: AsyncSession, user: User) -> str:
     raw = token(32)
     session.add(
@@ -130,26 +171,73 @@ async def send_verification(session: AsyncSession, user: User) -> str:
     return raw
 
 
-async def verify_email(session: AsyncSession, raw_token: str) -> User:
-    row = await session.scalar(
-        select(EmailToken).where(
-            EmailToken.token_hash == sha256_hex(raw_token), EmailToken.purpose == "verify"
+async def consume_token(session: AsyncSession, raw_token: str, *, purpose: str) -> str:
+    """Use an emailed token once: returns its user's id. One conditional UPDATE marks it used,
+    so of two concurrent uses exactly one matches a row; the other (and every later use) gets
+    ``TokenUsed``."""
+    now = utcnow()
+    token_hash = sha256_hex(raw_token)
+    used = await session.execute(
+        update(EmailToken)
+        .where(
+            EmailToken.token_hash == token_hash,
+            EmailToken.purpose == purpose,
+            EmailToken.used_at.is_(None),
+            EmailToken.expires_at > now,
         )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
     )
-    if row is None or ensure_utc(row.expires_at) < utcnow():
-        raise InvalidToken("This verification link is invalid or has expired.")
-    user = await session.get(User, row.user_id)
+    row = await session.scalar(
+        select(EmailToken).where(EmailToken.token_hash == token_hash, EmailToken.purpose == purpose)
+    )
+    if row is None or ensure_utc(row.expires_at) <= now:
+        raise InvalidToken("This link is invalid or has expired.")
+    if used.rowcount != 1:  # type: ignore[attr-defined]
+        raise TokenUsed("This link has already been used.")
+    return row.user_id
+
+
+async def verify_email(session: AsyncSession, raw_token: str) -> User:
+    try:
+        user_id = await consume_token(session, raw_token, purpose="verify")
+    except TokenUsed as exc:
+        raise TokenUsed(
+            "This verification link has already been used. If you opened it before, your "
+            "address is verified: log in."
+        ) from exc
+    except InvalidToken as exc:
+        raise InvalidToken("This verification link is invalid or has expired.") from exc
+    user = await session.get(User, user_id)
     if user is None:
         raise InvalidToken("This verification link is invalid or has expired.")
-    if row.used_at is None:
-        row.used_at = utcnow()
     user.email_verified = True
     await session.flush()
     return user
 
 
-async def login(session: AsyncSession, *, email: str, password: str) -> tuple[User, Workspace, str]:
-    """Check credentials and open a session. Returns (user, workspace, raw session token)."""
+def _login_ip_hash(user_id: str, ip: str) -> str:
+    return sha256_hex(f"{user_id}|{ip}")
+
+
+async def is_known_login_ip(session: AsyncSession, *, email: str, ip: str) -> bool:
+    """Whether ``ip`` has signed in to the user with this email before."""
+    user_id = await session.scalar(select(User.id).where(User.email == normalize_email(email)))
+    if user_id is None:
+        return False
+    found = await session.scalar(
+        select(LoginIP.id).where(
+            LoginIP.user_id == user_id, LoginIP.ip_hash == _login_ip_hash(user_id, ip)
+        )
+    )
+    return found is not None
+
+
+async def login(
+    session: AsyncSession, *, email: str, password: str, ip: str | None = None
+) -> tuple[User, Workspace, str]:
+    """Check credentials and open a session; ``ip`` becomes one of the user's known sign-in
+    addresses. Returns (user, workspace, raw session token)."""
     user = await get_user_by_email(session, email)
     if not verify_password(user.password_hash if user else None, password) or user is None:
         raise InvalidCredentials("Email or password is incorrect.")
@@ -172,6 +260,13 @@ async def login(session: AsyncSession, *, email: str, password: str) -> tuple[Us
         )
     )
     await session.flush()
+    if ip is not None:
+        await insert_ignore(
+            session,
+            table_of(LoginIP),
+            [{"user_id": user.id, "ip_hash": _login_ip_hash(user.id, ip)}],
+            conflict=("user_id", "ip_hash"),
+        )
     return user, workspace, raw
 
 

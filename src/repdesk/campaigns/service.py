@@ -19,13 +19,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from repdesk.assistants.models import Assistant
 from repdesk.campaigns.models import Broadcast, BroadcastRecipient
 from repdesk.channels.base import OutboundMessage, get_sender
+from repdesk.contacts import service as contacts
 from repdesk.contacts.models import Contact
-from repdesk.contacts.service import normalize_phone
 from repdesk.conversations import service as conversations
-from repdesk.conversations.models import Conversation, Message
+from repdesk.conversations.models import (
+    HANDED_TO_CHANNEL,
+    Conversation,
+    Message,
+    MessageStatus,
+)
+from repdesk.events.service import emit
+from repdesk.events.types import BroadcastData, Event
 from repdesk.jobs.registry import task
 from repdesk.jobs.service import enqueue
 from repdesk.kit.errors import AppError, NotFound, ValidationError
+from repdesk.kit.phones import normalize_phone
 from repdesk.kit.time import utcnow
 
 log = logging.getLogger("repdesk.broadcasts")
@@ -112,7 +120,7 @@ def _effective(recipient_status: str, message_status: str | None) -> str:
         return "queued"
     if recipient_status in ("skipped", "failed", "sent"):  # sent: sandbox
         return recipient_status
-    if message_status in ("sent", "delivered", "read", "failed"):
+    if message_status in (*HANDED_TO_CHANNEL, MessageStatus.FAILED):
         return message_status
     return "queued"  # a message waiting for its channel.send
 
@@ -175,9 +183,7 @@ async def _send_one(
         recipient.reason = "sandbox: nothing was sent"
         return
     if conv is None:
-        contact = await conversations.upsert_contact(
-            session, assistant_id=assistant.id, phone=recipient.phone
-        )
+        contact = await contacts.upsert(session, assistant=assistant, phone=recipient.phone)
         conv = await conversations.get_or_create_conversation(
             session, assistant=assistant, contact=contact, channel=CHANNEL
         )
@@ -215,6 +221,19 @@ async def send_next(session: AsyncSession, payload: dict[str, Any]) -> None:
     if recipient is None:
         broadcast.status = "completed"
         broadcast.completed_at = utcnow()
+        await session.flush()
+        await emit(
+            session,
+            Event.BROADCAST_COMPLETED,
+            BroadcastData(
+                id=broadcast.id,
+                name=broadcast.name or "",
+                status=broadcast.status,
+                counts=await progress(session, broadcast),
+            ),
+            workspace_id=broadcast.workspace_id,
+            assistant_id=broadcast.assistant_id,
+        )
         return
     broadcast.status = "sending"
     await _send_one(session, broadcast, recipient)

@@ -5,46 +5,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from repdesk.assistants.models import Assistant
 from repdesk.contacts.models import Contact
-from repdesk.kit.errors import AppError, Conflict, NotFound, ValidationError
+from repdesk.events.service import emit
+from repdesk.events.types import ContactData, ContactTagData, Event
+from repdesk.kit.errors import Conflict, NotFound, ValidationError
 from repdesk.kit.ids import new_id
 from repdesk.kit.pagination import check_limit, paginate
+from repdesk.kit.phones import normalize_phone
 from repdesk.kit.time import utcnow
 
 MAX_TAGS = 50
 MAX_TAG_LEN = 50
 MAX_ATTRIBUTES_BYTES = 16_000
-
-
-class InvalidPhoneNumberError(AppError):
-    status = 400
-    code = "INVALID_PHONE_NUMBER"
-
-
-def normalize_phone(raw: str) -> str:
-    """``+2348012345678`` from an E.164 number (spaces, dashes and dots tolerated).
-
-    A number must start with ``+`` and its country code: local formats are refused rather than
-    guessed at."""
-    text = (raw or "").strip()
-    if not text.startswith("+"):
-        raise InvalidPhoneNumberError(
-            f"{raw!r} is not an E.164 phone number: use +countrycode number, like +2348012345678."
-        )
-    try:
-        number = phonenumbers.parse(text, None)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidPhoneNumberError(
-            f"{raw!r} is not an E.164 phone number: use +countrycode number."
-        ) from exc
-    if not phonenumbers.is_possible_number(number):
-        raise InvalidPhoneNumberError(f"{raw!r} is not a possible phone number for its country.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _clean_tags(tags: list[str]) -> list[str]:
@@ -93,14 +70,14 @@ def new_contact(
 async def create(
     session: AsyncSession,
     *,
-    assistant_id: str,
+    assistant: Assistant,
     phone: str,
     name: str | None = None,
     tags: list[str] | None = None,
     attributes: dict[str, Any] | None = None,
 ) -> Contact:
     contact = new_contact(
-        assistant_id=assistant_id, phone=phone, name=name, tags=tags, attributes=attributes
+        assistant_id=assistant.id, phone=phone, name=name, tags=tags, attributes=attributes
     )
     e164 = contact.phone
     try:
@@ -109,7 +86,67 @@ async def create(
             await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"A contact with phone {e164} already exists.") from exc
+    await _emit(session, Event.CONTACT_CREATED, contact, assistant.workspace_id)
     return contact
+
+
+async def upsert(
+    session: AsyncSession,
+    *,
+    assistant: Assistant,
+    phone: str | None = None,
+    visitor_id: str | None = None,
+    name: str | None = None,
+) -> Contact:
+    """The contact with this phone (already E.164) or widget visitor id, created when new
+    (``contact.created``); a name learned later fills an empty one."""
+    if not phone and not visitor_id:
+        raise ValidationError("A contact needs a phone number or a visitor id.")
+    cond = Contact.phone == phone if phone else Contact.visitor_id == visitor_id
+    contact = await session.scalar(
+        select(Contact).where(Contact.assistant_id == assistant.id, cond)
+    )
+    if contact is None:
+        contact = Contact(
+            assistant_id=assistant.id,
+            phone=phone,
+            visitor_id=visitor_id,
+            name=name,
+            tags=[],
+            attributes={},
+            message_count=0,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(contact)
+                await session.flush()
+        except IntegrityError:
+            contact = await session.scalar(
+                select(Contact).where(Contact.assistant_id == assistant.id, cond)
+            )
+            if contact is None:
+                raise
+        else:
+            await _emit(session, Event.CONTACT_CREATED, contact, assistant.workspace_id)
+    if name and not contact.name:
+        contact.name = name
+    return contact
+
+
+async def _emit(session: AsyncSession, event: Event, contact: Contact, workspace_id: str) -> None:
+    await emit(
+        session,
+        event,
+        ContactData(
+            id=contact.id,
+            phone=contact.phone,
+            visitor_id=contact.visitor_id,
+            name=contact.name,
+            tags=list(contact.tags or []),
+        ),
+        workspace_id=workspace_id,
+        assistant_id=contact.assistant_id,
+    )
 
 
 async def get(session: AsyncSession, *, assistant_id: str, contact_id: str) -> Contact | None:
@@ -149,15 +186,34 @@ async def update(
             contact.phone = e164
     if name is not ...:
         contact.name = (name or "").strip() or None
+    before = list(contact.tags or [])
     if tags is not None:
         contact.tags = _clean_tags(tags)
     if attributes is not None:
         contact.attributes = _clean_attributes(attributes)
+    changed = session.is_modified(contact)
     try:
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as exc:
         raise Conflict("A contact with this phone already exists.") from exc
+    if changed:
+        assistant = await session.get(Assistant, contact.assistant_id)
+        assert assistant is not None
+        await _emit(session, Event.CONTACT_UPDATED, contact, assistant.workspace_id)
+        after = list(contact.tags or [])
+        for event, tag_list in (
+            (Event.CONTACT_TAGGED, [t for t in after if t not in before]),
+            (Event.CONTACT_UNTAGGED, [t for t in before if t not in after]),
+        ):
+            for tag in tag_list:
+                await emit(
+                    session,
+                    event,
+                    ContactTagData(contact_id=contact.id, tag=tag),
+                    workspace_id=assistant.workspace_id,
+                    assistant_id=contact.assistant_id,
+                )
     return contact
 
 

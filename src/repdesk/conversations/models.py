@@ -1,12 +1,44 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from repdesk.db.base import Base, IdMixin, JSONType, TimestampMixin
+
+
+class ConversationStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class MessageStatus(StrEnum):
+    """Inbound messages are ``received``; outbound ones go queued (or sending, on the API's
+    synchronous path) -> sent -> delivered -> read, or failed."""
+
+    RECEIVED = "received"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+# How far an outbound message has got: a status report never moves it backwards.
+STATUS_RANK: dict[str, int] = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.DELIVERED: 3,
+    MessageStatus.READ: 4,
+    "played": 4,  # Meta's status for a played voice note: as good as read
+}
+# Accepted by the channel: nothing sends it again.
+HANDED_TO_CHANNEL = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ)
 
 
 class Conversation(IdMixin, TimestampMixin, Base):

@@ -29,10 +29,19 @@ from repdesk.assistants.models import Assistant
 from repdesk.billing import prices
 from repdesk.billing import service as billing
 from repdesk.channels.base import ChannelError, OutboundMessage, get_sender
+from repdesk.contacts import service as contact_service
 from repdesk.contacts.models import Contact
-from repdesk.conversations.models import Conversation, Message
+from repdesk.conversations.models import (
+    HANDED_TO_CHANNEL,
+    STATUS_RANK,
+    Conversation,
+    ConversationStatus,
+    Message,
+    MessageStatus,
+)
 from repdesk.db.base import table_of
 from repdesk.events.service import conversation_topic, emit
+from repdesk.events.types import ConversationData, Event, MessageData
 from repdesk.jobs.registry import PermanentError, current_attempt, task
 from repdesk.jobs.service import enqueue
 from repdesk.kit.errors import AppError, NotFound, ValidationError
@@ -42,7 +51,6 @@ from repdesk.kit.time import ensure_utc, isoformat, utcnow
 log = logging.getLogger("repdesk.conversations")
 
 SERVICE_WINDOW = timedelta(hours=24)
-STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4, "played": 4}
 PREVIEW_LEN = 200
 
 
@@ -52,45 +60,6 @@ class ServiceWindowClosed(AppError):
 
 
 # -- contacts and conversations ------------------------------------------------------------
-
-
-async def upsert_contact(
-    session: AsyncSession,
-    *,
-    assistant_id: str,
-    phone: str | None = None,
-    visitor_id: str | None = None,
-    name: str | None = None,
-) -> Contact:
-    if not phone and not visitor_id:
-        raise ValidationError("A contact needs a phone number or a visitor id.")
-    cond = Contact.phone == phone if phone else Contact.visitor_id == visitor_id
-    contact = await session.scalar(
-        select(Contact).where(Contact.assistant_id == assistant_id, cond)
-    )
-    if contact is None:
-        contact = Contact(
-            assistant_id=assistant_id,
-            phone=phone,
-            visitor_id=visitor_id,
-            name=name,
-            tags=[],
-            attributes={},
-            message_count=0,
-        )
-        try:
-            async with session.begin_nested():
-                session.add(contact)
-                await session.flush()
-        except IntegrityError:
-            contact = await session.scalar(
-                select(Contact).where(Contact.assistant_id == assistant_id, cond)
-            )
-            if contact is None:
-                raise
-    if name and not contact.name:
-        contact.name = name
-    return contact
 
 
 async def get_or_create_conversation(
@@ -127,6 +96,9 @@ async def get_or_create_conversation(
         if existing is None:
             raise
         return existing
+    await _emit_conversation(
+        session, conv, event=Event.CONVERSATION_OPENED, workspace_id=assistant.workspace_id
+    )
     return conv
 
 
@@ -158,46 +130,45 @@ async def get_conversation_for_workspace(
 
 def message_data(
     message: Message, conv: Conversation, contact: Contact, assistant: Assistant
-) -> dict[str, Any]:
+) -> MessageData:
     """The ``data`` of a ``message.*`` event (and the public shape of a message)."""
     customer = contact.phone or contact.visitor_id
     business = assistant.channel_address
     inbound = message.direction == "in"
     content: Any = message.text if message.type == "text" else message.content
-    return {
-        "id": message.id,
-        "conversationId": conv.id,
-        "from": customer if inbound else business,
-        "to": business if inbound else customer,
-        "direction": message.direction,
-        "type": message.type,
-        "text": message.text,
-        "content": content,
-        "status": message.status,
-        "sender": message.sender,
-        "channel": message.channel,
-        "externalId": message.external_id,
-        "customerName": contact.name,
-        "errorCode": message.error_code,
-        "errorTitle": message.error_title,
-        "timestamp": isoformat(message.sent_at or message.created_at),
-    }
+    return MessageData(
+        id=message.id,
+        conversation_id=conv.id,
+        from_=customer if inbound else business,
+        to=business if inbound else customer,
+        direction=message.direction,
+        type=message.type,
+        text=message.text,
+        content=content,
+        status=message.status,
+        sender=message.sender,
+        channel=message.channel,
+        external_id=message.external_id,
+        customer_name=contact.name,
+        error_code=message.error_code,
+        error_title=message.error_title,
+        timestamp=isoformat(message.sent_at or message.created_at),
+    )
 
 
 async def _emit_message(
-    session: AsyncSession, name: str, message: Message, conv: Conversation, *, durable: bool = True
+    session: AsyncSession, event: Event, message: Message, conv: Conversation
 ) -> None:
     assistant = await session.get(Assistant, conv.assistant_id)
     contact = await session.get(Contact, conv.contact_id)
     assert assistant is not None and contact is not None
     await emit(
         session,
-        name,
+        event,
         message_data(message, conv, contact, assistant),
         workspace_id=assistant.workspace_id,
         assistant_id=assistant.id,
         topics=(conversation_topic(conv.id),),
-        durable=durable,
     )
 
 
@@ -243,8 +214,8 @@ async def record_inbound(
             contact = await session.get(Contact, conv.contact_id)
             assert contact is not None
             return Inbound(existing, conv, contact, created=False)
-    contact = await upsert_contact(
-        session, assistant_id=assistant.id, phone=phone, visitor_id=visitor_id, name=name
+    contact = await contact_service.upsert(
+        session, assistant=assistant, phone=phone, visitor_id=visitor_id, name=name
     )
     conv = await get_or_create_conversation(
         session, assistant=assistant, contact=contact, channel=channel
@@ -348,13 +319,16 @@ async def _apply_inbound(
         conv.last_message_preview = _preview(message.text)
     conv.unread_count = (conv.unread_count or 0) + 1
     conv.message_count = (conv.message_count or 0) + 1
-    if conv.status == "closed":
-        conv.status = "open"
+    reopened = conv.status == ConversationStatus.CLOSED
+    if reopened:
+        conv.status = ConversationStatus.OPEN
     contact.message_count = (contact.message_count or 0) + 1
     contact.last_message_at = now
     if trigger_ai and conv.automation_enabled:
         await enqueue(session, "ai.reply", {"conversationId": conv.id, "messageId": message.id})
-    await _emit_message(session, "message.received", message, conv)
+    if reopened:
+        await _emit_conversation(session, conv, event=Event.CONVERSATION_OPENED)
+    await _emit_message(session, Event.MESSAGE_RECEIVED, message, conv)
 
 
 @dataclass
@@ -394,8 +368,8 @@ async def record_inbound_many(
     }
     for it in items:
         if it.phone not in contacts:
-            contacts[it.phone] = await upsert_contact(
-                session, assistant_id=assistant.id, phone=it.phone, name=it.name
+            contacts[it.phone] = await contact_service.upsert(
+                session, assistant=assistant, phone=it.phone, name=it.name
             )
         elif it.name and not contacts[it.phone].name:
             contacts[it.phone].name = it.name
@@ -521,7 +495,7 @@ async def queue_outbound(
     )
     if enqueue_send:
         await enqueue(session, "channel.send", {"messageId": message.id})
-    await _emit_message(session, "message.queued", message, conversation, durable=False)
+    await _emit_message(session, Event.MESSAGE_QUEUED, message, conversation)
     return message
 
 
@@ -663,7 +637,7 @@ async def record_sent(session: AsyncSession, message: Message, external_id: str)
     set_committed_value(message, "sent_at", now)
     conv = await session.get(Conversation, message.conversation_id)
     assert conv is not None
-    await _emit_message(session, "message.sent", message, conv)
+    await _emit_message(session, Event.MESSAGE_SENT, message, conv)
 
 
 async def _refund(session: AsyncSession, message: Message) -> None:
@@ -701,7 +675,7 @@ async def mark_failed(
     await session.flush()
     conv = await session.get(Conversation, message.conversation_id)
     assert conv is not None
-    await _emit_message(session, "message.failed", message, conv)
+    await _emit_message(session, Event.MESSAGE_FAILED, message, conv)
 
 
 async def deliver(session: AsyncSession, message_id: str) -> Message:
@@ -713,7 +687,7 @@ async def deliver(session: AsyncSession, message_id: str) -> Message:
     message = await session.get(Message, message_id, with_for_update=False)
     if message is None:
         raise PermanentError(f"message {message_id} no longer exists")
-    if message.external_id or message.status in ("sent", "delivered", "read", "failed"):
+    if message.external_id or message.status in (*HANDED_TO_CHANNEL, MessageStatus.FAILED):
         return message
     channel_sender = get_sender(message.channel)
     if channel_sender is None:
@@ -800,10 +774,10 @@ async def apply_status(
     conv = await session.get(Conversation, message.conversation_id)
     assert conv is not None
     event = {
-        "sent": "message.sent",
-        "delivered": "message.delivered",
-        "read": "message.read",
-        "played": "message.read",
+        "sent": Event.MESSAGE_SENT,
+        "delivered": Event.MESSAGE_DELIVERED,
+        "read": Event.MESSAGE_READ,
+        "played": Event.MESSAGE_READ,
     }[status]
     await _emit_message(session, event, message, conv)
     return message
@@ -823,11 +797,16 @@ async def set_automation(session: AsyncSession, conv: Conversation, enabled: boo
 
 
 async def set_status(session: AsyncSession, conv: Conversation, status: str) -> Conversation:
-    if status not in ("open", "closed"):
+    if status not in tuple(ConversationStatus):
         raise ValidationError("status must be open or closed.")
+    changed = conv.status != status
     conv.status = status
     await session.flush()
-    await _emit_conversation(session, conv)
+    if changed:
+        opened = status == "open"
+        await _emit_conversation(
+            session, conv, event=Event.CONVERSATION_OPENED if opened else Event.CONVERSATION_CLOSED
+        )
     return conv
 
 
@@ -837,7 +816,7 @@ async def request_human(session: AsyncSession, conv: Conversation, reason: str) 
     conv.needs_human = True
     conv.handoff_reason = reason[:200]
     await session.flush()
-    await _emit_conversation(session, conv, name="conversation.handoff")
+    await _emit_conversation(session, conv, event=Event.CONVERSATION_HANDED_OFF)
     return conv
 
 
@@ -848,22 +827,30 @@ async def mark_read(session: AsyncSession, conv: Conversation) -> None:
 
 
 async def _emit_conversation(
-    session: AsyncSession, conv: Conversation, *, name: str = "conversation.updated"
+    session: AsyncSession,
+    conv: Conversation,
+    *,
+    event: Event = Event.CONVERSATION_UPDATED,
+    workspace_id: str | None = None,
 ) -> None:
-    assistant = await session.get(Assistant, conv.assistant_id)
-    assert assistant is not None
+    if workspace_id is None:
+        assistant = await session.get(Assistant, conv.assistant_id)
+        assert assistant is not None
+        workspace_id = assistant.workspace_id
     await emit(
         session,
-        name,
-        {
-            "id": conv.id,
-            "status": conv.status,
-            "automationEnabled": conv.automation_enabled,
-            "needsHuman": conv.needs_human,
-            "handoffReason": conv.handoff_reason,
-        },
-        workspace_id=assistant.workspace_id,
-        assistant_id=assistant.id,
+        event,
+        ConversationData(
+            id=conv.id,
+            contact_id=conv.contact_id,
+            channel=conv.channel,
+            status=conv.status,
+            automation_enabled=conv.automation_enabled,
+            needs_human=conv.needs_human,
+            handoff_reason=conv.handoff_reason,
+        ),
+        workspace_id=workspace_id,
+        assistant_id=conv.assistant_id,
         topics=(conversation_topic(conv.id),),
     )
 
@@ -887,5 +874,5 @@ async def update_content(
     await session.flush()
     conv = await session.get(Conversation, message.conversation_id)
     assert conv is not None
-    await _emit_message(session, "message.updated", message, conv, durable=False)
+    await _emit_message(session, Event.MESSAGE_UPDATED, message, conv)
     return message

@@ -11,7 +11,12 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
 from repdesk.accounts import service as accounts
-from repdesk.accounts.routes import check_login_rate, clear_login_cookies, set_login_cookies
+from repdesk.accounts.routes import (
+    clear_login_cookies,
+    login_throttled,
+    set_login_cookies,
+    sign_up,
+)
 from repdesk.accounts.schemas import RegisterRequest
 from repdesk.assistants import service as assistants
 from repdesk.assistants.deps import PageAssistantDep
@@ -68,6 +73,7 @@ async def register_page(request: Request, principal: OptionalPrincipalDep) -> Re
 async def register_submit(
     request: Request,
     session: SessionDep,
+    limiter: LimiterDep,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     business_name: Annotated[str, Form()] = "",
@@ -76,8 +82,12 @@ async def register_submit(
     form = {"email": email, "business_name": business_name}
     try:
         body = RegisterRequest(email=email, password=password, business_name=business_name)
-        await accounts.register(
-            session, email=body.email, password=body.password, business_name=body.business_name
+        await sign_up(
+            session,
+            limiter,
+            email=body.email,
+            password=body.password,
+            business_name=body.business_name,
         )
     except PydanticValidationError as exc:
         msg = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
@@ -126,11 +136,14 @@ async def login_submit(
 ) -> Response:
     await check_csrf(request)
     try:
-        await check_login_rate(request, limiter, settings, email)
-        _user, _ws, raw = await accounts.login(session, email=email, password=password)
+        _user, _ws, raw = await login_throttled(
+            request, session, limiter, settings, email=email, password=password
+        )
     except AppError as exc:
         ctx = {"next": _safe_next(next), "form": {"email": email}, "form_error": exc.message}
-        return render(request, "auth/login.html", ctx, status=exc.status)
+        page = render(request, "auth/login.html", ctx, status=exc.status)
+        page.headers.update(exc.headers)
+        return page
     response = RedirectResponse(_safe_next(next), status_code=303)
     set_login_cookies(response, settings, raw)
     return response

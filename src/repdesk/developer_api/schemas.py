@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from repdesk.channels.base import OutboundMedia, OutboundMessage, OutboundTemplate
+from repdesk.events import types as events_types
 from repdesk.kit.schemas import E164, CamelModel, StrictCamelModel
 
 SendType = Literal["text", "image", "document", "audio", "video", "template", "interactive"]
@@ -145,13 +146,7 @@ class MessageRead(BaseModel):
     direction: str
 
 
-WEBHOOK_EVENTS = (
-    "message.received",
-    "message.sent",
-    "message.delivered",
-    "message.read",
-    "message.failed",
-)
+WEBHOOK_EVENTS: tuple[str, ...] = tuple(e.value for e in events_types.WEBHOOK_EVENTS)
 
 
 class WebhookCreate(StrictCamelModel):

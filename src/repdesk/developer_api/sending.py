@@ -36,7 +36,12 @@ from repdesk.channels.whatsapp.sender import sender as whatsapp
 from repdesk.contacts import service as contacts
 from repdesk.contacts.models import Contact
 from repdesk.conversations import service as conversations
-from repdesk.conversations.models import Conversation, Message
+from repdesk.conversations.models import (
+    HANDED_TO_CHANNEL,
+    Conversation,
+    Message,
+    MessageStatus,
+)
 from repdesk.db.engine import Database, commit
 from repdesk.developer_api import service as keys
 from repdesk.developer_api import webhooks
@@ -44,14 +49,15 @@ from repdesk.developer_api.config import get_api_settings
 from repdesk.developer_api.models import ApiKey
 from repdesk.developer_api.schemas import SendRequest, SendResponse
 from repdesk.events import service as events
+from repdesk.events.types import Event
 from repdesk.jobs.registry import periodic, task
 from repdesk.jobs.service import enqueue
 from repdesk.kit.errors import AppError, ValidationError
 from repdesk.kit.ids import new_id
+from repdesk.kit.phones import normalize_phone
 from repdesk.kit.time import utcnow
 
 CHANNEL = "whatsapp"
-DONE = ("sent", "delivered", "read")
 CLIENT_ERRORS = (
     "SERVICE_WINDOW_CLOSED",
     "TEMPLATE_NOT_APPROVED",
@@ -107,9 +113,7 @@ async def _new_conversation(
 ) -> tuple[Conversation, Contact]:
     """A template to a number that never wrote starts its conversation."""
     if contact is None:
-        contact = await conversations.upsert_contact(
-            session, assistant_id=assistant.id, phone=phone
-        )
+        contact = await contacts.upsert(session, assistant=assistant, phone=phone)
     conv = await conversations.get_or_create_conversation(
         session, assistant=assistant, contact=contact, channel=CHANNEL
     )
@@ -126,7 +130,7 @@ def _response(message: Message, credits_remaining: int) -> SendResponse:
     return SendResponse(
         message_id=message.id,
         whatsapp_message_id=message.external_id,
-        status="sent" if message.status in DONE else message.status,
+        status="sent" if message.status in HANDED_TO_CHANNEL else message.status,
         credits_used=message.credits_charged,
         credits_remaining=credits_remaining,
     )
@@ -146,7 +150,10 @@ async def _settle(session: AsyncSession, message_id: str, workspace_id: str) -> 
     while True:
         message = await session.get(Message, message_id, populate_existing=True)
         assert message is not None
-        if message.status in (*DONE, "failed") or time.monotonic() - started > wait:
+        if (
+            message.status in (*HANDED_TO_CHANNEL, MessageStatus.FAILED)
+            or time.monotonic() - started > wait
+        ):
             balance = await session.scalar(
                 select(Workspace.credits).where(Workspace.id == workspace_id)
             )
@@ -184,9 +191,7 @@ class _Parsed:
 
 def _parse(raw_body: bytes, idempotency_key: str | None) -> _Parsed:
     body = parse_body(raw_body)
-    return _Parsed(
-        contacts.normalize_phone(body.to), body.outbound(), _idempotency(idempotency_key)
-    )
+    return _Parsed(normalize_phone(body.to), body.outbound(), _idempotency(idempotency_key))
 
 
 async def send(
@@ -285,7 +290,7 @@ async def send(
             # left: one statement, and on PostgreSQL no transaction around it (its BEGIN and
             # COMMIT are two round trips). With endpoints, message.sent writes their
             # deliveries in the status's transaction.
-            if not events.has_durable_consumers("message.sent"):
+            if not events.has_durable_consumers(Event.MESSAGE_SENT):
                 await _single_statement(session)
             webhooks.known_to_have_none(session, assistant_id)
         await conversations.record_sent(session, message, result.external_id)

@@ -31,6 +31,7 @@ from repdesk.developer_api.models import WebhookDelivery, WebhookEndpoint
 from repdesk.developer_api.schemas import WEBHOOK_EVENTS
 from repdesk.developer_api.ssrf import UnsafeWebhookUrlError, check_url
 from repdesk.developer_api.wire import js_stringify
+from repdesk.events import types as events_types
 from repdesk.events.service import on_event
 from repdesk.jobs.registry import task
 from repdesk.jobs.service import enqueue
@@ -202,7 +203,7 @@ async def _subscriptions(session: AsyncSession, assistant_id: str) -> list[tuple
     return found
 
 
-@on_event("message.*", name="developer_api.webhooks", inline=True)
+@on_event(events_types.WEBHOOK_EVENTS, name="developer_api.webhooks", inline=True)
 async def fan_out(session: AsyncSession, envelope: dict[str, Any]) -> None:
     """In the event's own transaction: one delivery row and one ``webhooks.deliver`` job per
     subscribed endpoint (usually none: one small read per assistant and transaction). Workers

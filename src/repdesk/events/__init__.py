@@ -1,6 +1,7 @@
 """Domain events.
 
-``emit(session, name, data, ...)`` records one event inside the caller's transaction:
+``emit(session, Event.X, XData(...), ...)`` records one event inside the caller's transaction
+(``events.types`` is the one list of events and their data models):
 - for consumers registered with ``@on_event(..., inline=True)`` (the developer webhooks'
   fan-out), their rows, written in the same transaction;
 - for the other ``@on_event`` consumers (transcription), a durable ``events.dispatch`` job, so

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.db.engine import queue_realtime
+from repdesk.events.types import EVENTS, Event, EventData, matching
 from repdesk.jobs.registry import task
 from repdesk.jobs.service import enqueue
 from repdesk.kit.time import isoformat, utcnow
@@ -17,14 +17,16 @@ from repdesk.kit.time import isoformat, utcnow
 log = logging.getLogger("repdesk.events")
 
 Consumer = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
-_CONSUMERS: list[tuple[str, str, Consumer]] = []
-_INLINE: list[tuple[str, str, Consumer]] = []
+# Each listed event's consumers, resolved from the patterns once, at registration.
+_CONSUMERS: dict[Event, list[tuple[str, Consumer]]] = {e: [] for e in Event}
+_INLINE: dict[Event, list[tuple[str, Consumer]]] = {e: [] for e in Event}
 
 
 def on_event(
-    pattern: str, *, name: str | None = None, inline: bool = False
+    pattern: str | tuple[Event, ...], *, name: str | None = None, inline: bool = False
 ) -> Callable[[Consumer], Consumer]:
-    """Register a durable consumer for events whose name matches ``pattern`` (``message.*``).
+    """Register a durable consumer for the listed events whose name matches ``pattern``
+    (``message.*``), or for the events given as a tuple.
 
     It receives the event envelope ``{"event","timestamp","workspaceId","assistantId","data"}``
     inside the ``events.dispatch`` job's transaction; it should enqueue its own jobs for slow
@@ -35,9 +37,14 @@ def on_event(
     just as durable, a job less per event, and its failure fails the emitting unit of work.
     """
 
+    events = matching(pattern) if isinstance(pattern, str) else list(pattern)
+    if not events:
+        raise ValueError(f"on_event({pattern!r}) matches no event in repdesk.events.types")
+
     def register(fn: Consumer) -> Consumer:
-        entry = (pattern, name or f"{fn.__module__}.{fn.__qualname__}", fn)
-        (_INLINE if inline else _CONSUMERS).append(entry)
+        entry = (name or f"{fn.__module__}.{fn.__qualname__}", fn)
+        for event in events:
+            (_INLINE if inline else _CONSUMERS)[event].append(entry)
         return fn
 
     return register
@@ -53,40 +60,46 @@ def conversation_topic(conversation_id: str) -> str:
 
 async def emit(
     session: AsyncSession,
-    name: str,
-    data: dict[str, Any],
+    event: Event,
+    data: EventData,
     *,
     workspace_id: str,
     assistant_id: str | None = None,
     topics: tuple[str, ...] = (),
-    durable: bool = True,
 ) -> None:
+    """Emit ``event`` with its typed ``data`` (``repdesk.events.types``) in the session's unit of
+    work: realtime subscribers hear it after the commit; inline consumers run now; durable
+    consumers get an ``events.dispatch`` job written in the same transaction. There is no
+    non-durable variant: an event with no consumer costs no write, and one with consumers
+    reaches them whichever path emitted it."""
+    if not isinstance(data, EVENTS[event]):
+        raise TypeError(f"{event} carries {EVENTS[event].__name__}, not {type(data).__name__}")
     envelope = {
-        "event": name,
+        "event": event.value,
         "timestamp": isoformat(utcnow()),
         "workspaceId": workspace_id,
         "assistantId": assistant_id,
-        "data": data,
+        "data": data.wire(),
     }
     for topic in (workspace_topic(workspace_id), *topics):
         queue_realtime(session, topic, envelope)
-    if not durable:
-        return
-    for pattern, _consumer_name, fn in _INLINE:
-        if fnmatch.fnmatchcase(name, pattern):
-            await fn(session, envelope)
-    if has_durable_consumers(name):
+    for _consumer_name, fn in _INLINE[event]:
+        await fn(session, envelope)
+    if _CONSUMERS[event]:
         await enqueue(session, "events.dispatch", envelope)
 
 
-def has_durable_consumers(name: str) -> bool:
-    """Whether emitting ``name`` enqueues a dispatch job (a write of its own)."""
-    return any(fnmatch.fnmatchcase(name, p) for p, _, _ in _CONSUMERS)
+def has_durable_consumers(event: Event) -> bool:
+    """Whether emitting ``event`` enqueues a dispatch job (a write of its own)."""
+    return bool(_CONSUMERS[event])
 
 
 @task("events.dispatch", max_attempts=5)
 async def dispatch(session: AsyncSession, envelope: dict[str, Any]) -> None:
-    name = str(envelope.get("event", ""))
-    for pattern, _consumer_name, fn in _CONSUMERS:
-        if fnmatch.fnmatchcase(name, pattern):
-            await fn(session, envelope)
+    try:
+        event = Event(str(envelope.get("event", "")))
+    except ValueError:
+        log.warning("events.dispatch: unknown event %r dropped", envelope.get("event"))
+        return
+    for _consumer_name, fn in _CONSUMERS[event]:
+        await fn(session, envelope)

@@ -11,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from repdesk.assistants.models import Assistant
 from repdesk.contacts.models import Contact
 from repdesk.conversations import service as conversations
-from repdesk.conversations.models import Conversation, Message
+from repdesk.conversations.models import (
+    Conversation,
+    ConversationStatus,
+    Message,
+)
 from repdesk.inbox.schemas import ConversationRead, MessageRead
 from repdesk.kit.errors import ValidationError
 from repdesk.kit.pagination import check_limit
@@ -87,7 +91,7 @@ async def list_conversations(
         .where(Conversation.assistant_id == assistant.id)
     )
     if status:
-        if status not in ("open", "closed"):
+        if status not in tuple(ConversationStatus):
             raise ValidationError("status must be open or closed.")
         stmt = stmt.where(Conversation.status == status)
     if search and search.strip():

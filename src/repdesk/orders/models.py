@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
@@ -7,9 +8,33 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from repdesk.db.base import Base, IdMixin, JSONType, TimestampMixin
 
-ORDER_STATUSES = ("pending", "confirmed", "shipped", "delivered", "cancelled")
-PAYMENT_STATUSES = ("unpaid", "pending", "paid", "refunded")
-FULFILMENT_STATUSES = ("unfulfilled", "packed", "out_for_delivery", "fulfilled", "returned")
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+class PaymentStatus(StrEnum):
+    UNPAID = "unpaid"
+    PENDING = "pending"
+    PAID = "paid"
+    REFUNDED = "refunded"
+
+
+class FulfilmentStatus(StrEnum):
+    UNFULFILLED = "unfulfilled"
+    PACKED = "packed"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    FULFILLED = "fulfilled"
+    RETURNED = "returned"
+
+
+ORDER_STATUSES = tuple(OrderStatus)
+PAYMENT_STATUSES = tuple(PaymentStatus)
+FULFILMENT_STATUSES = tuple(FulfilmentStatus)
 
 
 class Order(IdMixin, TimestampMixin, Base):

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.assistants.models import Assistant
 from repdesk.events.service import emit
+from repdesk.events.types import Event, OrderData
 from repdesk.kit.errors import NotFound, ValidationError
 from repdesk.kit.pagination import paginate
 from repdesk.kit.time import isoformat, utcnow
@@ -71,18 +72,18 @@ class NewOrder:
         return self.subtotal + self.delivery_fee
 
 
-def order_data(order: Order) -> dict[str, Any]:
-    return {
-        "id": order.id,
-        "number": order.number,
-        "assistantId": order.assistant_id,
-        "conversationId": order.conversation_id,
-        "status": order.status,
-        "paymentStatus": order.payment_status,
-        "total": order.total,
-        "currency": order.currency,
-        "test": order.test,
-    }
+def order_data(order: Order) -> OrderData:
+    return OrderData(
+        id=order.id,
+        number=order.number,
+        assistant_id=order.assistant_id,
+        conversation_id=order.conversation_id,
+        status=order.status,
+        payment_status=order.payment_status,
+        total=order.total,
+        currency=order.currency,
+        test=order.test,
+    )
 
 
 async def create(
@@ -129,7 +130,7 @@ async def create(
     if not test:
         await emit(
             session,
-            "order.created",
+            Event.ORDER_CREATED,
             order_data(order),
             workspace_id=assistant.workspace_id,
             assistant_id=assistant.id,
@@ -225,7 +226,7 @@ async def update(
     if assistant is not None and not order.test:
         await emit(
             session,
-            "order.updated",
+            Event.ORDER_UPDATED,
             order_data(order),
             workspace_id=assistant.workspace_id,
             assistant_id=assistant.id,

@@ -20,6 +20,7 @@ from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Conversation, Message
 from repdesk.db.engine import queue_realtime
 from repdesk.events.service import on_event
+from repdesk.events.types import Event
 from repdesk.files import service as files
 from repdesk.jobs.registry import PermanentError, current_attempt, task
 from repdesk.jobs.service import enqueue
@@ -110,7 +111,7 @@ async def apply_transcript(
         )
 
 
-@on_event("message.media_stored")
+@on_event((Event.MESSAGE_MEDIA_STORED,))
 async def on_media_stored(session: AsyncSession, envelope: dict[str, Any]) -> None:
     """WhatsApp voice notes (and any channel's stored audio) go through the same transcription."""
     data = envelope.get("data") or {}

@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-import phonenumbers
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,6 +39,7 @@ from repdesk.db.upsert import insert_ignore
 from repdesk.jobs.service import enqueue, enqueue_once
 from repdesk.kit.errors import AppError, Conflict, ValidationError
 from repdesk.kit.ids import new_id
+from repdesk.kit.phones import normalize_phone
 from repdesk.kit.time import utcnow
 
 log = logging.getLogger("repdesk.whatsapp")
@@ -55,11 +55,6 @@ class CredentialsInvalidError(AppError):
 class MetaUnavailableError(AppError):
     status = 502
     code = "META_API_ERROR"
-
-
-class InvalidPhoneNumberError(AppError):
-    status = 400
-    code = "INVALID_PHONE_NUMBER"
 
 
 class NotConnectedError(AppError):
@@ -253,22 +248,8 @@ def webhook_url(conn: WhatsAppConnection) -> str:
 
 
 def normalize_e164(phone: str) -> str:
-    """``+2348031234567`` stays; spaces, dashes, a missing ``+`` or an impossible number: 400."""
-    raw = (phone or "").strip()
-    if not raw.startswith("+"):
-        raise InvalidPhoneNumberError(
-            "phoneNumber must be in E.164 format with the country code, e.g. +2348031234567."
-        )
-    try:
-        parsed = phonenumbers.parse(raw, None)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidPhoneNumberError(f"phoneNumber is not a phone number: {exc}") from exc
-    # "Possible", not "valid": Meta's own test numbers (+1 555 ...) are not in any numbering plan.
-    if not phonenumbers.is_possible_number(parsed) or "+" + _digits(raw) != raw:
-        raise InvalidPhoneNumberError(
-            "phoneNumber is not a possible E.164 number (digits only after +)."
-        )
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    """A WhatsApp number as Meta shows it: ``+`` and digits only, a possible number."""
+    return normalize_phone(phone, field="phoneNumber", strict=True)
 
 
 def _graph_problem(exc: GraphError, what: str) -> AppError:

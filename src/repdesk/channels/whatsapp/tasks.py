@@ -18,6 +18,7 @@ from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Message
 from repdesk.db.engine import commit
 from repdesk.events.service import emit
+from repdesk.events.types import Event, MediaStoredData
 from repdesk.files import service as files
 from repdesk.jobs.registry import PermanentError, periodic, task
 from repdesk.jobs.service import enqueue
@@ -143,14 +144,14 @@ async def download_media(session: AsyncSession, payload: dict[str, Any]) -> None
     await conversations.update_content(session, message, {"fileId": stored.id, "size": stored.size})
     await emit(
         session,
-        "message.media_stored",
-        {
-            "messageId": message.id,
-            "fileId": stored.id,
-            "mimeType": base_mime,
-            "type": message.type,
-            "conversationId": message.conversation_id,
-        },
+        Event.MESSAGE_MEDIA_STORED,
+        MediaStoredData(
+            message_id=message.id,
+            file_id=stored.id,
+            mime_type=base_mime,
+            type=message.type,
+            conversation_id=message.conversation_id,
+        ),
         workspace_id=assistant.workspace_id,
         assistant_id=assistant.id,
     )

@@ -28,6 +28,7 @@ from repdesk.assistants.models import Assistant
 from repdesk.channels.widget import service as widget
 from repdesk.channels.widget.config import widget_settings
 from repdesk.db.engine import Database, commit
+from repdesk.kit.clientip import client_ip
 from repdesk.kit.errors import AppError, RateLimited, ValidationError
 
 log = logging.getLogger("repdesk.widget")
@@ -92,7 +93,7 @@ async def _history(db: Database, assistant_id: str, visitor_id: str) -> list[dic
 async def websocket_gateway(websocket: WebSocket, public_id: str) -> None:
     app = websocket.app
     db: Database = app.state.db
-    ip = websocket.client.host if websocket.client else "unknown"
+    ip = client_ip(websocket)
     async with contextlib.AsyncExitStack() as stack:
         try:
             # One short transaction: check the widget, the Origin and the token, subscribe
@@ -193,7 +194,7 @@ async def sse_events(public_id: str, request: Request) -> StreamingResponse:
         public_id=public_id,
         origin=request.headers.get("origin"),
         token=request.query_params.get("token") or request.headers.get("x-widget-token"),
-        ip=request.client.host if request.client else "unknown",
+        ip=client_ip(request),
     )
 
     async def stream() -> AsyncIterator[str]:

@@ -26,6 +26,7 @@ from repdesk.channels.widget.schemas import (
 from repdesk.db.engine import commit
 from repdesk.files import service as files
 from repdesk.files.models import StoredFile
+from repdesk.kit.clientip import client_ip
 from repdesk.kit.errors import RateLimited
 from repdesk.kit.web import PrincipalDep, SessionDep
 from repdesk.transcription.service import get_transcriber
@@ -152,10 +153,6 @@ class WidgetContext:
     assistant: Assistant
     settings: dict[str, Any]
     ip: str
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 async def widget_context(public_id: str, request: Request, session: SessionDep) -> WidgetContext:

@@ -19,6 +19,7 @@ from repdesk.developer_api.v1.deps import (
 )
 from repdesk.kit.errors import NotFound
 from repdesk.kit.pagination import page
+from repdesk.kit.phones import normalize_phone
 from repdesk.kit.schemas import E164
 
 router = APIRouter(tags=["Contacts"])
@@ -48,7 +49,7 @@ async def list_contacts(
     keys: always empty)."""
     if api.sandbox:
         if phone:
-            contacts.normalize_phone(phone)
+            normalize_phone(phone)
         return sandbox_page(limit, cursor)
     rows, has_more, nxt = await contacts.list_page(
         api.session,
@@ -84,7 +85,7 @@ async def create_contact(body: ContactCreate, api: ApiDep) -> dict[str, Any]:
         )
     contact = await contacts.create(
         api.session,
-        assistant_id=api.assistant.id,
+        assistant=api.assistant,
         phone=body.phone,
         name=body.name,
         tags=body.tags,

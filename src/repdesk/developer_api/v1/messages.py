@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
-from repdesk.contacts import service as contacts
 from repdesk.contacts.models import Contact
 from repdesk.conversations.models import Conversation, Message
 from repdesk.conversations.service import message_data
@@ -27,6 +26,7 @@ from repdesk.developer_api.v1.deps import (
 )
 from repdesk.kit.errors import NotFound, ValidationError
 from repdesk.kit.pagination import page
+from repdesk.kit.phones import normalize_phone
 from repdesk.kit.schemas import E164
 
 router = APIRouter(tags=["Messages"])
@@ -83,7 +83,7 @@ async def send_message(request: Request) -> Response:
 
 def message_row(row: Any, api: ApiContext) -> dict[str, Any]:
     message, conv, contact = row
-    return message_data(message, conv, contact, api.assistant)
+    return message_data(message, conv, contact, api.assistant).wire()
 
 
 def _messages_query(api: ApiContext) -> Any:
@@ -113,7 +113,7 @@ async def list_messages(
     if conversation_id:
         stmt = stmt.where(Message.conversation_id == conversation_id)
     if phone:
-        stmt = stmt.where(Contact.phone == contacts.normalize_phone(phone))
+        stmt = stmt.where(Contact.phone == normalize_phone(phone))
     if direction:
         stmt = stmt.where(Message.direction == direction)
     if status:

@@ -286,7 +286,8 @@
     }, 80);
   }
   var EVENTS = ["message.received", "message.queued", "message.sent", "message.delivered", "message.read",
-                "message.failed", "message.updated", "conversation.updated", "conversation.handoff"];
+                "message.failed", "message.updated", "conversation.opened", "conversation.updated",
+                "conversation.closed", "conversation.handed_off"];
   function connect() {
     var es = new EventSource("/api/assistants/" + encodeURIComponent(assistantId) + "/inbox/stream");
     es.addEventListener("ready", function () { $("inbox-live").textContent = "Live"; $("inbox-live").className = "muted inbox-live on"; schedule(true, !!state.selected); });

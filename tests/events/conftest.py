@@ -1,0 +1,1 @@
+from tests.fakes.graph import graph  # noqa: F401  (fixture)
