@@ -90,7 +90,13 @@ async def test_template_broadcast_reaches_everyone_and_charges_per_message(
         assert senders == {"broadcast"}
         wamid = await s.scalar(select(Message.external_id).where(Message.direction == "out"))
     async with db.transaction() as s:
-        await conversations.apply_status(s, channel="whatsapp", external_id=wamid, status="read")
+        await conversations.apply_status(
+            s,
+            assistant_id=shop.assistant.id,
+            channel="whatsapp",
+            external_id=wamid,
+            status="read",
+        )
     body = (
         await client.get(f"/v1/broadcast/{started['broadcastId']}", headers=shop.headers())
     ).json()

@@ -77,6 +77,7 @@ async def test_connect_byok_refuses_a_rejected_token_and_saves_nothing(
                 phone_number_id=graph.phone_number_id,
                 business_account_id=graph.business_account_id,
                 phone_number=graph.e164,
+                app_secret="an-app-secret",
             )
     assert err.value.status == 400 and err.value.code == "WHATSAPP_CREDENTIALS_INVALID"
     async with db.transaction() as session:

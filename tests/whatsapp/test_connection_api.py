@@ -9,6 +9,7 @@ from repdesk.channels.whatsapp.models import WhatsAppConnection
 from repdesk.db.engine import Database
 from tests.factories import create_assistant, signed_in
 from tests.fakes.graph import FakeGraph
+from tests.whatsapp.helpers import forget_app_secret
 
 
 async def _setup(client: httpx.AsyncClient, db: Database) -> str:
@@ -69,6 +70,42 @@ async def test_bad_credentials_are_clear_400s_and_save_nothing(
     assert r.status_code == 502 and r.json()["code"] == "META_API_ERROR"
     async with db.transaction() as session:
         assert await session.scalar(select(WhatsAppConnection)) is None
+
+
+async def test_the_app_secret_is_required_to_connect(
+    client: httpx.AsyncClient, db: Database, graph: FakeGraph
+) -> None:
+    aid = await _setup(client, db)
+    for body in (creds(graph, appSecret=""), creds(graph, appSecret="   ")):
+        r = await client.post(f"/api/assistants/{aid}/whatsapp/credentials", json=body)
+        assert r.status_code == 400, r.text
+        assert r.json()["code"] == "VALIDATION_ERROR" and "appSecret" in r.json()["message"]
+    seed_example = {k: v for k, v in creds(graph).items() if k != "appSecret"}
+    r = await client.post("/api/integrations/credentials", json=seed_example)
+    assert r.status_code == 400 and "appSecret is required" in r.json()["message"]
+    assert graph.requests_to(f"/{graph.phone_number_id}") == []  # refused before asking Meta
+    async with db.transaction() as session:
+        assert await session.scalar(select(WhatsAppConnection)) is None
+
+
+async def test_an_app_secret_can_be_added_to_a_connection_saved_without_one(
+    client: httpx.AsyncClient, db: Database, graph: FakeGraph
+) -> None:
+    aid = await _setup(client, db)
+    r = await client.post(f"/api/assistants/{aid}/whatsapp/credentials", json=creds(graph))
+    assert r.status_code == 200
+    await forget_app_secret(db)
+    status = (await client.get(f"/api/assistants/{aid}/whatsapp")).json()
+    assert status["secured"] is False and status["signatureVerification"] is False
+    url = f"/api/assistants/{aid}/whatsapp/app-secret"
+    bad = await client.put(url, json={"appSecret": ""})
+    assert bad.status_code == 400 and "appSecret" in bad.json()["message"]
+    ok = await client.put(url, json={"appSecret": "new-secret"})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["secured"] is True and ok.json()["unsignedWebhooksSeen"] is False
+    async with db.transaction() as session:
+        conn = await session.scalar(select(WhatsAppConnection))
+    assert conn is not None and conn.app_secret_enc and "new-secret" not in conn.app_secret_enc
 
 
 async def test_check_marks_disconnected_when_token_is_revoked_and_disconnect_removes(

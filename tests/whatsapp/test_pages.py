@@ -8,6 +8,7 @@ from repdesk.db.engine import Database
 from repdesk.jobs.worker import Worker
 from tests.factories import Account, create_assistant, signed_in
 from tests.fakes.graph import FakeGraph
+from tests.whatsapp.helpers import forget_app_secret
 
 
 async def _setup(client: httpx.AsyncClient, db: Database) -> tuple[Account, str]:
@@ -25,7 +26,7 @@ def form(account: Account, graph: FakeGraph, **over: str) -> dict[str, str]:
         "phone_number_id": graph.phone_number_id,
         "business_account_id": graph.business_account_id,
         "phone_number": graph.e164,
-        "app_secret": "",
+        "app_secret": "page-app-secret",
     }
     data.update(over)
     return data
@@ -45,12 +46,19 @@ async def test_connect_page_form_status_and_disconnect(
         f"/assistants/{aid}/whatsapp/credentials", data=form(account, graph, access_token="nope")
     )
     assert bad.status_code == 303 and "error=" in bad.headers["location"]
+    no_secret = await client.post(
+        f"/assistants/{aid}/whatsapp/credentials", data=form(account, graph, app_secret="")
+    )
+    assert (
+        no_secret.status_code == 303
+        and "appSecret%20is%20required" in no_secret.headers["location"]
+    )
     ok = await client.post(f"/assistants/{aid}/whatsapp/credentials", data=form(account, graph))
     assert ok.status_code == 303 and "flash=" in ok.headers["location"]
     page = await client.get(f"/assistants/{aid}/whatsapp")
     assert "● Connected" in page.text and graph.verified_name.replace("'", "&#39;") in page.text
     assert "/webhooks/whatsapp_cloud/" in page.text and "GREEN" in page.text
-    assert 'data-testid="unsigned-warning"' in page.text  # saved without an App Secret
+    assert 'data-testid="unsigned-warning"' not in page.text  # saved with its App Secret
     assert graph.access_token not in page.text
     graph.revoke()
     checked = await client.post(
@@ -70,6 +78,41 @@ async def test_connect_page_form_status_and_disconnect(
     assert gone.status_code == 303
     page = await client.get(f"/assistants/{aid}/whatsapp")
     assert "● Connected" not in page.text and "● Disconnected" not in page.text
+
+
+async def test_a_connection_without_app_secret_is_shown_as_not_secured_everywhere(
+    client: httpx.AsyncClient, db: Database, graph: FakeGraph
+) -> None:
+    account, aid = await _setup(client, db)
+    widget = await create_assistant(
+        db, workspace_id=account.workspace_id, name="Site", platform="widget"
+    )
+    ok = await client.post(f"/assistants/{aid}/whatsapp/credentials", data=form(account, graph))
+    assert ok.status_code == 303
+    listing_pages = ("/assistants", "/dashboard", f"/assistants/{aid}")
+    for url in listing_pages:
+        page = await client.get(url)
+        assert page.status_code == 200 and 'data-testid="not-secured"' not in page.text, url
+    await forget_app_secret(db)  # saved before the App Secret was required
+
+    page = await client.get(f"/assistants/{aid}/whatsapp")
+    assert 'data-testid="unsigned-warning"' in page.text
+    assert "refuses every webhook post" in page.text and "App settings → Basic" in page.text
+    for url in listing_pages:
+        page = await client.get(url)
+        assert page.text.count('data-testid="not-secured"') == 1, url
+        assert f'href="/assistants/{aid}/whatsapp"' in page.text
+    page = await client.get(f"/assistants/{widget.id}")
+    assert 'data-testid="not-secured"' not in page.text
+
+    saved = await client.post(
+        f"/assistants/{aid}/whatsapp/app-secret",
+        data={"csrf_token": account.csrf, "app_secret": "from-the-page"},
+    )
+    assert saved.status_code == 303 and "flash=" in saved.headers["location"]
+    for url in (*listing_pages, f"/assistants/{aid}/whatsapp"):
+        page = await client.get(url)
+        assert "not-secured" not in page.text and "unsigned-warning" not in page.text, url
 
 
 async def test_templates_page_lists_synced_templates(

@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import func, select
 
 from repdesk.channels.whatsapp import service as wa
-from repdesk.channels.whatsapp.models import WhatsAppConnection, WhatsAppTemplate
+from repdesk.channels.whatsapp.models import WhatsAppConnection, WhatsAppEvent, WhatsAppTemplate
 from repdesk.conversations.models import Conversation, Message
 from repdesk.db.engine import Database
 from repdesk.events.service import on_event
@@ -23,7 +23,9 @@ from tests.whatsapp.helpers import (
     CUSTOMER,
     connected_assistant,
     dumps,
+    embedded_assistant,
     envelope,
+    forget_app_secret,
     message,
     sign,
     text,
@@ -538,22 +540,32 @@ async def test_a_media_link_off_the_graph_api_to_a_private_address_is_not_fetche
     assert job.status == "failed" and "not a public address" in (job.last_error or "")
 
 
-async def test_connection_without_app_secret_accepts_unsigned_posts_with_a_warning(
+async def test_a_connection_without_app_secret_refuses_every_post_until_one_is_added(
     db: Database, graph: FakeGraph, client: httpx.AsyncClient
 ) -> None:
-    _, conn = await connected_assistant(db, graph, app_secret=None)
-    r = await post(db, client, conn, envelope(graph, messages=[text("unsigned")]), signature=None)
-    assert r.status_code == 200
+    _, conn = await connected_assistant(db, graph)
+    await forget_app_secret(db)  # saved before the App Secret was required
+    payload = envelope(graph, messages=[text("unsigned")])
+    unsigned = await post(db, client, conn, payload, signature=None)
+    signed = await post(db, client, conn, payload)  # nothing to check it with
+    for r in (unsigned, signed):
+        assert r.status_code == 401 and r.json()["code"] == "APP_SECRET_REQUIRED", r.text
+        assert "App Secret" in r.json()["message"]
+    assert await messages(db) == []
     async with db.transaction() as session:
         row = await session.scalar(select(WhatsAppConnection))
-    assert row is not None and row.unsigned_seen is True
+        assert row is not None and row.unsigned_seen is True  # shown on the dashboard
+        await wa.set_app_secret(session, row, "added-later")
+    # Meta's retry, signed with the secret now saved, is taken.
+    r = await post(db, client, conn, payload, signature=sign(dumps(payload), "added-later"))
+    assert r.status_code == 200 and r.json()["received"] == 1
     assert len(await messages(db)) == 1
 
 
 async def test_platform_webhook_routes_by_phone_number_id(
     db: Database, graph: FakeGraph, client: httpx.AsyncClient
 ) -> None:
-    _, conn = await connected_assistant(db, graph)
+    await embedded_assistant(db, graph)
     ok = await client.get(
         "/webhooks/whatsapp",
         params={
@@ -577,6 +589,62 @@ async def test_platform_webhook_routes_by_phone_number_id(
     assert await ingest(db) == 1
     [m] = await messages(db)
     assert m.text == "via platform"
+
+
+async def test_an_embedded_numbers_own_path_takes_only_posts_signed_by_the_platform_app(
+    db: Database, graph: FakeGraph, client: httpx.AsyncClient
+) -> None:
+    _, conn = await embedded_assistant(db, graph)
+    payload = envelope(graph, messages=[text("hello")])
+    unsigned = await post(db, client, conn, payload, signature=None)
+    assert unsigned.status_code == 401 and unsigned.json()["code"] == "INVALID_SIGNATURE"
+    assert await messages(db) == []
+    signed = await post(
+        db, client, conn, payload, signature=sign(dumps(payload), "platform-app-secret")
+    )
+    assert signed.status_code == 200 and signed.json()["received"] == 1
+
+
+async def test_platform_webhook_delivers_nothing_to_a_byok_connection(
+    db: Database, graph: FakeGraph, client: httpx.AsyncClient
+) -> None:
+    """A BYOK number belongs to its owner's Meta app: a post signed with the operator's App
+    Secret naming its phone number id (or its WABA, for a template update) is not its."""
+    _, conn = await connected_assistant(db, graph)
+    template_update = {
+        "id": graph.business_account_id,
+        "time": int(time.time()),
+        "changes": [
+            {
+                "field": "message_template_status_update",
+                "value": {
+                    "event": "DISABLED",
+                    "message_template_id": 1,
+                    "message_template_name": "order_confirmation",
+                    "message_template_language": "en_US",
+                },
+            }
+        ],
+    }
+    payload = envelope(graph, messages=[text("via platform")])
+    payload["entry"].append(template_update)
+    body = json.dumps(payload).encode()
+    r = await client.post(
+        "/webhooks/whatsapp",
+        content=body,
+        headers={"x-hub-signature-256": sign(body, "platform-app-secret")},
+    )
+    assert r.status_code == 200
+    assert r.json() == {"received": 0, "duplicates": 0, "statuses": 0}
+    await ingest(db)
+    assert await messages(db) == []
+    async with db.session() as session:
+        stored = await session.scalar(select(func.count()).select_from(WhatsAppEvent))
+    assert stored == 0
+    # The connection's own webhook still takes the message.
+    assert (await post(db, client, conn, envelope(graph, messages=[text("ok")]))).json()[
+        "received"
+    ] == 1
 
 
 async def test_oversized_fields_are_stored_not_a_500(

@@ -14,8 +14,10 @@ from repdesk.contacts.models import Contact
 from repdesk.events.service import emit
 from repdesk.events.types import ContactData, ContactTagData, Event
 from repdesk.kit.errors import Conflict, NotFound, ValidationError
+from repdesk.kit.ids import new_id
 from repdesk.kit.pagination import check_limit, paginate
 from repdesk.kit.phones import normalize_phone
+from repdesk.kit.time import utcnow
 
 MAX_TAGS = 50
 MAX_TAG_LEN = 50
@@ -43,6 +45,28 @@ def _clean_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
     return attributes
 
 
+def new_contact(
+    *,
+    assistant_id: str,
+    phone: str,
+    name: str | None = None,
+    tags: list[str] | None = None,
+    attributes: dict[str, Any] | None = None,
+) -> Contact:
+    """A validated contact, not stored (:func:`create` stores it; the Developer API's sandbox
+    answers with it)."""
+    return Contact(
+        id=new_id(),
+        assistant_id=assistant_id,
+        phone=normalize_phone(phone),
+        name=(name or "").strip() or None,
+        tags=_clean_tags(tags or []),
+        attributes=_clean_attributes(attributes or {}),
+        message_count=0,
+        created_at=utcnow(),
+    )
+
+
 async def create(
     session: AsyncSession,
     *,
@@ -52,15 +76,10 @@ async def create(
     tags: list[str] | None = None,
     attributes: dict[str, Any] | None = None,
 ) -> Contact:
-    e164 = normalize_phone(phone)
-    contact = Contact(
-        assistant_id=assistant.id,
-        phone=e164,
-        name=(name or "").strip() or None,
-        tags=_clean_tags(tags or []),
-        attributes=_clean_attributes(attributes or {}),
-        message_count=0,
+    contact = new_contact(
+        assistant_id=assistant.id, phone=phone, name=name, tags=tags, attributes=attributes
     )
+    e164 = contact.phone
     try:
         async with session.begin_nested():
             session.add(contact)

@@ -66,8 +66,10 @@ class Conversation(IdMixin, TimestampMixin, Base):
 class Message(IdMixin, TimestampMixin, Base):
     __tablename__ = "messages"
     __table_args__ = (
-        # Meta redelivers webhooks: each channel message id is stored once.
-        UniqueConstraint("channel", "external_id"),
+        # Meta redelivers webhooks: each channel message id is stored once per assistant
+        # (a channel id seen by another assistant is another tenant's claim, not a
+        # redelivery). The assistant comes last so lookups by (channel, id) keep the index.
+        UniqueConstraint("channel", "external_id", "assistant_id"),
         UniqueConstraint("assistant_id", "idempotency_key"),
         Index("ix_messages_conversation_id", "conversation_id", "id"),
         Index("ix_messages_assistant_id", "assistant_id", "id"),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -205,11 +205,9 @@ async def record_inbound(
     opens_window: bool = True,
     trigger_ai: bool = True,
 ) -> Inbound:
-    """Store one customer message. Idempotent on (channel, external_id)."""
+    """Store one customer message. Idempotent on (channel, external_id) within the assistant."""
     if external_id:
-        existing = await session.scalar(
-            select(Message).where(Message.channel == channel, Message.external_id == external_id)
-        )
+        existing = await session.scalar(_by_external_id(assistant.id, channel, external_id))
         if existing is not None:
             conv = await session.get(Conversation, existing.conversation_id)
             assert conv is not None
@@ -240,8 +238,10 @@ async def record_inbound(
             await session.flush()
     except IntegrityError:
         # A concurrent redelivery stored it first.
-        existing = await session.scalar(
-            select(Message).where(Message.channel == channel, Message.external_id == external_id)
+        existing = (
+            await session.scalar(_by_external_id(assistant.id, channel, external_id))
+            if external_id
+            else None
         )
         if existing is None:
             raise
@@ -252,6 +252,16 @@ async def record_inbound(
     )
     await session.flush()
     return Inbound(message, conv, contact, created=True)
+
+
+def _by_external_id(assistant_id: str, channel: str, external_id: str) -> Select[Message]:
+    # A channel's message ids are unique per assistant only: the same id at another assistant
+    # is that tenant's business (or its forgery), never this message.
+    return select(Message).where(
+        Message.channel == channel,
+        Message.external_id == external_id,
+        Message.assistant_id == assistant_id,
+    )
 
 
 def _inbound_message(
@@ -343,9 +353,9 @@ async def record_inbound_many(
     statements whatever the batch size: contacts and conversations are loaded (or created)
     for the whole batch, and the messages, counters and jobs are written by one flush.
 
-    The caller guarantees the ``external_id``s are not stored yet (the WhatsApp ingest
-    deduplicates by wamid before calling); a concurrent writer of the same id still makes the
-    flush fail on the unique constraint, and the caller's transaction with it.
+    The caller guarantees the ``external_id``s are not stored yet for this assistant (the
+    WhatsApp ingest deduplicates by wamid before calling); a concurrent writer of the same id
+    still makes the flush fail on the unique constraint, and the caller's transaction with it.
     """
     if not items:
         return []
@@ -722,6 +732,7 @@ async def send_job(session: AsyncSession, payload: dict[str, Any]) -> None:
 async def apply_status(
     session: AsyncSession,
     *,
+    assistant_id: str,
     channel: str,
     external_id: str,
     status: str,
@@ -731,10 +742,9 @@ async def apply_status(
     provider_code: int | None = None,
 ) -> Message | None:
     """Record a status the channel reported. Statuses never move backwards (a late
-    ``delivered`` does not overwrite ``read``); ``failed`` wins unless already read."""
-    message = await session.scalar(
-        select(Message).where(Message.channel == channel, Message.external_id == external_id)
-    )
+    ``delivered`` does not overwrite ``read``); ``failed`` wins unless already read. Only the
+    assistant's own message: a status reported on one connection never touches another's."""
+    message = await session.scalar(_by_external_id(assistant_id, channel, external_id))
     if message is None:
         return None
     when = ensure_utc(timestamp) if timestamp else utcnow()

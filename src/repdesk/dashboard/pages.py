@@ -23,6 +23,7 @@ from repdesk.assistants.deps import PageAssistantDep
 from repdesk.billing import service as billing
 from repdesk.billing.models import LedgerEntry
 from repdesk.billing.routes import day_end, day_start
+from repdesk.channels.whatsapp import service as whatsapp
 from repdesk.dashboard.render import redirect, render
 from repdesk.kit.errors import AppError
 from repdesk.kit.pagination import paginate
@@ -164,7 +165,10 @@ async def dashboard_home(
 ) -> Response:
     ws = await accounts.get_workspace_or_404(session, principal.workspace.id)
     items = await assistants.list_all(session, workspace_id=ws.id)
-    return render(request, "home.html", {"workspace": ws, "assistants": items})
+    unsecured = await whatsapp.unsecured_assistant_ids(session, workspace_id=ws.id)
+    return render(
+        request, "home.html", {"workspace": ws, "assistants": items, "unsecured": unsecured}
+    )
 
 
 @pages.get("/assistants")
@@ -172,7 +176,8 @@ async def assistants_page(
     request: Request, session: SessionDep, principal: PagePrincipalDep
 ) -> Response:
     items = await assistants.list_all(session, workspace_id=principal.workspace.id)
-    return render(request, "assistants/list.html", {"assistants": items})
+    unsecured = await whatsapp.unsecured_assistant_ids(session, workspace_id=principal.workspace.id)
+    return render(request, "assistants/list.html", {"assistants": items, "unsecured": unsecured})
 
 
 @pages.get("/assistants/new")
@@ -210,7 +215,16 @@ async def new_assistant_submit(
 async def assistant_page(
     assistant: PageAssistantDep, request: Request, session: SessionDep, principal: PagePrincipalDep
 ) -> Response:
-    return render(request, "assistants/overview.html", {"assistant": assistant})
+    unsecured = (
+        await whatsapp.unsecured_assistant_ids(
+            session, workspace_id=assistant.workspace_id, assistant_id=assistant.id
+        )
+        if assistant.platform == "whatsapp"
+        else set()
+    )
+    return render(
+        request, "assistants/overview.html", {"assistant": assistant, "unsecured": unsecured}
+    )
 
 
 @pages.get("/assistants/{assistant_id}/settings")

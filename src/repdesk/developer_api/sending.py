@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -169,19 +172,55 @@ async def _prior(session: AsyncSession, assistant_id: str, key: str) -> str | No
     return str(found) if found is not None else None
 
 
+def parse_body(raw: bytes) -> SendRequest:
+    """The request body, or a 400 VALIDATION_ERROR naming what is wrong."""
+    try:
+        return SendRequest.model_validate_json(raw)
+    except PydanticValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
+
+
+@dataclass
+class _Parsed:
+    phone: str
+    outbound: OutboundMessage
+    idempotency_key: str | None
+
+
+def _parse(raw_body: bytes, idempotency_key: str | None) -> _Parsed:
+    body = parse_body(raw_body)
+    return _Parsed(normalize_phone(body.to), body.outbound(), _idempotency(idempotency_key))
+
+
 async def send(
-    db: Database, raw_key: str, body: SendRequest, idempotency_key: str | None
+    db: Database, raw_key: str, raw_body: bytes, idempotency_key: str | None
 ) -> SendResponse:
+    """The key is checked before anything the request carries: an unknown or revoked key is a
+    401 whatever the body. The body is parsed before the one read because the read needs the
+    customer's number; a body that does not parse makes the read find no customer, and its
+    error is raised only once the key was accepted."""
     keys.check_format(raw_key)
-    phone = normalize_phone(body.to)
-    outbound = body.outbound()
-    key = _idempotency(idempotency_key)
+    parsed: _Parsed | None = None
+    problem: AppError | RequestValidationError | None = None
+    try:
+        parsed = _parse(raw_body, idempotency_key)
+    except (AppError, RequestValidationError) as exc:
+        problem = exc
     async with db.session() as session:
         row = (
-            await session.execute(_LOOKUP, {"key_hash": keys.hash_key(raw_key), "phone": phone})
+            await session.execute(
+                _LOOKUP,
+                {"key_hash": keys.hash_key(raw_key), "phone": parsed.phone if parsed else None},
+            )
         ).first()
         api_key = await keys.accept(session, row[0] if row is not None else None)
         assert row is not None
+        if parsed is None:
+            assert problem is not None
+            raise problem
+        phone, outbound, key = parsed.phone, parsed.outbound, parsed.idempotency_key
         _key, assistant, workspace, conn, contact, conv, listened = row
         assistant_id, workspace_id = assistant.id, workspace.id  # usable after a rollback
         wa.remember_connection(session, assistant_id, conn)

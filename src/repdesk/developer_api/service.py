@@ -126,6 +126,16 @@ async def accept(session: AsyncSession, key: ApiKey | None) -> ApiKey:
     return key
 
 
+async def check_key(session: AsyncSession, raw: str) -> None:
+    """InvalidApiKeyError unless ``raw`` is a known key that is not revoked (reads only)."""
+    check_format(raw)
+    found = (
+        await session.execute(select(ApiKey.revoked_at).where(ApiKey.key_hash == hash_key(raw)))
+    ).first()
+    if found is None or found[0] is not None:
+        raise InvalidApiKeyError("The API key is not valid or has been revoked.")
+
+
 async def authenticate(session: AsyncSession, raw: str) -> tuple[ApiKey, Assistant]:
     """The live key and its assistant, or InvalidApiKeyError (unknown, malformed or revoked)."""
     check_format(raw)

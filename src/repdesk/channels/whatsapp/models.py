@@ -36,7 +36,8 @@ class WhatsAppConnection(IdMixin, TimestampMixin, Base):
     quality_rating: Mapped[str | None] = mapped_column(String(20))
     messaging_tier: Mapped[str | None] = mapped_column(String(40))
     checked_at: Mapped[datetime | None]
-    # Set when a POST arrived unsigned on a connection without an App Secret (shown as a warning).
+    # Set when a POST was refused because the connection has no App Secret (a BYOK connection
+    # saved before it was required; shown as a warning until the secret is added).
     unsigned_seen: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -61,18 +62,25 @@ class WhatsAppTemplate(IdMixin, TimestampMixin, Base):
 class WhatsAppEvent(IdMixin, Base):
     """One item of a Meta webhook (a message, a status, a template update), stored raw when
     the POST is acknowledged and turned into conversation state by the ``whatsapp.ingest``
-    job. The table is the inbound queue: unique on the provider's id, so a redelivery is a
-    no-op, and a row stays pending (``processed_at`` null) until a worker has processed it."""
+    job. The table is the inbound queue: unique on the connection and the provider's id, so a
+    redelivery is a no-op, and a row stays pending (``processed_at`` null) until a worker has
+    processed it."""
 
     __tablename__ = "whatsapp_events"
-    __table_args__ = (Index("ix_whatsapp_events_pending", "processed_at", "received_at"),)
+    __table_args__ = (
+        # Scoped by connection: a tenant posting another tenant's ids to its own webhook
+        # must not make the genuine items look like redeliveries. (The constraint's index
+        # also serves the foreign key.)
+        UniqueConstraint("connection_id", "dedupe_key"),
+        Index("ix_whatsapp_events_pending", "processed_at", "received_at"),
+    )
 
     connection_id: Mapped[str] = mapped_column(
-        ForeignKey("whatsapp_connections.id", ondelete="CASCADE"), index=True
+        ForeignKey("whatsapp_connections.id", ondelete="CASCADE")
     )
     kind: Mapped[str] = mapped_column(String(10))  # message | status | template
     # msg:{wamid} | st:{wamid}:{status}:{timestamp} | tpl:{hash of the update}
-    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200))
     # A Meta webhook envelope carrying just this one item, as Meta sent it.
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
     received_at: Mapped[datetime]

@@ -15,7 +15,7 @@ from repdesk.channels.whatsapp.routes import connection_read, sync_now
 from repdesk.dashboard import nav
 from repdesk.dashboard.render import redirect, render
 from repdesk.kit.errors import AppError
-from repdesk.kit.web import PagePrincipalDep, SessionDep
+from repdesk.kit.web import PagePrincipalDep, SessionDep, mark_rollback_only
 
 pages = APIRouter(include_in_schema=False)
 
@@ -72,6 +72,25 @@ async def save_credentials(
     return redirect(
         back, flash="WhatsApp connected. Paste the webhook URL and verify token into Meta."
     )
+
+
+@pages.post("/assistants/{assistant_id}/whatsapp/app-secret")
+async def save_app_secret(
+    assistant: PageAssistantDep,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    app_secret: Annotated[str, Form()] = "",
+) -> Response:
+    back = f"/assistants/{assistant.id}/whatsapp"
+    conn = await service.get_connection(session, assistant.id)
+    if conn is None:
+        return redirect(back, error="No WhatsApp number is connected.")
+    try:
+        await service.set_app_secret(session, conn, app_secret)
+    except AppError as exc:
+        mark_rollback_only()
+        return redirect(back, error=exc.message)
+    return redirect(back, flash="App Secret saved: webhooks are verified from now on.")
 
 
 @pages.post("/assistants/{assistant_id}/whatsapp/check")

@@ -1,12 +1,13 @@
 """WhatsApp routes: the management API (session auth) and Meta's webhooks.
 
 - ``POST /api/assistants/{id}/whatsapp/credentials``: BYOK (seed 004), validated against Meta
+- ``PUT /api/assistants/{id}/whatsapp/app-secret``: add the App Secret to a BYOK connection
 - ``GET|DELETE /api/assistants/{id}/whatsapp``, ``POST .../whatsapp/check``: status, disconnect
 - ``GET .../whatsapp/templates``, ``POST .../whatsapp/templates/sync``
 - ``POST .../whatsapp/embedded-signup``: finish Meta's Embedded Signup on the server
 - ``GET|POST /webhooks/whatsapp_cloud/{webhookPath}``: one connection's webhook (BYOK)
-- ``GET|POST /webhooks/whatsapp``: the platform app's webhook (Embedded Signup numbers),
-  routed by phone number id
+- ``GET|POST /webhooks/whatsapp``: the platform app's webhook, routed by phone number id to
+  Embedded Signup numbers only
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from repdesk.channels.whatsapp.config import get_whatsapp_settings
 from repdesk.channels.whatsapp.models import WhatsAppConnection
 from repdesk.channels.whatsapp.parser import PayloadError, parse
 from repdesk.channels.whatsapp.schemas import (
+    AppSecretUpdate,
     ConnectionRead,
     CredentialsCreate,
     CredentialsResult,
@@ -72,7 +74,8 @@ def connection_read(conn: WhatsAppConnection | None) -> ConnectionRead:
         messaging_tier=conn.messaging_tier,
         webhook_url=service.webhook_url(conn) if conn.mode == "byok" else None,
         verify_token=conn.verify_token if conn.mode == "byok" else None,
-        signature_verification=bool(conn.app_secret_enc) or conn.mode == "embedded",
+        signature_verification=service.is_secured(conn),
+        secured=service.is_secured(conn),
         unsigned_webhooks_seen=conn.unsigned_seen,
         checked_at=conn.checked_at,
     )
@@ -128,6 +131,17 @@ async def save_integration_credentials(
             )
         assistant = candidates[0]
     return await _connect_byok(session, assistant, body)
+
+
+@router.put("/api/assistants/{assistant_id}/whatsapp/app-secret", response_model=ConnectionRead)
+async def save_app_secret(
+    assistant: AssistantDep, body: AppSecretUpdate, session: SessionDep, principal: PrincipalDep
+) -> ConnectionRead:
+    """Save (or replace) the App Secret of a BYOK connection without re-entering the token:
+    its webhooks are then verified (a connection without one refuses every webhook post)."""
+    conn = service.require_connected(await service.get_connection(session, assistant.id))
+    await service.set_app_secret(session, conn, body.app_secret)
+    return connection_read(conn)
 
 
 @router.get("/api/assistants/{assistant_id}/whatsapp", response_model=ConnectionRead)
@@ -259,6 +273,11 @@ class SignatureError(AppError):
     code = "INVALID_SIGNATURE"
 
 
+class AppSecretRequiredError(AppError):
+    status = 401
+    code = "APP_SECRET_REQUIRED"
+
+
 @router.get("/webhooks/whatsapp_cloud/{webhook_path}", include_in_schema=False)
 async def byok_handshake(webhook_path: str, request: Request, session: SessionDep) -> Response:
     conn = await service.get_connection_by_path(session, webhook_path)
@@ -281,13 +300,17 @@ async def byok_webhook(request: Request) -> Response:
         if target is None:
             raise NotFound("Unknown webhook.")
         secret = service.webhook_secret(target)
-        if secret is not None and not service.signature_ok(
-            secret, body, request.headers.get("x-hub-signature-256")
-        ):
+        if secret is None:
+            # Saved before the App Secret was required: nothing can show that a post comes
+            # from Meta, so none is taken (Meta retries for days: adding the secret in time
+            # loses nothing). The dashboard is told that posts are being refused.
+            if await service.note_unsigned(session, target):
+                await commit(session)
+                service.forget_webhook_target(webhook_path)
+            raise AppSecretRequiredError(service.NOT_SECURED)
+        if not service.signature_ok(secret, body, request.headers.get("x-hub-signature-256")):
             raise SignatureError("X-Hub-Signature-256 is missing or does not match the App Secret.")
         parsed = _load(body)
-        if secret is None:
-            await service.note_unsigned(session, target)
         try:
             ack = await service.store_events(
                 session,
@@ -335,17 +358,22 @@ async def platform_webhook(request: Request, session: SessionDep) -> Response:
     ):
         raise SignatureError("X-Hub-Signature-256 is missing or does not match the App Secret.")
     parsed = _load(body)
+    # Only numbers connected through Embedded Signup are the platform app's: a BYOK number
+    # belongs to its owner's Meta app, whose App Secret signs its webhook.
+    platform = WhatsAppConnection.mode == "embedded"
     ids = parsed.phone_number_ids
     conns: dict[str, WhatsAppConnection] = {}
     if ids:
         rows = await session.scalars(
-            select(WhatsAppConnection).where(WhatsAppConnection.phone_number_id.in_(ids))
+            select(WhatsAppConnection).where(WhatsAppConnection.phone_number_id.in_(ids), platform)
         )
         conns = {c.phone_number_id: c for c in rows}
     wabas = {t.business_account_id for t in parsed.templates}
     if wabas:
         rows = await session.scalars(
-            select(WhatsAppConnection).where(WhatsAppConnection.business_account_id.in_(wabas))
+            select(WhatsAppConnection).where(
+                WhatsAppConnection.business_account_id.in_(wabas), platform
+            )
         )
         for c in rows:
             conns.setdefault(c.phone_number_id, c)

@@ -13,7 +13,13 @@ class CredentialsCreate(StrictCamelModel):
     phone_number_id: str = Field(min_length=1, max_length=64)
     business_account_id: str = Field(min_length=1, max_length=64)
     phone_number: str = Field(min_length=1, max_length=32)
+    # Required (checked by the service, for a clear message): without it no webhook can be
+    # verified. Optional here so that seed 004's example body gets that message, not a 422.
     app_secret: str | None = Field(default=None, max_length=256)
+
+
+class AppSecretUpdate(StrictCamelModel):
+    app_secret: str = Field(max_length=256)
 
 
 class IntegrationCredentials(CredentialsCreate):
@@ -56,6 +62,9 @@ class ConnectionRead(CamelModel):
     webhook_url: str | None = None
     verify_token: str | None = None
     signature_verification: bool = False
+    # False for a BYOK connection saved without an App Secret: its webhooks are refused.
+    secured: bool = True
+    # A webhook post was refused because the connection has no App Secret.
     unsigned_webhooks_seen: bool = False
     checked_at: datetime | None = None
 

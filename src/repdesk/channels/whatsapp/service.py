@@ -12,6 +12,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -37,6 +38,7 @@ from repdesk.conversations.models import Message
 from repdesk.db.upsert import insert_ignore
 from repdesk.jobs.service import enqueue, enqueue_once
 from repdesk.kit.errors import AppError, Conflict, ValidationError
+from repdesk.kit.ids import new_id
 from repdesk.kit.phones import normalize_phone
 from repdesk.kit.time import utcnow
 
@@ -117,6 +119,7 @@ class WebhookTarget:
     business_account_id: str
     app_secret_enc: str | None
     unsigned_seen: bool
+    mode: str
 
 
 # Webhook path -> (target, when read). Meta posts to one path many times a second; reading
@@ -138,7 +141,12 @@ async def get_webhook_target(
     row = (
         await session.execute(
             select(
-                c.id, c.phone_number_id, c.business_account_id, c.app_secret_enc, c.unsigned_seen
+                c.id,
+                c.phone_number_id,
+                c.business_account_id,
+                c.app_secret_enc,
+                c.unsigned_seen,
+                c.mode,
             ).where(c.webhook_path == webhook_path)
         )
     ).first()
@@ -163,7 +171,68 @@ def _decrypt_cached(token: str) -> str:
 
 
 def webhook_secret(target: WebhookTarget) -> str | None:
+    """The App Secret that signs the connection's webhooks; None: nothing can verify them."""
+    if target.mode == "embedded":  # Meta signs with the platform app's secret
+        from repdesk.channels.whatsapp.config import get_whatsapp_settings
+
+        return get_whatsapp_settings().meta_app_secret or None
     return _decrypt_cached(target.app_secret_enc) if target.app_secret_enc else None
+
+
+NOT_SECURED = (
+    "This WhatsApp connection has no App Secret, so its webhooks cannot be verified and are "
+    "refused. Add the App Secret (Meta App Dashboard → App settings → Basic → App Secret) on "
+    "the assistant's WhatsApp page."
+)
+
+
+def is_secured(conn: WhatsAppConnection) -> bool:
+    """False for a BYOK connection saved before the App Secret was required: every webhook
+    post to it is refused until the secret is added."""
+    return conn.mode != "byok" or bool(conn.app_secret_enc)
+
+
+async def unsecured_assistant_ids(
+    session: AsyncSession, *, workspace_id: str, assistant_id: str | None = None
+) -> set[str]:
+    """The workspace's assistants whose WhatsApp connection is not secured (one query, for the
+    pages that list assistants)."""
+    c = WhatsAppConnection
+    stmt = select(c.assistant_id).where(
+        c.workspace_id == workspace_id, c.mode == "byok", c.app_secret_enc.is_(None)
+    )
+    if assistant_id is not None:
+        stmt = stmt.where(c.assistant_id == assistant_id)
+    return set(await session.scalars(stmt))
+
+
+def _app_secret(value: str | None) -> str:
+    secret = (value or "").strip()
+    if not secret:
+        raise ValidationError(
+            "appSecret is required: Meta signs every webhook with your app's App Secret, and "
+            "repdesk refuses webhooks it cannot verify. Find it in the Meta App Dashboard → "
+            "App settings → Basic → App Secret."
+        )
+    if len(secret) > 256 or not secret.isprintable():
+        raise ValidationError("appSecret must be up to 256 printable characters.")
+    return secret
+
+
+async def set_app_secret(
+    session: AsyncSession, conn: WhatsAppConnection, app_secret: str | None
+) -> WhatsAppConnection:
+    """Save the App Secret of a BYOK connection (its webhooks are verified from now on)."""
+    if conn.mode != "byok":
+        raise ValidationError(
+            "This number was connected with Embedded Signup: its webhooks are signed with the "
+            "platform's App Secret."
+        )
+    conn.app_secret_enc = vault.encrypt(_app_secret(app_secret))
+    conn.unsigned_seen = False
+    forget_webhook_target(conn.webhook_path)
+    await session.flush()
+    return conn
 
 
 def access_token(conn: WhatsAppConnection) -> str:
@@ -279,13 +348,13 @@ async def connect_byok(
     phone_number_id: str,
     business_account_id: str,
     phone_number: str,
-    app_secret: str | None = None,
+    app_secret: str | None,
 ) -> WhatsAppConnection:
     """Network. Validate BYOK credentials against the Graph API and save the connection.
 
-    Raises ValidationError (bad number / ids), CredentialsInvalidError (400: Meta rejected the
-    token), MetaUnavailableError (502), Conflict (number connected elsewhere). Nothing is saved
-    unless Meta accepted the token for that phone number id.
+    Raises ValidationError (bad number / ids, no App Secret), CredentialsInvalidError (400:
+    Meta rejected the token), MetaUnavailableError (502), Conflict (number connected
+    elsewhere). Nothing is saved unless Meta accepted the token for that phone number id.
     """
     if assistant.platform != "whatsapp":
         raise ValidationError("Only WhatsApp assistants can connect a WhatsApp number.")
@@ -299,7 +368,7 @@ async def connect_byok(
         raise ValidationError("phoneNumberId must be the numeric Phone Number ID from Meta.")
     if not waba.isdigit() or len(waba) > 64:
         raise ValidationError("businessAccountId must be the numeric WhatsApp Business Account ID.")
-    secret = (app_secret or "").strip() or None
+    secret = _app_secret(app_secret)
     info = await verify_number(token, pnid)
     shown, given = _digits(info.display_phone_number), _digits(e164)
     # Meta shows the number with its country code; tolerate a display without it.
@@ -484,28 +553,28 @@ async def store_templates(
     return len(infos)
 
 
-async def apply_template_status(session: AsyncSession, update: TemplateStatusUpdate) -> int:
-    """A ``message_template_status_update`` webhook: update that template on every assistant
-    connected to the WABA. Returns how many rows changed."""
-    conns = await session.scalars(
-        select(WhatsAppConnection).where(
-            WhatsAppConnection.business_account_id == update.business_account_id
-        )
-    )
+async def apply_template_status(
+    session: AsyncSession, update: TemplateStatusUpdate, conn: WhatsAppConnection
+) -> int:
+    """A ``message_template_status_update`` webhook received for ``conn``: update that template
+    of its assistant (only: another tenant may claim the same WABA id on its own webhook, and
+    the platform webhook stores the update once per connection of the WABA). Returns how many
+    rows changed."""
+    if update.business_account_id != conn.business_account_id:
+        return 0
     changed = 0
-    for conn in conns:
-        rows = await session.scalars(
-            select(WhatsAppTemplate).where(WhatsAppTemplate.assistant_id == conn.assistant_id)
-        )
-        for row in rows:
-            if (update.template_id and row.meta_template_id == update.template_id) or (
-                row.name == update.name and _lang_key(row.language) == _lang_key(update.language)
-            ):
-                row.status = update.event[:20]
-                row.rejected_reason = (
-                    update.reason[:300] if update.reason and update.reason != "NONE" else None
-                )
-                changed += 1
+    rows = await session.scalars(
+        select(WhatsAppTemplate).where(WhatsAppTemplate.assistant_id == conn.assistant_id)
+    )
+    for row in rows:
+        if (update.template_id and row.meta_template_id == update.template_id) or (
+            row.name == update.name and _lang_key(row.language) == _lang_key(update.language)
+        ):
+            row.status = update.event[:20]
+            row.rejected_reason = (
+                update.reason[:300] if update.reason and update.reason != "NONE" else None
+            )
+            changed += 1
     await session.flush()
     return changed
 
@@ -527,22 +596,27 @@ def meta_error_code(provider_code: int | None) -> str:
 
 
 async def process_webhook(
-    session: AsyncSession, parsed: ParsedWebhook, connections: dict[str, WhatsAppConnection]
+    session: AsyncSession,
+    parsed: ParsedWebhook,
+    connections: dict[str, WhatsAppConnection],
+    templates: Sequence[tuple[TemplateStatusUpdate, WhatsAppConnection]] = (),
 ) -> WebhookResult:
-    """Store what a webhook POST carried, for the connections it may address (by phone
-    number id). Idempotent: redelivered messages are stored once (unique on the wamid)."""
+    """Store the messages and statuses of webhook items, for the connections they may address
+    (by phone number id), and apply each template update to the connection it was received
+    for. Idempotent: redelivered messages are stored once (unique on the wamid within the
+    assistant: the same wamid at another assistant is not a redelivery)."""
     result = WebhookResult()
     # Redeliveries are common (Meta retries, several subscribed apps): one query finds every
     # wamid of this POST that is already stored. The unique constraint still decides races.
     wamids = [m.wamid for m in parsed.messages]
-    known: set[str] = set()
+    known: set[tuple[str, str]] = set()
     if wamids:
-        rows = await session.scalars(
-            select(Message.external_id).where(
+        rows = await session.execute(
+            select(Message.assistant_id, Message.external_id).where(
                 Message.channel == CHANNEL, Message.external_id.in_(wamids)
             )
         )
-        known = {w for w in rows if w}
+        known = {(a, w) for a, w in rows if w}
     # Group the new messages by assistant (keeping their order) and store each group with
     # one batch of statements.
     batches: dict[str, list[InboundMessage]] = {}
@@ -551,10 +625,10 @@ async def process_webhook(
         if conn is None or not msg.sender:
             result.ignored += 1
             continue
-        if msg.wamid in known:
+        if (conn.assistant_id, msg.wamid) in known:
             result.duplicates += 1
             continue
-        known.add(msg.wamid)
+        known.add((conn.assistant_id, msg.wamid))
         batches.setdefault(conn.assistant_id, []).append(msg)
     for assistant_id, msgs in batches.items():
         assistant = await session.get(Assistant, assistant_id)
@@ -591,11 +665,13 @@ async def process_webhook(
                     {"messageId": inbound.message.id, "mediaId": msg.media.media_id},
                 )
     for st in parsed.statuses:
-        if st.phone_number_id not in connections:
+        status_conn = connections.get(st.phone_number_id)
+        if status_conn is None:
             result.ignored += 1
             continue
         await conversations.apply_status(
             session,
+            assistant_id=status_conn.assistant_id,
             channel=CHANNEL,
             external_id=st.wamid,
             status=st.status,
@@ -605,19 +681,17 @@ async def process_webhook(
             provider_code=st.error_code,
         )
         result.statuses += 1
-    for tpl in parsed.templates:
-        if any(c.business_account_id == tpl.business_account_id for c in connections.values()):
-            result.templates += await apply_template_status(session, tpl)
-        else:
-            result.ignored += 1
+    for tpl, tpl_conn in templates:
+        result.templates += await apply_template_status(session, tpl, tpl_conn)
     return result
 
 
 # -- the inbound queue ----------------------------------------------------------------------
 #
-# Acknowledging a webhook stores its items raw (one row each, unique on Meta's id) and
-# schedules ``whatsapp.ingest``; the job turns pending rows into conversation state with
-# :func:`process_webhook`, a batch per transaction. Meta gets its 200 after one insert.
+# Acknowledging a webhook stores its items raw (one row each, unique on the connection and
+# Meta's id) and schedules ``whatsapp.ingest``; the job turns pending rows into conversation
+# state with :func:`process_webhook`, a batch per transaction. Meta gets its 200 after one
+# insert.
 
 INGEST_JOB = "whatsapp.ingest"
 INGEST_BATCH = 100
@@ -669,25 +743,31 @@ async def store_events(
     ack = WebhookAck()
     now = utcnow()
     rows: list[dict[str, Any]] = []
-    by_waba = {c.business_account_id: c for c in connections.values()}
+    by_waba: dict[str, list[WhatsAppConnection | WebhookTarget]] = {}
+    for c in connections.values():
+        by_waba.setdefault(c.business_account_id, []).append(c)
     items: list[tuple[str, Any, WhatsAppConnection | WebhookTarget | None]] = [
         ("message", m, connections.get(m.phone_number_id)) for m in parsed.messages
     ]
     items += [("status", st, connections.get(st.phone_number_id)) for st in parsed.statuses]
-    items += [("template", t, by_waba.get(t.business_account_id)) for t in parsed.templates]
-    kinds: dict[str, str] = {}
+    for t in parsed.templates:  # once for each connection of the WABA this endpoint serves
+        targets = by_waba.get(t.business_account_id)
+        items += [("template", t, c) for c in targets] if targets else [("template", t, None)]
+    seen: set[tuple[str, str]] = set()
     for kind, item, conn in items:
         if conn is None or (kind == "message" and not item.sender):
             ack.ignored += 1
             continue
+        # Keys are unique per connection: another tenant's webhook cannot claim them.
         key = _event_key(kind, item)
-        if key in kinds:  # the same item twice in one POST
+        if (conn.id, key) in seen:  # the same item twice in one POST
             if kind == "message":
                 ack.duplicates += 1
             continue
-        kinds[key] = kind
+        seen.add((conn.id, key))
         rows.append(
             {
+                "id": new_id(),
                 "connection_id": conn.id,
                 "kind": kind,
                 "dedupe_key": key,
@@ -700,12 +780,12 @@ async def store_events(
             session,
             WhatsAppEvent.__table__,  # type: ignore[arg-type]
             rows,
-            conflict=("dedupe_key",),
-            returning="dedupe_key",
+            conflict=("connection_id", "dedupe_key"),
+            returning="id",
         )
     )
     for row in rows:
-        kind, fresh = row["kind"], row["dedupe_key"] in new
+        kind, fresh = row["kind"], row["id"] in new
         if kind == "message":
             ack.received += fresh
             ack.duplicates += not fresh
@@ -745,15 +825,24 @@ def _pending(*columns: Any, limit: int) -> Any:
 
 
 async def _process_events(session: AsyncSession, events: list[WhatsAppEvent]) -> WebhookResult:
+    ids = {ev.connection_id for ev in events}
+    conns = {
+        c.id: c
+        for c in await session.scalars(
+            select(WhatsAppConnection).where(WhatsAppConnection.id.in_(ids))
+        )
+    }
     merged = ParsedWebhook()
+    templates: list[tuple[TemplateStatusUpdate, WhatsAppConnection]] = []
     for ev in events:
         one = parse(ev.payload)
         merged.messages += one.messages
         merged.statuses += one.statuses
-        merged.templates += one.templates
-    ids = {ev.connection_id for ev in events}
-    conns = await session.scalars(select(WhatsAppConnection).where(WhatsAppConnection.id.in_(ids)))
-    result = await process_webhook(session, merged, {c.phone_number_id: c for c in conns})
+        # A template update applies to the connection it was stored for (messages and
+        # statuses name their number, which belongs to one connection).
+        templates += [(t, conns[ev.connection_id]) for t in one.templates]
+    by_number = {c.phone_number_id: c for c in conns.values()}
+    result = await process_webhook(session, merged, by_number, templates)
     now = utcnow()
     for ev in events:
         ev.processed_at = now
@@ -816,13 +905,17 @@ async def prune_events(session: AsyncSession, *, older_than: timedelta) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def note_unsigned(session: AsyncSession, target: WebhookTarget) -> None:
-    if not target.unsigned_seen:
-        await session.execute(
-            update(WhatsAppConnection)
-            .where(WhatsAppConnection.id == target.id)
-            .values(unsigned_seen=True)
-        )
+async def note_unsigned(session: AsyncSession, target: WebhookTarget) -> bool:
+    """Remember that a webhook post was refused for want of an App Secret (shown on the
+    dashboard). True when this wrote it (the caller commits)."""
+    if target.unsigned_seen:
+        return False
+    await session.execute(
+        update(WhatsAppConnection)
+        .where(WhatsAppConnection.id == target.id)
+        .values(unsigned_seen=True)
+    )
+    return True
 
 
 async def all_connected(session: AsyncSession) -> list[WhatsAppConnection]:

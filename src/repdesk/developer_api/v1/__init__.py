@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from repdesk import __version__
 from repdesk.developer_api.v1 import account, contacts, conversations, messages, webhooks
-from repdesk.developer_api.v1.deps import error_responses
+from repdesk.developer_api.v1.deps import SANDBOX_RULES, error_responses, reject_bad_key
 from repdesk.developer_api.v1.ratelimit import RateLimitMiddleware
 from repdesk.kit import errors
 from repdesk.kit.security import csp_nonce
@@ -20,8 +22,10 @@ REFERENCE_HTML = (Path(__file__).parent / "reference.html").read_text(encoding="
 DESCRIPTION = """\
 Send and receive WhatsApp messages through your repdesk assistant.
 
-* Authenticate with `Authorization: Bearer rep_live_…` (production) or `rep_test_…` (sandbox:
-  same validation and shapes, nothing sent, no credits). A key is scoped to one assistant.
+* Authenticate with `Authorization: Bearer rep_live_…` (production) or `rep_test_…` (sandbox,
+  below). A key is scoped to one assistant. A missing, unknown, malformed or revoked key is
+  always 401 INVALID_API_KEY, whatever else the request contains.
+* Sandbox: SANDBOX_RULES
 * JSON is camelCase. Lists take `limit` (1 to 100, default 20) and `cursor`, and answer
   `{"data","hasMore","nextCursor"}`.
 * Errors are `{"code","message","docs"}`: INVALID_API_KEY 401, INSUFFICIENT_CREDITS 402,
@@ -35,7 +39,7 @@ Send and receive WhatsApp messages through your repdesk assistant.
 * Webhooks: `message.received`, `message.sent`, `message.delivered`, `message.read`,
   `message.failed`, signed with `X-247Rep-Signature` (hex HMAC-SHA256 of the raw body) and
   `X-247Rep-Timestamp`.
-"""
+""".replace("SANDBOX_RULES", SANDBOX_RULES)
 
 
 def build_v1_app(parent: FastAPI) -> FastAPI:
@@ -57,6 +61,7 @@ def build_v1_app(parent: FastAPI) -> FastAPI:
         setattr(v1.state, name, getattr(parent.state, name))
     v1.state.parent = parent
     errors.install(v1)
+    _key_before_request_errors(v1)
     v1.add_middleware(RateLimitMiddleware, limiter=lambda: parent.state.limiter)
     for module in (messages, conversations, contacts, webhooks, account):
         v1.include_router(module.router)
@@ -75,6 +80,28 @@ def build_v1_app(parent: FastAPI) -> FastAPI:
         )
 
     return v1
+
+
+def _key_before_request_errors(v1: FastAPI) -> None:
+    """A request with a bad key answers 401 INVALID_API_KEY, whatever else is wrong with it:
+    errors about the request itself (its body, its parameters, its path) are shown only to a
+    valid key, even when found before the route authenticated (``deps.reject_bad_key``)."""
+    for kind in (errors.AppError, RequestValidationError, StarletteHTTPException):
+        v1.add_exception_handler(kind, _key_first(v1.exception_handlers[kind]))
+
+
+def _key_first(render: Any) -> Any:
+    async def handler(request: Request, exc: Exception) -> Response:
+        status = int(getattr(exc, "status", None) or getattr(exc, "status_code", None) or 400)
+        if status not in (401, 429) and status < 500:
+            try:
+                await reject_bad_key(request)
+            except errors.AppError as bad:
+                return errors.error_response(bad)
+        response: Response = await render(request, exc)
+        return response
+
+    return handler
 
 
 def _document_bodies_read_by_hand(v1: FastAPI) -> None:

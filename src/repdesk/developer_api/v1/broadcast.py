@@ -10,6 +10,7 @@ from repdesk.campaigns import service as broadcasts
 from repdesk.campaigns.models import Broadcast
 from repdesk.developer_api.schemas import BroadcastRequest
 from repdesk.developer_api.v1.deps import ApiContext, ApiDep, error_responses
+from repdesk.kit.errors import NotFound
 from repdesk.kit.time import isoformat
 
 router = APIRouter(tags=["Broadcast"])
@@ -64,8 +65,10 @@ async def create_broadcast(body: BroadcastRequest, api: ApiDep) -> dict[str, Any
 @router.get("/broadcast/{broadcast_id}", responses=error_responses((404, "NOT_FOUND")))
 async def get_broadcast(broadcast_id: str, api: ApiDep) -> dict[str, Any]:
     """Progress: how many recipients are queued, sent, delivered, read, failed or skipped, and
-    each recipient's status and reason."""
+    each recipient's status and reason. Sandbox keys read only sandbox broadcasts."""
     broadcast = await broadcasts.get_or_404(
         api.session, assistant_id=api.assistant.id, broadcast_id=broadcast_id
     )
+    if api.sandbox and not broadcast.sandbox:  # a live broadcast names live customers
+        raise NotFound("Broadcast not found.")
     return await broadcast_read(api, broadcast, with_recipients=True)

@@ -9,8 +9,17 @@ from fastapi import APIRouter, Query, Response
 from repdesk.contacts import service as contacts
 from repdesk.contacts.models import Contact
 from repdesk.contacts.schemas import ContactCreate, ContactRead, ContactUpdate
-from repdesk.developer_api.v1.deps import ApiDep, Cursor, Limit, error_responses
+from repdesk.developer_api.v1.deps import (
+    ApiContext,
+    ApiDep,
+    Cursor,
+    Limit,
+    error_responses,
+    sandbox_page,
+)
+from repdesk.kit.errors import NotFound
 from repdesk.kit.pagination import page
+from repdesk.kit.phones import normalize_phone
 from repdesk.kit.schemas import E164
 
 router = APIRouter(tags=["Contacts"])
@@ -18,6 +27,14 @@ router = APIRouter(tags=["Contacts"])
 
 def contact_read(contact: Contact) -> dict[str, Any]:
     return ContactRead.model_validate(contact).model_dump(by_alias=True, mode="json")
+
+
+async def _contact_or_404(api: ApiContext, contact_id: str) -> Contact:
+    if api.sandbox:  # sandbox keys see no customer
+        raise NotFound("Contact not found.")
+    return await contacts.get_or_404(
+        api.session, assistant_id=api.assistant.id, contact_id=contact_id
+    )
 
 
 @router.get("/contacts")
@@ -28,7 +45,12 @@ async def list_contacts(
     limit: Limit = None,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """Contacts of this assistant, newest first: `{"data","hasMore","nextCursor"}`."""
+    """Contacts of this assistant, newest first: `{"data","hasMore","nextCursor"}` (sandbox
+    keys: always empty)."""
+    if api.sandbox:
+        if phone:
+            normalize_phone(phone)
+        return sandbox_page(limit, cursor)
     rows, has_more, nxt = await contacts.list_page(
         api.session,
         assistant_id=api.assistant.id,
@@ -49,7 +71,18 @@ async def list_contacts(
     ),
 )
 async def create_contact(body: ContactCreate, api: ApiDep) -> dict[str, Any]:
-    """Create a contact. `phone` is E.164 and unique per assistant."""
+    """Create a contact. `phone` is E.164 and unique per assistant. Sandbox keys: validated and
+    answered, not stored."""
+    if api.sandbox:
+        return contact_read(
+            contacts.new_contact(
+                assistant_id=api.assistant.id,
+                phone=body.phone,
+                name=body.name,
+                tags=body.tags,
+                attributes=body.attributes,
+            )
+        )
     contact = await contacts.create(
         api.session,
         assistant=api.assistant,
@@ -67,9 +100,7 @@ async def create_contact(body: ContactCreate, api: ApiDep) -> dict[str, Any]:
     responses=error_responses((404, "NOT_FOUND")),
 )
 async def get_contact(contact_id: str, api: ApiDep) -> dict[str, Any]:
-    return contact_read(
-        await contacts.get_or_404(api.session, assistant_id=api.assistant.id, contact_id=contact_id)
-    )
+    return contact_read(await _contact_or_404(api, contact_id))
 
 
 @router.patch(
@@ -79,9 +110,7 @@ async def get_contact(contact_id: str, api: ApiDep) -> dict[str, Any]:
 )
 async def update_contact(contact_id: str, body: ContactUpdate, api: ApiDep) -> dict[str, Any]:
     """Change some fields; fields left out keep their value (`name: null` clears the name)."""
-    contact = await contacts.get_or_404(
-        api.session, assistant_id=api.assistant.id, contact_id=contact_id
-    )
+    contact = await _contact_or_404(api, contact_id)
     fields = body.model_fields_set
     await contacts.update(
         api.session,
@@ -99,8 +128,6 @@ async def update_contact(contact_id: str, body: ContactUpdate, api: ApiDep) -> d
 )
 async def delete_contact(contact_id: str, api: ApiDep) -> Response:
     """Delete the contact and its conversation history."""
-    contact = await contacts.get_or_404(
-        api.session, assistant_id=api.assistant.id, contact_id=contact_id
-    )
+    contact = await _contact_or_404(api, contact_id)
     await contacts.delete(api.session, contact)
     return Response(status_code=204)

@@ -18,6 +18,7 @@ from repdesk.developer_api.v1.deps import (
     Limit,
     error_responses,
     page_rows,
+    sandbox_page,
 )
 from repdesk.developer_api.v1.messages import message_row
 from repdesk.kit.errors import NotFound
@@ -50,7 +51,14 @@ def _query(api: ApiContext) -> Any:
 
 
 async def _get(api: ApiContext, conversation_id: str) -> tuple[Conversation, Contact]:
-    row = (await api.session.execute(_query(api).where(Conversation.id == conversation_id))).first()
+    # Sandbox keys see no customer's conversation.
+    row = (
+        None
+        if api.sandbox
+        else (
+            await api.session.execute(_query(api).where(Conversation.id == conversation_id))
+        ).first()
+    )
     if row is None:
         raise NotFound("Conversation not found.")
     return row[0], row[1]
@@ -63,7 +71,10 @@ async def list_conversations(
     limit: Limit = None,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """Conversations of this assistant, newest first: `{"data","hasMore","nextCursor"}`."""
+    """Conversations of this assistant, newest first: `{"data","hasMore","nextCursor"}`
+    (sandbox keys: always empty)."""
+    if api.sandbox:
+        return sandbox_page(limit, cursor)
     stmt = _query(api)
     if status:
         stmt = stmt.where(Conversation.status == status)

@@ -6,15 +6,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 
 from repdesk.contacts.models import Contact
 from repdesk.conversations.models import Conversation, Message
 from repdesk.conversations.service import message_data
 from repdesk.developer_api import sending
-from repdesk.developer_api.schemas import SendRequest, SendResponse
+from repdesk.developer_api.schemas import SendResponse
 from repdesk.developer_api.v1.deps import (
     ApiContext,
     ApiDep,
@@ -22,7 +20,9 @@ from repdesk.developer_api.v1.deps import (
     Limit,
     bearer_key,
     error_responses,
+    key_checked_first,
     page_rows,
+    sandbox_page,
 )
 from repdesk.kit.errors import NotFound, ValidationError
 from repdesk.kit.pagination import page
@@ -74,14 +74,9 @@ async def send_message(request: Request) -> Response:
     is sent at most once and the retry gets the same answer.
     """
     raw_key = bearer_key(request.headers.get("authorization"))
-    try:
-        body = SendRequest.model_validate_json(await request.body())
-    except PydanticValidationError as exc:
-        raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-        ) from None
+    key_checked_first(request)  # sending.send accepts the key before it raises anything else
     result = await sending.send(
-        request.app.state.db, raw_key, body, request.headers.get("idempotency-key")
+        request.app.state.db, raw_key, await request.body(), request.headers.get("idempotency-key")
     )
     return Response(result.model_dump_json(by_alias=True), media_type="application/json")
 
@@ -112,7 +107,8 @@ async def list_messages(
     limit: Limit = None,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """Messages of this assistant, newest first: `{"data","hasMore","nextCursor"}`."""
+    """Messages of this assistant, newest first: `{"data","hasMore","nextCursor"}` (sandbox
+    keys: always empty)."""
     stmt = _messages_query(api)
     if conversation_id:
         stmt = stmt.where(Message.conversation_id == conversation_id)
@@ -128,14 +124,22 @@ async def list_messages(
         stmt = stmt.where(Message.created_at >= since)
     if until:
         stmt = stmt.where(Message.created_at < until)
+    if api.sandbox:
+        return sandbox_page(limit, cursor)
     rows, has_more, nxt = await page_rows(api.session, stmt, Message.id, limit=limit, cursor=cursor)
     return page([message_row(r, api) for r in rows], has_more, nxt)
 
 
 @router.get("/messages/{message_id}", responses=error_responses((404, "NOT_FOUND")))
 async def get_message(message_id: str, api: ApiDep) -> dict[str, Any]:
-    """One message of this assistant."""
-    row = (await api.session.execute(_messages_query(api).where(Message.id == message_id))).first()
+    """One message of this assistant (sandbox keys: 404, they see no customer's messages)."""
+    row = (
+        None
+        if api.sandbox
+        else (
+            await api.session.execute(_messages_query(api).where(Message.id == message_id))
+        ).first()
+    )
     if row is None:
         raise NotFound("Message not found.")
     return message_row(row, api)
