@@ -19,7 +19,7 @@ _MONEY_PREFIX = re.compile(rf"{_CUR}\s?({_NUM})\s?([kKmM](?![a-zA-Z]))?")
 _MONEY_SUFFIX = re.compile(
     rf"({_NUM})\s?([kKmM](?![a-zA-Z]))?\s?(?:naira|dollars?|pounds?|ngn|usd|bucks)\b", re.I
 )
-_PHONE = re.compile(r"(?<![\w])\+?\d[\d\s().-]{6,}\d(?![\w])")
+_PHONE = re.compile(r"(?<![\w])\+?\d[\d \t().-]{6,}\d(?![\w])")
 _NUMBER = re.compile(rf"(?<![\w.])({_NUM})(st|nd|rd|th)?(?![\d])")
 
 

@@ -245,6 +245,7 @@ async def respond(
         delivery=delivery_options(assistant),
         contact_name=contact_name,
         contact_phone=contact_phone,
+        country=str((assistant.settings or {}).get("country") or "NG"),
         state=state,
         workspace_id=assistant.workspace_id,
         assistant_id=assistant.id,

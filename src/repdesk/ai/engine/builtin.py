@@ -99,6 +99,7 @@ class BuiltinEngine:
         if "order" in intents and (mentions or not _is_info_question(body)):
             ctx.state["order"] = new_order_state()
             taker.add_items(body)
+            taker.add_details(body)
             prompt, amounts = taker.next_prompt()
             return self._with_notes(ctx, taker, prompt, amounts, "order", intents)
 
@@ -171,8 +172,12 @@ class BuiltinEngine:
         self, ctx: EngineContext, taker: OrderTaker, text: str, intents: list[str]
     ) -> EngineResult | None:
         order = ctx.state["order"]
-        confirming = order.get("stage") == "confirm" and taker.is_confirm(text)
-        if confirming and not taker.index.match(text):
+        changed = taker.add_items(text)
+        changed = taker.add_details(text) or changed
+        if changed:
+            prompt, amounts = taker.next_prompt()
+            return self._with_notes(ctx, taker, prompt, amounts, "order", intents)
+        if order.get("stage") == "confirm" and taker.is_confirm(text):
             action = taker.create_action()
             ctx.state.pop("order", None)
             total = format_money(action.data["total"], action.data["currency"])
@@ -187,15 +192,16 @@ class BuiltinEngine:
                 ["No problem, I've cancelled that order. Anything else I can help with?"],
                 intent="order_cancelled",
             )
-        changed_items = taker.add_items(text)
-        changed_details = taker.add_details(text)
-        if changed_items or changed_details or order.get("awaiting") in ("variant", "items"):
-            if not changed_items and not changed_details and _is_info_question(text):
-                return None
-            prompt, amounts = taker.next_prompt()
-            return self._with_notes(ctx, taker, prompt, amounts, "order", intents)
         if _is_info_question(text) or "price" in intents or "availability" in intents:
             return None  # answer the question; the order stays open
+        if taker.note_failure():
+            ctx.state.pop("order", None)
+            return self._handoff(
+                "Sorry, I'm having trouble taking this order here. I'm passing you to a member "
+                "of our team now; someone will reply shortly to finish it with you.",
+                "Order details not understood twice",
+                "order_handoff",
+            )
         prompt, amounts = taker.next_prompt()
         return self._with_notes(ctx, taker, prompt, amounts, "order", intents)
 

@@ -100,7 +100,7 @@ def match_variant(text: str, product: Product) -> Variant | None:
         vterms = _variant_terms(vname) - {"size"}
         if not vterms:
             continue
-        if len(vname) <= 3 and vname.isalpha():
+        if vname in SIZE_ALIASES:
             # "S", "M", "XL": only as written in capitals, or after "size"
             capital = rf"(?<![A-Za-z0-9'’]){re.escape(v.name.upper())}(?![A-Za-z0-9])"
             score = 1.0 if re.search(capital, text) or (size and size.group(1) == vname) else 0.0
