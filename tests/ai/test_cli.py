@@ -29,7 +29,7 @@ def test_demo_loads_a_business_and_eval_prints_the_metrics(tmp_path: Path) -> No
     assert "demo business loaded: assistant" in out.stdout
     again = _run(["demo"], tmp_path)  # the existing demo user gets another assistant
     assert again.returncode == 0, again.stderr
-    ev = _run(["eval"], tmp_path)
+    ev = _run(["eval", "--set", "v1"], tmp_path)
     assert ev.returncode == 0, ev.stdout + ev.stderr
     for metric in (
         "answer accuracy",
