@@ -15,7 +15,7 @@ from repdesk.ai.engine import intents as intent_rx
 from repdesk.ai.engine.base import Action, EngineContext, EngineResult, Fact, Product
 from repdesk.ai.engine.catalog_match import Mention
 from repdesk.ai.engine.orders_flow import OrderTaker, new_order_state
-from repdesk.ai.engine import semantic
+from repdesk.ai.engine import order_details, semantic
 from repdesk.ai.engine.normalise import to_english
 from repdesk.ai.engine.text import GENERIC, content_terms, expand, term_set
 from repdesk.ai.grounding import is_injection
@@ -143,12 +143,24 @@ class BuiltinEngine:
         index = taker.index
         body = GREETING_WORDS.sub("", text).strip()
         mentions = index.match(body) if body else []
-        if "order" in intents and (mentions or not _is_info_question(body)):
-            ctx.state["order"] = new_order_state()
+        details = order_details.extract(body, None, ctx.country) if body else None
+        wants = "order" in intents or (
+            mentions and details is not None and bool(details.method or details.address)
+        )
+        if wants and (mentions or not _is_info_question(body)):
+            ctx.state["order"] = {**new_order_state(), **ctx.state.pop("customer", {})}
             taker.add_items(body)
             taker.add_details(body)
             prompt, amounts = taker.next_prompt()
             return self._with_notes(ctx, taker, prompt, amounts, "order", intents)
+        if details is not None and (details.name or details.phone) and not mentions:
+            # Details before any order ("I'm Bisi, 0812…"): kept for the order to come.
+            known = {k: v for k, v in vars(details).items() if v}
+            ctx.state["customer"] = {**ctx.state.get("customer", {}), **known}
+            if not _is_info_question(body) and not _has_question_words(body):
+                first = (details.name or "").split(" ")[0]
+                thanks = f"Thanks, {first}!" if first else "Thanks!"
+                return EngineResult([f"{thanks} What would you like to order?"], intent="details")
 
         answer = None
         if body and _has_content(body):
@@ -510,6 +522,14 @@ def _mismatch(question: str, fact: Fact, topic: str | None) -> float:
     if evidence is not None and not evidence.search(fact.title + " " + fact.text):
         penalty += 0.1
     return penalty
+
+
+def _has_question_words(text: str) -> bool:
+    return bool(
+        re.search(
+            r"\b(how|what|when|where|which|price|cost|much|do you|can i|is there)\b", text, re.I
+        )
+    )
 
 
 def _has_content(text: str) -> bool:

@@ -46,6 +46,49 @@ class CatalogIndex:
                 df[t] = df.get(t, 0) + 1
         n = max(len(products), 1)
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self.vocabulary = set(df)
+        for p in products:
+            for v in p.variants:
+                self.vocabulary |= _variant_terms(v.name)
+        self._models = {t for t in self.vocabulary if _is_model(t)}
+
+    def _counts(self, term: str, stems: list[str], terms: list[str]) -> bool:
+        """A number in a product's name ("3 tier", "iPhone 13") counts only next to another
+        word of that name: "3 meat pies" is a quantity, "20% off" a percentage."""
+        if not term.isdigit():
+            return True
+        others = set(terms) - {term}
+        for i, s in enumerate(stems):
+            if s == term and (
+                (i > 0 and stems[i - 1] in others)
+                or (i + 1 < len(stems) and stems[i + 1] in others)
+            ):
+                return True
+        return False
+
+    def _same_model(self, words: list[str], terms: list[str]) -> bool:
+        """A model named in the question ("A55") that is not this product's ("A54")."""
+        mine = {t for t in terms if _is_model(t)}
+        if not mine:
+            return True
+        asked = {w for w in words if _is_model(w) and not w.isdigit()}
+        known = self._models
+        asked = {w for w in asked if w in known or re.fullmatch(r"[a-z]{1,3}\d{1,4}[a-z]?", w)}
+        return not asked or bool(asked & mine)
+
+    def _qualified(self, term: str, stems: list[str]) -> bool:
+        """A single shared word with a modifier the product lacks ("gluten-free bread" is not
+        "Banana Bread Loaf")."""
+        i = stems.index(term)
+        if i == 0:
+            return False
+        before = stems[i - 1]
+        return (
+            before.isalpha()
+            and before not in STOP
+            and before not in self.vocabulary
+            and before not in _NEUTRAL
+        )
 
     def match(self, text: str) -> list[Mention]:
         words = tokens(text)
@@ -56,13 +99,17 @@ class CatalogIndex:
             if not terms:
                 continue
             total = sum(self.idf[t] for t in terms)
-            hit = [t for t in terms if t in stems]
-            if not hit:
+            hit = [t for t in terms if t in stems and self._counts(t, stems, terms)]
+            if not hit or all(t.isdigit() for t in hit):
+                continue
+            if not self._same_model(words, terms):
                 continue
             score = sum(self.idf[t] for t in hit) / total
             strongest = max(self.idf[t] for t in terms)
             # Enough of the name, or its most distinctive word.
             if score < 0.5 and not any(self.idf[t] >= strongest for t in hit):
+                continue
+            if score < 0.5 and len(hit) == 1 and self._qualified(hit[0], stems):
                 continue
             position = min(stems.index(t) for t in hit)
             variant = match_variant(text, p)
@@ -80,6 +127,16 @@ class CatalogIndex:
         ]
         keep.sort(key=lambda m: m.position)
         return keep
+
+
+_NEUTRAL = frozenset(
+    "the a an your this that one some big small large medium little whole fresh new nice "
+    "original real good best cheap my".split()
+)
+
+
+def _is_model(token: str) -> bool:
+    return bool(re.search(r"\d", token)) and len(token) <= 8
 
 
 def _variant_terms(name: str) -> set[str]:

@@ -61,7 +61,7 @@ _TITLES = r"(?:mr|mrs|miss|ms|dr|chief|mama|baba|aunty|auntie|madam|engr|pastor|
 _NAME_WORDS = rf"(?:{_TITLES}\.?\s+)?[A-Za-z][A-Za-z'\-]+(?:\s+[A-Za-z][A-Za-z'\-]+){{0,3}}"
 NAME_INTRO = re.compile(
     r"(?:\bmy\s+name\s+is|\bmy\s+name'?s|\bmy\s+name\s*:|\bname\s*(?:is|:|-|na)|"
-    r"\bi\s+am|\bi'?m|\bim|\bthis\s+is|\bit'?s|\bna\s+me|\bcall\s+me|\bi\s+be|"
+    r"\bi\s+am|\bi'?m|\bim|\bthis\s+is|\bit'?s|\bna\s+me|\bcall\s+me|\bi\s+be|^\s*na|"
     rf"\bput\s+it\s+(?:under|in\s+the\s+name)\s+(?:of\s+)?)\s+({_NAME_WORDS})",
     re.I,
 )
@@ -70,7 +70,7 @@ NAME_HERE = re.compile(
     re.I,
 )
 ADDRESS_INTRO = re.compile(
-    r"(?:\bmy\s+address\s+is|\baddress\s*(?:is|:|-)?|\bdeliver(?:y)?\s+(?:it\s+|them\s+|am\s+)?to|"
+    r"(?:\bmy\s+address\s+is|\baddress\s*(?:is|:|-)?|\bdeliver(?:y|ed)?\s+(?:it\s+|them\s+|am\s+)?to|"
     r"\bsend\s+(?:it\s+|am\s+|them\s+)?to|\bbring\s+(?:it\s+|am\s+|them\s+)?to|"
     r"\bcarry\s+(?:it\s+|am\s+)?(?:come\s+)?to|\bdrop\s+(?:it\s+)?(?:off\s+)?at|"
     r"\blocated\s+at|\bi\s+live\s+(?:at|in|on)|\bi\s+stay\s+(?:at|in|on)|"
@@ -268,7 +268,7 @@ def extract(text: str, awaiting: str | None = None, country: str = "NG") -> Deta
             name = clean_name(m.group(1))
 
     # Detail per line or per comma: "Tunde Bakare, 0803…, 12 Allen Avenue, Ikeja, delivery"
-    segments = [s.strip(" -•:") for s in re.split(r"[\n;]|,|\x00", masked)]
+    segments = [s.strip(" -•:") for s in re.split(r"[\n;]|,|\x00|[.!?]\s+(?=[A-Z])", masked)]
     i = 0
     n = len(segments)
     while i < n:
