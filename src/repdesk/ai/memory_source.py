@@ -125,7 +125,7 @@ def _faq_facts(kind: str, fid: str, question: str, answer: str) -> list[Fact]:
                 u.text,
                 0.0,
                 fid,
-                {"answer": u.text, "unit": True, "context": u.context},
+                {"answer": u.text, "whole": answer, "unit": True, "context": u.context},
             )
             for j, u in enumerate(parts)
         ]

@@ -72,7 +72,7 @@ class DbSource:
         asked = content_terms(query)
         terms = sorted(expand(asked) - set(asked))
         found = term_set(" ".join(f"{h.title} {h.text}" for h in hits[:3]))
-        if terms and not all(t in found for t in asked):
+        if terms and not all(t in found for t in asked) and not retrieval.embeddings_enabled():
             more = await retrieval.search(
                 self.session,
                 assistant_id=self.assistant_id,

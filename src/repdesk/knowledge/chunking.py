@@ -126,7 +126,7 @@ def units(text: str) -> list[Unit]:
             header = (m.group(1) if m else line).strip().rstrip(":")
             columns = []
             continue
-        if _BULLET.match(line) or re.match(r"^[^:]{1,40}:\s*\S", line) and len(line) <= 200:
+        if _BULLET.match(line) or (re.match(r"^[^:]{1,40}:\s*\S", line) and len(line) <= 200):
             flush()
             add(_BULLET.sub("", line), header)
             continue

@@ -14,9 +14,9 @@ from repdesk.kit.errors import AppError, NotFound, ValidationError
 from repdesk.kit.pagination import paginate
 from repdesk.kit.time import utcnow
 from repdesk.knowledge import documents, index
+from repdesk.knowledge.chunking import units
 from repdesk.knowledge.config import get_knowledge_settings
 from repdesk.knowledge.models import Faq, IndexChunk, KnowledgeItem
-from repdesk.knowledge.chunking import units
 from repdesk.knowledge.text import chunk_text, split_faq
 
 ITEM_KINDS = ("text", "qa", "faq_paste", "file")
@@ -324,7 +324,7 @@ def faq_chunks(question: str, answer: str, category: str) -> list[index.ChunkInp
             index.ChunkInput(
                 question,
                 f"{question}\n{u.text}",
-                {**meta, "answer": u.text, "unit": True, "context": u.context},
+                {**meta, "answer": u.text, "whole": answer, "unit": True, "context": u.context},
             )
             for u in parts
         ]

@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 
 from repdesk.ai.engine import intents as intent_rx
+from repdesk.ai.engine import order_details, semantic
 from repdesk.ai.engine.base import Action, EngineContext, EngineResult, Fact, Product
 from repdesk.ai.engine.catalog_match import Mention
-from repdesk.ai.engine.orders_flow import OrderTaker, new_order_state
-from repdesk.ai.engine import order_details, semantic
 from repdesk.ai.engine.normalise import to_english
+from repdesk.ai.engine.orders_flow import OrderTaker, new_order_state
 from repdesk.ai.engine.text import GENERIC, content_terms, expand, term_set
 from repdesk.ai.grounding import is_injection
 from repdesk.ai.money import format_money
@@ -36,14 +36,20 @@ UPSET_REPLY = (
 )
 # Thresholds on the cosine similarity of the question (in plain English) to a fact, chosen on
 # the evaluation's tune split (bench/ai.md).
-ANSWER_SIMILARITY = 0.55  # answers on its own
-WEAK_SIMILARITY = 0.40  # answers when most of the question's words are in the fact too
-WEAK_COVERAGE = 0.5
+CANDIDATES = 12
+ANSWER_SIMILARITY = 0.6  # answers on its own
 COVERAGE_WEIGHT = 0.15
 FAQ_BONUS = 0.03
 SIBLING_MARGIN = 0.05
 NOT_SOLD_ALTERNATIVE = 0.3
-TOPIC_SIMILARITY = 0.55
+TOPIC_SIMILARITY = 0.45  # the question is about a topic when this close to its examples
+TOPIC_BONUS = 0.15  # a fact about the question's topic
+STRONG_BONUS = 0.1  # ... that states it the way that topic is answered (a street address)
+PRODUCT_SIMILARITY = 0.6
+WHOLE_ANSWER = 300
+TOPIC_QUERY_WEIGHT = 0.7  # a fact found by the topic's own query, not by the question
+ANSWER_SCORE = 0.40  # similarity + bonuses an answer needs
+SURE_SCORE = 0.6  # ... to answer "do you sell X?" with a fact rather than "we don't sell it"
 # Words that make a fact about a service, not the thing itself ("screen replacement").
 SERVICE_WORDS = frozenset(
     {
@@ -65,19 +71,61 @@ SERVICE_WORDS = frozenset(
         "training",
     }
 )
+# What a fact about each topic says (a fact may be about several).
 TOPIC_EVIDENCE = {
     "hours": re.compile(
-        r"\d\s*(am|pm)\b|\d:\d\d|\b(open|close|closed|hours|monday|tuesday|"
-        r"wednesday|thursday|friday|saturday|sunday|weekday|daily)\b",
+        r"\b(open|opening|close|closed|closing|hours|monday|tuesday|wednesday|thursday|friday|"
+        r"saturday|sunday|weekdays?|weekends?|daily|holidays?)\b",
         re.I,
     ),
     "location": re.compile(
-        r"\b(street|road|avenue|way|close|located|address|opposite|plaza|"
-        r"estate|floor|shop|behind|beside|junction|lagos|abuja)\b",
+        r"\b(street|road|avenue|way|close|located|location|address|opposite|plaza|estate|"
+        r"floor|behind|beside|junction|visit\s+us|find\s+us|branch|shop\s+is|office\s+is)\b",
         re.I,
     ),
-    "contact": re.compile(r"\+?\d[\d \-]{7,}\d|@|\b(call|whatsapp|phone|email|instagram)\b", re.I),
-    "price": re.compile(r"₦|\bN\d|\d[\d,]*\s*(naira|k)\b|\bfree\b|\b(price|cost|fee)\b", re.I),
+    "contact": re.compile(
+        r"\+?\d[\d \-]{7,}\d|@|\b(call|whatsapp|phone|email|instagram|dm)\b", re.I
+    ),
+    "price": re.compile(
+        r"₦|\bN\d|\d[\d,]*\s*(naira|k)\b|\bfree\b|\b(price|prices|cost|costs|fee|fees|charge)\b",
+        re.I,
+    ),
+    "payment": re.compile(
+        r"\b(pay|paid|payment|transfer|bank|account|pos|cash|card|deposit|instal+ments?|"
+        r"paystack|ussd|cheques?)\b",
+        re.I,
+    ),
+    "delivery": re.compile(
+        r"\b(deliver|delivery|deliveries|dispatch|ship|shipping|rider|waybill|same-day|"
+        r"pickup|pick\s+up|zone|outside\s+lagos|within\s+lagos|arrive)\b",
+        re.I,
+    ),
+    "returns": re.compile(
+        r"\b(return|returns|returned|refund|refunds|exchange|exchanges|damaged|replace|"
+        r"replacement|faulty|wrong)\b",
+        re.I,
+    ),
+    "warranty": re.compile(
+        r"\b(warranty|guarantee|guaranteed|genuine|original|authentic|fake|damaged|faulty)\b",
+        re.I,
+    ),
+}
+STRONG_EVIDENCE = {
+    "location": re.compile(
+        r"\b\d+[a-z]?,?\s+(?:[A-Z][\w'-]+\s+){1,4}(?:street|st|road|rd|avenue|ave|way|close|"
+        r"crescent|drive|lane|boulevard|expressway)\b",
+        re.I,
+    ),
+    "contact": re.compile(r"(?<!\d)(?:\+?234|0)[789][01]\d[\d \-]{7,9}\d"),
+    "hours": re.compile(
+        r"\b(mon|tue|wed|thu|fri|sat|sun)[a-z]*\b.*\d\s*(am|pm)|\d\s*(am|pm)\s*[-–to]+\s*\d", re.I
+    ),
+}
+TOPIC_ALSO = {
+    "delivery": ("price",),
+    "hours": (),
+    "returns": ("warranty",),
+    "warranty": ("returns",),
 }
 REFUSAL = "Sorry, I can't share that. I can help with our products, prices, orders and delivery."
 _VARIANT_WORDS = {"size", "colour", "color", "small", "medium", "large", "extra", "one", "in"}
@@ -112,6 +160,7 @@ class BuiltinEngine:
 
     def __init__(self, *, min_coverage: float = 0.66) -> None:
         self.min_coverage = min_coverage
+        self._last_score = 0.0
 
     async def respond(self, ctx: EngineContext) -> EngineResult:
         result = await self._respond(ctx)
@@ -144,6 +193,8 @@ class BuiltinEngine:
         body = GREETING_WORDS.sub("", text).strip()
         mentions = index.match(body) if body else []
         details = order_details.extract(body, None, ctx.country) if body else None
+        if DISCOUNT.search(body):
+            intents = [i for i in intents if i != "order"]  # a discount demand is no order
         wants = "order" in intents or (
             mentions and details is not None and bool(details.method or details.address)
         )
@@ -292,7 +343,9 @@ class BuiltinEngine:
                 and t not in _VARIANT_WORDS
             ]
             if extra and not asks_price:
-                facts = await ctx.source.search(english, k=8, kinds=("faq", "policy", "knowledge"))
+                facts = await ctx.source.search(
+                    english, k=CANDIDATES, kinds=("faq", "policy", "knowledge")
+                )
                 best = self._best_fact(english, facts, topics)
                 if best:
                     return self._facts_answer(best)
@@ -309,8 +362,11 @@ class BuiltinEngine:
             and (asks_price or "sell" in terms or "product" in terms)
         ):
             return self._catalog_answer(products)
-        facts = await ctx.source.search(english, k=8)
+        facts = await ctx.source.search(english, k=CANDIDATES)
+        facts += await self._topic_facts(ctx, topics, facts)
         best = self._best_fact(english, facts, topics)
+        if best and _asks_if_sold(english) and self._last_score < SURE_SCORE:
+            best = []  # "do you sell pizza?" is not answered by the discount FAQ
         if best:
             top = best[0]
             if top.kind == "product":
@@ -322,6 +378,24 @@ class BuiltinEngine:
         if (asks_price or _top_topic(topics) in ("price", "availability")) and terms:
             return await self._not_sold(ctx, english, products, pidgin)
         return None
+
+    async def _topic_facts(
+        self, ctx: EngineContext, topics: list[tuple[str, float]], have: list[Fact]
+    ) -> list[Fact]:
+        seen = {f.id for f in have}
+        out: list[Fact] = []
+        for topic in _asked_topics(topics):
+            query = TOPIC_QUERIES.get(topic)
+            if query is None:
+                continue
+            for f in await ctx.source.search(query, k=4, kinds=("faq", "policy", "knowledge")):
+                if f.id not in seen:
+                    seen.add(f.id)
+                    meta = dict(f.metadata or {})
+                    if isinstance(meta.get("semantic"), (int, float)):
+                        meta["semantic"] = float(meta["semantic"]) * TOPIC_QUERY_WEIGHT
+                    out.append(Fact(f.kind, f.id, f.title, f.text, f.score, f.source_id, meta))
+        return out
 
     async def _not_sold(
         self, ctx: EngineContext, english: str, products: list[Product], pidgin: bool
@@ -352,8 +426,13 @@ class BuiltinEngine:
             money = format_money(prices[0], p.currency)
             evidence.append(money)
             lines.append(f"- {p.name}: {'from ' if len(prices) > 1 else ''}{money}")
-        lines.append("Would you like one of these?")
-        return EngineResult(["\n".join(lines)], intent="not_sold", evidence=evidence)
+        lines.append("Would you like one of these? I've also asked the team in case they can help.")
+        return EngineResult(
+            ["\n".join(lines)],
+            [Action("escalate", {"reason": "Asked about a product not in the catalog"})],
+            intent="not_sold",
+            evidence=evidence,
+        )
 
     def _facts_answer(self, facts: list[Fact]) -> EngineResult:
         parts: list[str] = []
@@ -377,6 +456,7 @@ class BuiltinEngine:
             return []
         wanted = expand(q)
         topic = _top_topic(topics or [])
+        asked = _asked_topics(topics or [])
         scored: list[tuple[float, float, Fact]] = []
         for f in facts:
             have = term_set(f.title + " " + f.text)
@@ -395,19 +475,26 @@ class BuiltinEngine:
                     scored.append((score, score, f))
                 continue
             sem = float(sem) - _mismatch(text, f, topic)
-            ok = sem >= ANSWER_SIMILARITY or (sem >= WEAK_SIMILARITY and coverage >= WEAK_COVERAGE)
-            if not ok:
-                continue
             bonus = FAQ_BONUS if f.kind in ("faq", "policy") else 0.0
-            scored.append((sem + COVERAGE_WEIGHT * coverage + bonus, sem, f))
-        if not scored:
-            return []
+            if asked & _topics_of(f):
+                bonus += TOPIC_BONUS
+                if any(STRONG_EVIDENCE[t].search(f.text) for t in asked if t in STRONG_EVIDENCE):
+                    bonus += STRONG_BONUS
+            if f.kind == "product" and sem < PRODUCT_SIMILARITY:
+                continue  # products are found by name (catalog_match), or by a close meaning
+            total = sem + COVERAGE_WEIGHT * coverage + bonus
+            if total >= ANSWER_SCORE or sem >= ANSWER_SIMILARITY:
+                scored.append((total, sem, f))
         scored.sort(key=lambda t: -t[0])
-        best_score, best_sem, best = scored[0]
+        if not scored:
+            self._last_score = 0.0
+            return []
+        best_score, _, best = scored[0]
+        self._last_score = best_score
         out = [best]
         if best.kind == "knowledge":
             # Lines of the same list or table that answer as well ("opening hours" -> every day)
-            for score, sem, f in scored[1:]:
+            for score, _, f in scored[1:]:
                 if (
                     f.kind == "knowledge"
                     and f.source_id == best.source_id
@@ -491,6 +578,16 @@ def _top_topic(topics: list[tuple[str, float]]) -> str | None:
     return None
 
 
+def _asked_topics(topics: list[tuple[str, float]]) -> set[str]:
+    """The topics the question is about: the nearest, and a second one nearly as near."""
+    if not topics or topics[0][1] < TOPIC_SIMILARITY:
+        return set()
+    out = {topics[0][0]}
+    if len(topics) > 1 and topics[1][1] >= max(TOPIC_SIMILARITY, topics[0][1] - 0.05):
+        out.add(topics[1][0])
+    return out
+
+
 _MODEL = re.compile(r"\b([a-z]{0,12}\d+[a-z0-9]*)\b", re.I)
 _NOT_MODEL = re.compile(
     r"\d+\s*%|\d+\s*(?:of\s+them|pieces|pcs|units|packs?|boxes|x\b)|[₦#$]\s?\d[\d,]*|"
@@ -511,17 +608,45 @@ def _mismatch(question: str, fact: Fact, topic: str | None) -> float:
     penalty = 0.0
     q_terms = term_set(question)
     f_terms = term_set(fact.title + " " + fact.text)
-    if (SERVICE_WORDS & f_terms) and not (SERVICE_WORDS & q_terms):
-        penalty += 0.2
+    if topic == "price" and (SERVICE_WORDS & f_terms) and not (SERVICE_WORDS & q_terms):
+        penalty += 0.2  # a repair price is not the product's price
     q_models = model_tokens(question)
     if q_models:
         f_models = model_tokens(fact.title + " " + fact.text)
         if f_models and not (q_models & f_models):
             penalty += 0.2
-    evidence = TOPIC_EVIDENCE.get(topic or "")
-    if evidence is not None and not evidence.search(fact.title + " " + fact.text):
-        penalty += 0.1
     return penalty
+
+
+def _topics_of(fact: Fact) -> set[str]:
+    text = f"{fact.title} {fact.text}"
+    return {name for name, rx in TOPIC_EVIDENCE.items() if rx.search(text)}
+
+
+# Topics whose facts a general question is answered by ("where can I find you?" -> the
+# address, wherever the owner wrote it): searched for as well as the question itself.
+TOPIC_QUERIES = {
+    "location": "Our shop address: we are located at this street",
+    "hours": "Opening hours: we open and close at these times",
+    "contact": "Call or WhatsApp us on our phone number",
+    "payment": "Payment: we accept bank transfer, card and cash",
+}
+
+
+DISCOUNT = re.compile(
+    r"\b\d{1,2}\s*%\s*(off|discount)|\b(discount|reduce|reduction|slash|last\s+price|cheaper|"
+    r"promo|bargain)\b",
+    re.I,
+)
+_SOLD_Q = re.compile(
+    r"\b(do|does|can)\s+(you|u|una)\s+(guys\s+|people\s+)?(sell|have|stock|carry|make|bake|do|offer)\b|"
+    r"\byou\s+(sell|have|get)\b|\bany\s+\w+\s+(available|in\s+stock)\b",
+    re.I,
+)
+
+
+def _asks_if_sold(text: str) -> bool:
+    return bool(_SOLD_Q.search(text))
 
 
 def _has_question_words(text: str) -> bool:
@@ -548,6 +673,9 @@ def _is_info_question(text: str) -> bool:
 
 
 def _fact_answer(fact: Fact) -> str:
+    whole = fact.metadata.get("whole") if fact.metadata else None
+    if isinstance(whole, str) and 0 < len(whole.strip()) <= WHOLE_ANSWER:
+        return whole.strip()  # a short FAQ answer is given whole, as the owner wrote it
     answer = fact.metadata.get("answer") if fact.metadata else None
     if isinstance(answer, str) and answer.strip() and len(answer) <= 1500:
         return answer.strip()

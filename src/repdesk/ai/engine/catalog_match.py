@@ -130,8 +130,42 @@ class CatalogIndex:
 
 
 _NEUTRAL = frozenset(
-    "the a an your this that one some big small large medium little whole fresh new nice "
-    "original real good best cheap my".split()
+    {
+        "the",
+        "a",
+        "an",
+        "your",
+        "this",
+        "that",
+        "one",
+        "some",
+        "big",
+        "small",
+        "large",
+        "medium",
+        "little",
+        "whole",
+        "fresh",
+        "new",
+        "nice",
+        "original",
+        "real",
+        "good",
+        "best",
+        "cheap",
+        "my",
+        "smaller",
+        "smallest",
+        "bigger",
+        "biggest",
+        "larger",
+        "largest",
+        "cheaper",
+        "cheapest",
+        "other",
+        "another",
+        "same",
+    }
 )
 
 

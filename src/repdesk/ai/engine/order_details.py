@@ -27,7 +27,7 @@ _PLACES = (
 )
 _STREET_WORDS = (
     r"street|st|road|rd|avenue|ave|close|crescent|cres|estate|lane|ln|way|drive|dr|"
-    r"junction|opposite|opp|off|behind|beside|near|house|flat|apartment|apt|block|plot|"
+    r"junction|opposite|opp|behind|beside|house|flat|apartment|apt|block|plot|"
     r"no\.?\s*\d+|phase|bus\s+stop|market|plaza|mall|complex|quarters|layout|extension|"
     r"gate|hostel|campus|office|state|city|town|area"
 )
@@ -195,12 +195,14 @@ def clean_name(raw: str) -> str | None:
 
 
 def _looks_like_address(segment: str) -> bool:
+    """A line or comma part that is an address by itself: a number with a street word
+    ("12 Allen Avenue"), or street words and a known place, not a sentence."""
     s = segment.strip()
-    if len(s) < 4 or not STREET.search(s):
+    if len(s) < 4 or len(s.split()) > 12 or not STREET.search(s) or find_method_words(s):
         return False
-    if find_method_words(s):
-        return False
-    return bool(re.search(r"\d", s)) or len(s.split()) >= 2 or bool(PLACE.match(s.lower()))
+    places = len(STREET.findall(s))
+    number = re.search(r"(?<![\d.,])\d+[a-z]?(?![\d%.,])\s*,?\s+[A-Za-z]", s)
+    return (bool(number) and places >= 1) or places >= 2
 
 
 def _place_part(segment: str) -> bool:
