@@ -86,6 +86,16 @@ def all_amounts(text: str) -> set[int]:
     return set(money_amounts(text)) | set(bare_amounts(text))
 
 
+def quantities(text: str) -> set[int]:
+    """Small whole numbers a customer says (2 to 100): possible quantities."""
+    out = set()
+    for m in re.finditer(r"(?<![\w.,:+#₦])(\d{1,3})(?![\d,.:%])", text):
+        n = int(m.group(1))
+        if 2 <= n <= 100:
+            out.add(n)
+    return out
+
+
 def has_amount(reply: str, minor: int) -> bool:
     return minor in all_amounts(reply)
 
@@ -109,7 +119,14 @@ def is_handoff(replies: Iterable[str], actions: Iterable[dict[str, object]]) -> 
     return any(HANDOFF_PHRASES.search(r) for r in replies)
 
 
+_PHONE_LIKE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+
+
 def contains(reply: str, needle: str) -> bool:
+    """``needle`` is in ``reply`` after normalising both; a phone number matches however it
+    is spaced or prefixed (0809 222 3344, 08092223344, +234 809 222 3344)."""
+    if _PHONE_LIKE.fullmatch(needle.strip()):
+        return any(same_phone(m.group(0), needle) for m in _PHONE_LIKE.finditer(reply))
     return normalise(needle) in normalise(reply)
 
 

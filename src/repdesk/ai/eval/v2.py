@@ -284,29 +284,37 @@ def allowed_amounts(
     b: Business, order: OrderCase | None = None, said: Iterable[str] = ()
 ) -> set[int]:
     """Every amount a reply may state: the business's data (typed, in documents, catalog
-    prices, delivery fees), catalog arithmetic (a price times a quantity up to 50, plus a fee),
-    an expected order's subtotals and total, and amounts the customer said."""
-    allowed: set[int] = set()
+    prices, delivery fees), catalog arithmetic (a price times a quantity, plus a fee),
+    an expected order's subtotals and total, amounts the customer said, and the customer's
+    quantities times an amount in the data ("3 yards" at N2,200 a yard is N6,600)."""
+    data: set[int] = set()
     for t in _data_texts(b):
-        allowed |= score.all_amounts(t)
+        data |= score.all_amounts(t)
     prices = [p.price for p in b.products] + [
         v.price for p in b.products for v in p.variants if v.price is not None
     ]
-    fees = [d.fee for d in b.delivery if d.fee is not None] + [0]
+    fees = _fees(b)
+    data |= set(prices) | set(fees)
+    allowed = set(data)
+    said = list(said)
+    # A price times a quantity, plus a fee: any quantity up to 50 in an order conversation
+    # (the customer changes it as they go), else only the quantities the customer said.
+    quantities = set(range(1, 51)) if order is not None else {1}
+    for text in said:
+        quantities |= score.quantities(text)
     for price in prices:
-        for q in range(1, 51):
-            for fee in fees:
-                allowed.add(price * q + fee)
-    allowed |= set(fees)
+        for q in quantities:
+            allowed |= {price * q + fee for fee in fees}
     if order is not None:
         e = order.expect
         lines = [b.product(i.product).price_of(i.variant) * i.quantity for i in e.items]
         for n in range(1, len(lines) + 1):
             for combo in combinations(lines, n):
-                for fee in fees:
-                    allowed.add(sum(combo) + fee)
+                allowed |= {sum(combo) + fee for fee in fees}
     for text in said:
         allowed |= score.all_amounts(text)
+        for q in score.quantities(text):
+            allowed |= {a * q for a in data}
     return allowed
 
 
@@ -499,12 +507,11 @@ async def _run_business(app: Any, db: Any, b: Business, n: int) -> BusinessRun:
             await api.call("POST", f"/api/assistants/{aid}/playground", json={"text": warm})
         ai = await api.call("GET", "/api/workspace/ai")
         run.engine = str(ai.get("provider") or "builtin")
-        base_allowed = allowed_amounts(b)
         for q in b.questions:
             out = await _say(api, aid, q.text, None, run)
             replies = [r["text"] for r in out["replies"]]
             ok, handed, why = score_question(q, replies, out["actions"])
-            allowed = base_allowed | score.all_amounts(q.text)
+            allowed = allowed_amounts(b, said=[q.text])
             invented = [a for r in replies for a in invented_in(r, allowed, _fees(b))]
             run.questions.append(
                 QuestionResult(
