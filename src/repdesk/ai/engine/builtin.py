@@ -16,7 +16,12 @@ from repdesk.ai.engine import order_details, semantic
 from repdesk.ai.engine.base import Action, EngineContext, EngineResult, Fact, Product
 from repdesk.ai.engine.catalog_match import Mention
 from repdesk.ai.engine.normalise import to_english
-from repdesk.ai.engine.orders_flow import OrderTaker, new_order_state
+from repdesk.ai.engine.orders_flow import (
+    OrderTaker,
+    _is_correction,
+    _quantity_fix,
+    new_order_state,
+)
 from repdesk.ai.engine.text import GENERIC, content_terms, expand, term_set
 from repdesk.ai.grounding import is_injection
 from repdesk.ai.money import format_money
@@ -193,10 +198,34 @@ class BuiltinEngine:
         body = GREETING_WORDS.sub("", text).strip()
         mentions = index.match(body) if body else []
         details = order_details.extract(body, None, ctx.country) if body else None
-        if DISCOUNT.search(body):
+        discount = bool(DISCOUNT.search(body))
+        if discount:
             intents = [i for i in intents if i != "order"]  # a discount demand is no order
-        wants = "order" in intents or (
-            mentions and details is not None and bool(details.method or details.address)
+        offer = ctx.state.pop("offer", None)
+        gave = details is not None and any(vars(details).values())
+        if (
+            isinstance(offer, str)
+            and not discount
+            and (taker.is_confirm(body) or gave or _is_correction(body) or _quantity_fix(body))
+            and not _is_info_question(body)
+        ):
+            # "Would you like to order?" answered: yes, or with the details of the order.
+            ctx.state["order"] = {**new_order_state(), **ctx.state.pop("customer", {})}
+            taker.add_items(offer)
+            taker.add_items(body)
+            taker.add_details(body)
+            prompt, amounts = taker.next_prompt()
+            return self._with_notes(ctx, taker, prompt, amounts, "order", intents)
+        asks = "price" in intents or "availability" in intents or _is_info_question(body)
+        wants = (
+            "order" in intents
+            or (
+                mentions
+                and gave
+                and details is not None
+                and bool(details.method or details.address)
+            )
+            or (mentions and not asks and not discount)
         )
         if wants and (mentions or not _is_info_question(body)):
             ctx.state["order"] = {**new_order_state(), **ctx.state.pop("customer", {})}
@@ -217,6 +246,8 @@ class BuiltinEngine:
         if body and _has_content(body):
             answer = await self._answer(ctx, body, intents, mentions, products, pidgin)
         if answer is not None:
+            if answer.intent == "product":
+                ctx.state["offer"] = body  # a "yes" next is an order for it
             if "greeting" in intents:
                 answer.replies[0] = self._greet(ctx) + " " + answer.replies[0]
             return answer

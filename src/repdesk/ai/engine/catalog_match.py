@@ -50,7 +50,7 @@ class CatalogIndex:
         for p in products:
             for v in p.variants:
                 self.vocabulary |= _variant_terms(v.name)
-        self._models = {t for t in self.vocabulary if _is_model(t)}
+        self._name_models = {t for ts in self.terms.values() for t in ts if _is_model(t)}
 
     def _counts(self, term: str, stems: list[str], terms: list[str]) -> bool:
         """A number in a product's name ("3 tier", "iPhone 13") counts only next to another
@@ -66,15 +66,31 @@ class CatalogIndex:
                 return True
         return False
 
-    def _same_model(self, words: list[str], terms: list[str]) -> bool:
-        """A model named in the question ("A55") that is not this product's ("A54")."""
+    def _same_model(self, words: list[str], product: Product) -> bool:
+        """False when the question names another model ("A55", "iPhone 12") than this
+        product's ("A54", "iPhone 11"); its own options ("128GB") are no other model."""
+        terms = self.terms[product.id]
         mine = {t for t in terms if _is_model(t)}
         if not mine:
             return True
-        asked = {w for w in words if _is_model(w) and not w.isdigit()}
-        known = self._models
-        asked = {w for w in asked if w in known or re.fullmatch(r"[a-z]{1,3}\d{1,4}[a-z]?", w)}
-        return not asked or bool(asked & mine)
+        own = mine | {t for v in product.variants for t in _variant_terms(v.name)}
+        names = set(terms)
+        stems = [stem(w) for w in words]
+        for i, w in enumerate(words):
+            if not _is_model(w) or w in own:
+                continue
+            near = stems[max(0, i - 2) : i] + stems[i + 1 : i + 3]
+            if not names & set(near):
+                continue  # a number elsewhere in the message (another product's, a quantity)
+            if w in self._name_models:
+                return False  # another product's model
+            shaped = re.fullmatch(r"[a-z]{1,3}\d{1,4}[a-z]?", w) and not re.fullmatch(
+                r"\d+(gb|tb|mb|w|mah|kg|g|ml|l|cl|cm|inch|in)", w
+            )
+            after_name = i > 0 and stems[i - 1] in names and w.isdigit()
+            if shaped or after_name:
+                return False
+        return True
 
     def _qualified(self, term: str, stems: list[str]) -> bool:
         """A single shared word with a modifier the product lacks ("gluten-free bread" is not
@@ -83,12 +99,7 @@ class CatalogIndex:
         if i == 0:
             return False
         before = stems[i - 1]
-        return (
-            before.isalpha()
-            and before not in STOP
-            and before not in self.vocabulary
-            and before not in _NEUTRAL
-        )
+        return before in _QUALIFIERS or (before.endswith(("free", "less")) and len(before) > 4)
 
     def match(self, text: str) -> list[Mention]:
         words = tokens(text)
@@ -102,7 +113,7 @@ class CatalogIndex:
             hit = [t for t in terms if t in stems and self._counts(t, stems, terms)]
             if not hit or all(t.isdigit() for t in hit):
                 continue
-            if not self._same_model(words, terms):
+            if not self._same_model(words, p):
                 continue
             score = sum(self.idf[t] for t in hit) / total
             strongest = max(self.idf[t] for t in terms)
@@ -169,6 +180,33 @@ _NEUTRAL = frozenset(
 )
 
 
+_QUALIFIERS = frozenset(
+    {
+        "free",
+        "gluten",
+        "sugar",
+        "vegan",
+        "organic",
+        "wholemeal",
+        "wheat",
+        "diet",
+        "mini",
+        "electric",
+        "wireless",
+        "used",
+        "fake",
+        "refurbished",
+        "kid",
+        "kids",
+        "baby",
+        "men",
+        "women",
+        "ladies",
+        "children",
+    }
+)
+
+
 def _is_model(token: str) -> bool:
     return bool(re.search(r"\d", token)) and len(token) <= 8
 
@@ -221,6 +259,8 @@ def match_variant(text: str, product: Product) -> Variant | None:
 def quantity_before(words: list[str], position: int) -> int | None:
     for i in range(position - 1, max(position - 4, -1), -1):
         w = words[i]
+        if w in ("and", "or", "with", "plus", "a", "an"):
+            return None  # "a Tecno Spark 10 and an iPhone charger": the 10 is the phone's
         if w.isdigit() and 0 < int(w) < 1000:
             return int(w)
         if w.startswith("x") and w[1:].isdigit():

@@ -61,7 +61,8 @@ _TITLES = r"(?:mr|mrs|miss|ms|dr|chief|mama|baba|aunty|auntie|madam|engr|pastor|
 _NAME_WORDS = rf"(?:{_TITLES}\.?\s+)?[A-Za-z][A-Za-z'\-]+(?:\s+[A-Za-z][A-Za-z'\-]+){{0,3}}"
 NAME_INTRO = re.compile(
     r"(?:\bmy\s+name\s+is|\bmy\s+name'?s|\bmy\s+name\s*:|\bname\s*(?:is|:|-|na)|"
-    r"\bi\s+am|\bi'?m|\bim|\bthis\s+is|\bit'?s|\bna\s+me|\bcall\s+me|\bi\s+be|^\s*na|"
+    r"\bi\s+am|\bi'?m|\bim|\bthis\s+is|\bit'?s|\bna\s+me|\bcall\s+me|\bi\s+be|"
+    r"(?:^|(?<=[.,!;]\s)|(?<=[.,!;]))\s*na|"
     rf"\bput\s+it\s+(?:under|in\s+the\s+name)\s+(?:of\s+)?)\s+({_NAME_WORDS})",
     re.I,
 )
@@ -181,6 +182,8 @@ def clean_name(raw: str) -> str | None:
         if PLACE.match(lw) and words:
             break
         words.append(w.strip(",."))
+    if words and words[0].lower() == "na" and len(words) > 1:
+        words = words[1:]  # Pidgin "Na Boma": it's Boma
     if not words:
         return None
     first = words[0].lower().strip(".")
