@@ -52,7 +52,8 @@ PICKUP = re.compile(
 )
 DELIVERY = re.compile(
     r"\b(deliver(?:y|ed|ing)?|dispatch|ship(?:ping)?|waybill|door\s*step|doorstep|"
-    r"(?:bring|send|carry|drop)\s+(?:it|am|them|the\s+\w+)?\s*(?:to|for|come|over|off)\b|"
+    r"(?:bring|send|drop)\s+(?:it|am|them|the\s+\w+)?\s*(?:to|for|come|over|off)\b|"
+    r"carry\s+(?:it|am|them)\s+(?:come|to\s+me)\b|"
     r"bring\s+(?:it|am|them)|send\s+(?:it|am|them)|"
     r"(?:to|come)\s+my\s+(?:house|place|office|home|shop|door|flat|area)|rider)\b",
     re.I,
@@ -295,6 +296,8 @@ def extract(text: str, awaiting: str | None = None, country: str = "NG") -> Deta
             name is None
             and bare
             and len([s for s in segments if s]) > 1
+            and (phones or awaiting == "name")
+            and not (address and seg.lower() in address.lower())
             and not STREET.search(seg)
             and not PICKUP.search(seg)
             and not DELIVERY.search(seg)
@@ -304,6 +307,9 @@ def extract(text: str, awaiting: str | None = None, country: str = "NG") -> Deta
         i += 1
 
     body = masked.replace("\x00", " ").strip()
+    titled = re.fullmatch(rf"{_TITLES}\.?\s+[A-Za-z][A-Za-z'\-]+(?:\s+[A-Za-z'\-]+)?", body, re.I)
+    if name is None and titled:
+        name = clean_name(body)  # "Mrs Wike", whatever was asked
     if awaiting == "address" and address is None and not phones:
         cleaned = re.sub(PICKUP, "", re.sub(DELIVERY, "", body)) if method else body
         cleaned = re.sub(r"^(?:it'?s|na|at|to|for)\s+", "", cleaned.strip(" ,.:"), flags=re.I)

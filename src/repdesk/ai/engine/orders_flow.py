@@ -226,12 +226,7 @@ class OrderTaker:
                     order["method"] = "delivery"
                 order[key] = got[key]
                 changed = True
-        if (
-            order.get("awaiting") == "method"
-            and "address" in got
-            and "method" not in got
-            and not order.get("method")
-        ):
+        if "address" in got and "method" not in got and not order.get("method"):
             order["method"] = "delivery"
         if changed:
             order["failed"] = {}
