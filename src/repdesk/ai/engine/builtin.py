@@ -22,8 +22,8 @@ from repdesk.ai.engine.orders_flow import (
     _quantity_fix,
     new_order_state,
 )
-from repdesk.ai.engine.text import GENERIC, content_terms, expand, term_set
-from repdesk.ai.grounding import is_injection
+from repdesk.ai.engine.text import GENERIC, content_terms, expand, stem, term_set
+from repdesk.ai.grounding import figures, is_injection
 from repdesk.ai.money import format_money
 
 CHECK_WITH_TEAM = (
@@ -217,6 +217,10 @@ class BuiltinEngine:
             prompt, amounts = taker.next_prompt()
             return self._with_notes(ctx, taker, prompt, amounts, "order", intents)
         asks = "price" in intents or "availability" in intents or _is_info_question(body)
+        quoted = any(f.kind == "amount" for f in figures(body))
+        if mentions and (quoted or re.search(r"\bhow\s+much\b|\bprice\b", to_english(body), re.I)):
+            intents = [i for i in intents if i != "order"]  # answer the price first
+            asks = True
         wants = (
             "order" in intents
             or (
@@ -373,14 +377,23 @@ class BuiltinEngine:
                 and t not in CATALOG_WORDS
                 and t not in _VARIANT_WORDS
             ]
-            if extra and not asks_price:
+            discount = bool(DISCOUNT.search(text))
+            if extra and (not asks_price or discount or _service_asked(extra)):
+                # Something about the product other than its price (a repair, delivery of it,
+                # a discount): a fact about that answers, if one is close enough.
                 facts = await ctx.source.search(
                     english, k=CANDIDATES, kinds=("faq", "policy", "knowledge")
                 )
+                facts += await self._topic_facts(ctx, topics, facts)
                 best = self._best_fact(english, facts, topics)
-                if best:
+                covers = best and any(
+                    t in term_set(f.title + " " + f.text) | expand(list(term_set(f.text)))
+                    for f in best
+                    for t in extra
+                )
+                if best and (not asks_price or covers or discount):
                     return self._facts_answer(best)
-                if _is_info_question(text):
+                if not asks_price and _is_info_question(text):
                     return self._handoff(
                         CHECK_WITH_TEAM_PIDGIN if pidgin else CHECK_WITH_TEAM,
                         "Question the assistant could not answer",
@@ -674,6 +687,47 @@ _SOLD_Q = re.compile(
     r"\byou\s+(sell|have|get)\b|\bany\s+\w+\s+(available|in\s+stock)\b",
     re.I,
 )
+
+
+_SERVICE_ASK = frozenset(
+    {
+        "repair",
+        "fix",
+        "replace",
+        "replacement",
+        "change",
+        "screen",
+        "battery",
+        "crack",
+        "cracked",
+        "charging",
+        "water",
+        "glass",
+        "port",
+        "sort",
+        "spoil",
+        "deliver",
+        "delivery",
+        "send",
+        "bring",
+        "rider",
+        "ship",
+        "alter",
+        "alteration",
+        "sew",
+        "sewing",
+        "tailor",
+        "install",
+        "wash",
+        "clean",
+        "fee",
+        "charge",
+    }
+)
+
+
+def _service_asked(extra: list[str]) -> bool:
+    return bool(set(extra) & {stem(w) for w in _SERVICE_ASK})
 
 
 def _asks_if_sold(text: str) -> bool:
