@@ -279,7 +279,8 @@ async def respond(
         )
 
     fees = [o.fee for o in ctx.delivery if o.fee is not None]
-    blocked = _blocked(result, evidence_for(result), products, fees)
+    quoted = [f.text for f in source.seen]
+    blocked = _blocked(result, evidence_for(result), products, fees, quoted)
     reported = list(blocked)
     if blocked and engine.name != "builtin":
         # The model stated a figure no source supports: answer with the built-in engine.
@@ -288,7 +289,7 @@ async def respond(
         ctx.state.update(state_before)
         result = await BuiltinEngine().respond(ctx)
         result.engine = "builtin-after-grounding"
-        blocked = _blocked(result, evidence_for(result), products, fees)
+        blocked = _blocked(result, evidence_for(result), products, fees, quoted)
     if blocked:
         log.warning("ai reply blocked by grounding check", extra={"figures": blocked[:5]})
         result.replies = [CHECK_WITH_TEAM]
@@ -302,12 +303,16 @@ async def respond(
 
 
 def _blocked(
-    result: EngineResult, evidence: Evidence, products: list[Product], fees: list[int]
+    result: EngineResult,
+    evidence: Evidence,
+    products: list[Product],
+    fees: list[int],
+    quoted: list[str] = (),  # type: ignore[assignment]
 ) -> list[str]:
     out = []
     for reply in result.replies:
         out += [f.raw for f in unsupported(reply, evidence)]
-        out += [f.raw for f in misattributed(reply, products, fees=fees)]
+        out += [f.raw for f in misattributed(reply, products, fees=fees, quoted=quoted)]
     return out
 
 
