@@ -609,6 +609,20 @@ class BuiltinEngine:
         return EngineResult(["\n".join(lines)], intent="catalog", evidence=evidence)
 
 
+async def relevant_facts(ctx: EngineContext, *, k: int = 6) -> list[Fact]:
+    """What the built-in engine would consider for this message, those it would answer with
+    first: the grounding the LLM engine gets (the same understanding of the question)."""
+    english = to_english(ctx.text)
+    topics = await _topics(english)
+    engine = BuiltinEngine()
+    facts = await ctx.source.search(english, k=CANDIDATES)
+    facts += await engine._topic_facts(ctx, topics, facts)
+    best = engine._best_fact(english, facts, topics)
+    chosen = {f.id for f in best}
+    rest = [f for f in facts if f.id not in chosen]
+    return [*best, *rest][:k]
+
+
 async def _topics(english: str) -> list[tuple[str, float]]:
     if not semantic.enabled():
         return []
