@@ -53,7 +53,7 @@ STRONG_BONUS = 0.1  # ... that states it the way that topic is answered (a stree
 PRODUCT_SIMILARITY = 0.6
 WHOLE_ANSWER = 300
 TOPIC_QUERY_WEIGHT = 0.7  # a fact found by the topic's own query, not by the question
-ANSWER_SCORE = 0.40  # similarity + bonuses an answer needs
+ANSWER_SCORE = 0.45  # similarity + bonuses an answer needs
 SURE_SCORE = 0.6  # ... to answer "do you sell X?" with a fact rather than "we don't sell it"
 # Words that make a fact about a service, not the thing itself ("screen replacement").
 SERVICE_WORDS = frozenset(
@@ -378,6 +378,8 @@ class BuiltinEngine:
                 and t not in _VARIANT_WORDS
             ]
             discount = bool(DISCOUNT.search(text))
+            quoted = any(f.kind == "amount" for f in figures(text))
+            asks_price = asks_price or quoted  # "I saw it for N90,000": its real price
             if extra and (not asks_price or discount or _service_asked(extra)):
                 # Something about the product other than its price (a repair, delivery of it,
                 # a discount): a fact about that answers, if one is close enough.
@@ -391,6 +393,8 @@ class BuiltinEngine:
                     for f in best
                     for t in extra
                 )
+                if discount:
+                    best = [f for f in best if DISCOUNT_FACT.search(f.text)]
                 if best and (not asks_price or covers or discount):
                     return self._facts_answer(best)
                 if not asks_price and _is_info_question(text):
@@ -464,13 +468,14 @@ class BuiltinEngine:
                 reply, "Asked about a product not in the catalog", "unknown_product"
             )
         evidence: list[str] = []
-        lines = ["Sorry, we don't sell that. Here is what we have that comes closest:"]
-        for p in alts[:3]:
-            prices = sorted({p.variant_price(v) for v in p.variants} or {p.price})
-            money = format_money(prices[0], p.currency)
-            evidence.append(money)
-            lines.append(f"- {p.name}: {'from ' if len(prices) > 1 else ''}{money}")
-        lines.append("Would you like one of these? I've also asked the team in case they can help.")
+        # Named as alternatives, without prices: a price next to a question about another
+        # model reads as that model's price.
+        lines = ["Sorry, we don't sell that. What we have that comes closest:"]
+        lines += [f"- {p.name}" for p in alts[:3]]
+        lines.append(
+            "Would you like the price of one of these? I've also asked the team in case they "
+            "can help."
+        )
         return EngineResult(
             ["\n".join(lines)],
             [Action("escalate", {"reason": "Asked about a product not in the catalog"})],
@@ -694,6 +699,10 @@ TOPIC_QUERIES = {
 DISCOUNT = re.compile(
     r"\b\d{1,2}\s*%\s*(off|discount)|\b(discount|reduce|reduction|slash|last\s+price|cheaper|"
     r"promo|bargain)\b",
+    re.I,
+)
+DISCOUNT_FACT = re.compile(
+    r"\b(discount|fixed|bargain|bargaining|negotiable|promo|off\b|reduction|price\s+is\s+final)",
     re.I,
 )
 _SOLD_Q = re.compile(

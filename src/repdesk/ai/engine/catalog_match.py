@@ -79,6 +79,8 @@ class CatalogIndex:
         for i, w in enumerate(words):
             if not _is_model(w) or w in own:
                 continue
+            if w.isdigit() and not (i > 0 and stems[i - 1] in names):
+                continue  # "4 infinix hot 30": a quantity before the name, not a model
             near = stems[max(0, i - 2) : i] + stems[i + 1 : i + 3]
             if not names & set(near):
                 continue  # a number elsewhere in the message (another product's, a quantity)
