@@ -52,6 +52,7 @@ TOPIC_BONUS = 0.15  # a fact about the question's topic
 STRONG_BONUS = 0.1  # ... that states it the way that topic is answered (a street address)
 PRODUCT_SIMILARITY = 0.6
 WHOLE_ANSWER = 300
+DAY_BONUS = 0.1  # an hours line for the day asked about (another day's line: minus)
 TOPIC_QUERY_WEIGHT = 0.7  # a fact found by the topic's own query, not by the question
 ANSWER_SCORE = 0.45  # similarity + bonuses an answer needs
 SURE_SCORE = 0.6  # ... to answer "do you sell X?" with a fact rather than "we don't sell it"
@@ -363,6 +364,9 @@ class BuiltinEngine:
         terms = content_terms(english)
         topics = await _topics(english)
         asks_price = "price" in intents or "availability" in intents
+        zone = self._delivery_answer(ctx, english, topics)
+        if zone is not None:
+            return zone
         if mentions:
             named = {
                 t
@@ -425,6 +429,25 @@ class BuiltinEngine:
                 return self._facts_answer(best)
         if (asks_price or _top_topic(topics) in ("price", "availability")) and terms:
             return await self._not_sold(ctx, english, products, pidgin)
+        return None
+
+    def _delivery_answer(
+        self, ctx: EngineContext, english: str, topics: list[tuple[str, float]]
+    ) -> EngineResult | None:
+        """ "How much to bring it to Ikoyi?": the delivery option whose areas name the place."""
+        if "delivery" not in _asked_topics(topics) and not DELIVERY_ASK.search(english):
+            return None
+        low = english.lower()
+        for option in ctx.delivery:
+            if option.method != "delivery" or option.fee is None:
+                continue
+            area = next((a for a in option.areas if re.search(rf"\b{re.escape(a)}\b", low)), None)
+            if area is None:
+                continue
+            currency = ctx.currency
+            fee = "free" if option.fee == 0 else format_money(option.fee, currency)
+            reply = f"Delivery to {area.title()} ({option.name}) is {fee}."
+            return EngineResult([reply], intent="question", evidence=[fee, option.name])
         return None
 
     async def _topic_facts(
@@ -531,7 +554,7 @@ class BuiltinEngine:
                     bonus += STRONG_BONUS
             if f.kind == "product" and sem < PRODUCT_SIMILARITY:
                 continue  # products are found by name (catalog_match), or by a close meaning
-            total = sem + COVERAGE_WEIGHT * coverage + bonus
+            total = sem + COVERAGE_WEIGHT * coverage + bonus + _day_fit(text, f)
             if total >= ANSWER_SCORE or sem >= ANSWER_SIMILARITY:
                 scored.append((total, sem, f))
         scored.sort(key=lambda t: -t[0])
@@ -681,6 +704,39 @@ def _mismatch(question: str, fact: Fact, topic: str | None) -> float:
     return penalty
 
 
+_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY = r"(mon|tue|wed|thu|fri|sat|sun)[a-z]*"
+_DAY_RANGE = re.compile(rf"\b{_DAY}\s*(?:-|–|to|through|till)\s*{_DAY}\b", re.I)
+_DAY_ONE = re.compile(rf"\b{_DAY}\b", re.I)
+
+
+def days_named(text: str) -> set[str]:
+    """The days of the week a text names, ranges included ("Mon - Sat", "weekdays")."""
+    out: set[str] = set()
+    low = text.lower()
+    for m in _DAY_RANGE.finditer(low):
+        a = next(i for i, d in enumerate(_DAYS) if d.startswith(m.group(1)))
+        b = next(i for i, d in enumerate(_DAYS) if d.startswith(m.group(2)))
+        out |= set(_DAYS[a : b + 1]) if a <= b else set(_DAYS[a:] + _DAYS[: b + 1])
+    for m in _DAY_ONE.finditer(low):
+        out.add(next(d for d in _DAYS if d.startswith(m.group(1))))
+    if re.search(r"\bweekdays?\b", low):
+        out |= set(_DAYS[:5])
+    if re.search(r"\bweekends?\b", low):
+        out |= {"saturday", "sunday"}
+    return out
+
+
+def _day_fit(question: str, fact: Fact) -> float:
+    asked = days_named(question)
+    if not asked:
+        return 0.0
+    have = days_named(fact.text)
+    if not have:
+        return 0.0
+    return DAY_BONUS if asked & have else -DAY_BONUS
+
+
 def _topics_of(fact: Fact) -> set[str]:
     text = f"{fact.title} {fact.text}"
     return {name for name, rx in TOPIC_EVIDENCE.items() if rx.search(text)}
@@ -700,6 +756,9 @@ DISCOUNT = re.compile(
     r"\b\d{1,2}\s*%\s*(off|discount)|\b(discount|reduce|reduction|slash|last\s+price|cheaper|"
     r"promo|bargain)\b",
     re.I,
+)
+DELIVERY_ASK = re.compile(
+    r"\b(deliver|delivery|bring|send|ship|rider|dispatch|get\s+it\s+to|come\s+to)\b", re.I
 )
 DISCOUNT_FACT = re.compile(
     r"\b(discount|fixed|bargain|bargaining|negotiable|promo|off\b|reduction|price\s+is\s+final)",
