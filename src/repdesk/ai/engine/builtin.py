@@ -390,7 +390,7 @@ class BuiltinEngine:
                 facts = await ctx.source.search(
                     english, k=CANDIDATES, kinds=("faq", "policy", "knowledge")
                 )
-                facts += await self._topic_facts(ctx, topics, facts)
+                facts = await self._topic_facts(ctx, topics, facts)
                 best = self._best_fact(english, facts, topics)
                 covers = best and any(
                     t in term_set(f.title + " " + f.text) | expand(list(term_set(f.text)))
@@ -415,7 +415,7 @@ class BuiltinEngine:
         ):
             return self._catalog_answer(products)
         facts = await ctx.source.search(english, k=CANDIDATES)
-        facts += await self._topic_facts(ctx, topics, facts)
+        facts = await self._topic_facts(ctx, topics, facts)
         best = self._best_fact(english, facts, topics)
         if best and _asks_if_sold(english) and self._last_score < SURE_SCORE:
             best = []  # "do you sell pizza?" is not answered by the discount FAQ
@@ -437,6 +437,10 @@ class BuiltinEngine:
         """ "How much to bring it to Ikoyi?": the delivery option whose areas name the place."""
         if "delivery" not in _asked_topics(topics) and not DELIVERY_ASK.search(english):
             return None
+        if not FEE_ASK.search(english) or re.search(
+            r"\bhow\s+(long|soon|fast|quick)", english, re.I
+        ):
+            return None  # "how long does delivery take?" is not a fee question
         low = english.lower()
         for option in ctx.delivery:
             if option.method != "delivery" or option.fee is None:
@@ -453,20 +457,26 @@ class BuiltinEngine:
     async def _topic_facts(
         self, ctx: EngineContext, topics: list[tuple[str, float]], have: list[Fact]
     ) -> list[Fact]:
-        seen = {f.id for f in have}
-        out: list[Fact] = []
+        """``have`` plus the facts the asked topic's own query finds, each with the better of
+        its similarity to the question and (discounted) to the topic query."""
+        merged: dict[str, Fact] = {f.id: f for f in have}
         for topic in _asked_topics(topics):
             query = TOPIC_QUERIES.get(topic)
             if query is None:
                 continue
             for f in await ctx.source.search(query, k=4, kinds=("faq", "policy", "knowledge")):
-                if f.id not in seen:
-                    seen.add(f.id)
-                    meta = dict(f.metadata or {})
-                    if isinstance(meta.get("semantic"), (int, float)):
-                        meta["semantic"] = float(meta["semantic"]) * TOPIC_QUERY_WEIGHT
-                    out.append(Fact(f.kind, f.id, f.title, f.text, f.score, f.source_id, meta))
-        return out
+                meta = dict(f.metadata or {})
+                sem = meta.get("semantic")
+                if not isinstance(sem, (int, float)):
+                    merged.setdefault(f.id, f)
+                    continue
+                sem = float(sem) * TOPIC_QUERY_WEIGHT
+                old = merged.get(f.id)
+                was = (old.metadata or {}).get("semantic") if old else None
+                if old is None or (isinstance(was, (int, float)) and float(was) < sem):
+                    meta["semantic"] = sem
+                    merged[f.id] = Fact(f.kind, f.id, f.title, f.text, f.score, f.source_id, meta)
+        return list(merged.values())
 
     async def _not_sold(
         self, ctx: EngineContext, english: str, products: list[Product], pidgin: bool
@@ -644,7 +654,7 @@ async def relevant_facts(ctx: EngineContext, *, k: int = 6) -> list[Fact]:
     topics = await _topics(english)
     engine = BuiltinEngine()
     facts = await ctx.source.search(english, k=CANDIDATES)
-    facts += await engine._topic_facts(ctx, topics, facts)
+    facts = await engine._topic_facts(ctx, topics, facts)
     best = engine._best_fact(english, facts, topics)
     chosen = {f.id for f in best}
     rest = [f for f in facts if f.id not in chosen]
@@ -757,6 +767,7 @@ DISCOUNT = re.compile(
     r"promo|bargain)\b",
     re.I,
 )
+FEE_ASK = re.compile(r"\b(how\s+much|cost|charge|fee|price|pay|collect|rate)\b", re.I)
 DELIVERY_ASK = re.compile(
     r"\b(deliver|delivery|bring|send|ship|rider|dispatch|get\s+it\s+to|come\s+to)\b", re.I
 )

@@ -21,6 +21,11 @@ _PHRASES: list[tuple[str, str]] = [
     (r"how\s+much\s+(?:be|na)", "how much is"),
     (r"na\s+how\s+much", "how much is"),
     (r"wetin\s+be", "what is"),
+    (
+        r"(?:una|u)(?=\s+(?:address|shop|store|office|number|phone|line|account|location|price|"
+        r"prices|menu|hours|delivery|rider|bank|email|website|page|instagram)\b)",
+        "your",
+    ),
     (r"wetin\s+(?:una|you)", "what do you"),
     (r"how\s+far", "hello"),
     (r"i\s+wan", "i want to"),
