@@ -492,7 +492,7 @@ class BuiltinEngine:
             if p is not None and p.available and close and p not in alts:
                 alts.append(p)
         if not alts:
-            reply = "I couldn't find that in our catalog. " + (
+            reply = "Sorry, we don't sell that, as far as I can see in our catalog. " + (
                 CHECK_WITH_TEAM_PIDGIN
                 if pidgin
                 else "Let me check with the team and get back to you shortly."
