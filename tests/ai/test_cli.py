@@ -43,6 +43,21 @@ def test_demo_loads_a_business_and_eval_prints_the_metrics(tmp_path: Path) -> No
         assert metric in ev.stdout
 
 
+def test_eval_runs_the_v2_businesses_and_fails_only_on_runner_errors(tmp_path: Path) -> None:
+    import json
+
+    ev = _run(["eval", "--split", "tune", "--business", "bakery_surulere", "--json"], tmp_path)
+    assert ev.returncode == 0, ev.stdout[-2000:] + ev.stderr[-2000:]
+    report = json.loads(ev.stdout)
+    assert report["set"] == "v2" and report["split"] == "tune"
+    assert list(report["businesses"]) == ["bakery_surulere"]
+    assert report["overall"]["questions"] == 43 and report["overall"]["orders"] == 6
+    for key in ("answer_accuracy", "handoff_recall", "false_handoff_rate", "order_exactness"):
+        assert key in report["overall"]
+    bad = _run(["eval", "--business", "no_such_business"], tmp_path)
+    assert bad.returncode == 2 and "could not run" in bad.stderr
+
+
 def test_whatsapp_replies_are_short_without_headers_or_tables() -> None:
     text = "# Prices\n| Item | Price |\n|---|---|\n| Dress | ₦18,500 |\n" + "More. " * 300
     out = for_channel(text, "whatsapp")

@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from repdesk.ai.eval import score
-from repdesk.ai.eval.schema import Business, Question
+from repdesk.ai.eval.schema import ORDER_TAGS, Business, Question
 from repdesk.ai.eval.v2 import (
     SETS,
     allowed_amounts,
@@ -54,12 +54,36 @@ def test_every_business_file_loads_and_the_splits_are_honest() -> None:
             "unanswerable",
             "adversarial",
         }, b.id
+    for split in (tune, held):  # every way of saying an order is in each split
+        assert {t for b in split for o in b.orders for t in o.tags} == set(ORDER_TAGS)
     everything = [q for b in tune + held for q in b.questions]
     cats = Counter(q.category for q in everything)
     assert cats["paraphrase"] * 3 >= len(everything)
     assert cats["pidgin_texting"] * 5 >= len(everything)
     assert sum(1 for b in tune if b.documents) >= 1 and sum(1 for b in held if b.documents) >= 1
     assert {d.format for b in tune + held for d in b.documents} >= {"docx", "pdf", "txt"}
+
+
+def test_every_expected_fact_is_in_the_business_data() -> None:
+    """An answer the engine could not give from what the owner taught would measure the set,
+    not the engine: every expected amount and key string is in the data (only an adversarial
+    question may expect words of its own, such as "we don't sell")."""
+    from repdesk.ai.eval.v2 import _data_texts
+
+    for path in business_files("all"):
+        b = load_business(path)
+        texts = "\n".join(_data_texts(b))
+        amounts = score.all_amounts(texts) | {p.price for p in b.products}
+        amounts |= {v.price for p in b.products for v in p.variants if v.price is not None}
+        amounts |= {d.fee for d in b.delivery if d.fee is not None}
+        for q in b.questions:
+            if q.expect != "answer":
+                continue
+            assert set(q.amounts) <= amounts, (b.id, q.id)
+            assert all(score.contains(texts, c) for c in q.contains), (b.id, q.id)
+            if q.category != "adversarial":
+                for group in q.contains_any:
+                    assert any(score.contains(texts, c) for c in group), (b.id, q.id)
 
 
 def test_the_schema_rejects_a_file_whose_expectations_do_not_follow_from_its_data() -> None:
@@ -120,6 +144,11 @@ def test_times_and_text_are_normalised() -> None:
     assert score.contains("We open at 9:30 AM", "9:30am")
     assert not score.contains("We open at 9:30 AM", "9am")
     assert score.contains("**Closed** on Sundays", "closed")
+    assert score.contains("a 3 months warranty", "3 month")
+    assert score.contains("We take POS.", "pos") and not score.contains("It's possible", "pos")
+    assert not score.contains("Delivery is ₦1,500", "50")
+    assert score.contains("Buy 50 or more for 10% off", "50")
+    assert score.contains("10% off", "10%") and not score.contains("110% sure", "10%")
     assert score.contains("Call 0809-222-3344", "0809 222 3344")
     assert score.contains("Call +234 809 222 3344", "0809 222 3344")
     assert not score.contains("Call 0809 222 3345", "0809 222 3344")
@@ -248,6 +277,7 @@ TINY = {
     "orders": [
         {
             "id": "o1",
+            "tags": ["one_at_a_time"],
             "turns": ["I want 2 zobo drink big", "pickup", "Ada", "08031234567", "yes"],
             "expect": {
                 "items": [{"product": "Zobo Drink", "variant": "Big", "quantity": 2}],
@@ -275,6 +305,9 @@ async def test_a_tiny_business_runs_through_the_api_and_is_counted(tmp_path: Pat
     assert cats["paraphrase"]["questions"] == 0 and cats["paraphrase"]["accuracy"] is None
     assert m["replies"] >= 3 + 5  # every message got at least one reply
     assert m["p50_ms"] > 0 and m["p99_ms"] >= m["p50_ms"]
+    assert m["order_tags"] == {
+        "one_at_a_time": {"orders": 1, "exact": int(report.order_results[0].ok)}
+    }
     assert report.retrieval == "bm25"  # the test's settings switch embeddings off
     assert list(report.businesses) == ["tiny_kiosk"]
     assert report.businesses["tiny_kiosk"]["questions"] == 3

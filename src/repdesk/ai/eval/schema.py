@@ -108,8 +108,37 @@ class OrderOut(_Strict):
     delivery_address: str | None = None
 
 
+ORDER_TAGS = (
+    "one_at_a_time",
+    "all_in_one",
+    "details_first",
+    "multi_item",
+    "quantity_correction",
+    "variant_correction",
+    "pickup_to_delivery",
+    "pickup_phrase",
+    "name_phrase",
+    "pidgin_texting",
+    "plus_234_phone",
+)
+OrderTag = Literal[
+    "one_at_a_time",
+    "all_in_one",
+    "details_first",
+    "multi_item",
+    "quantity_correction",
+    "variant_correction",
+    "pickup_to_delivery",
+    "pickup_phrase",
+    "name_phrase",
+    "pidgin_texting",
+    "plus_234_phone",
+]
+
+
 class OrderCase(_Strict):
     id: str
+    tags: list[OrderTag] = Field(default_factory=list)  # how the order is said (for the report)
     turns: list[str] = Field(min_length=2)
     confirm_turn: int = -1  # the turn whose reply must create the order (default: the last)
     expect: OrderOut

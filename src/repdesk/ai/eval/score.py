@@ -127,7 +127,13 @@ def contains(reply: str, needle: str) -> bool:
     is spaced or prefixed (0809 222 3344, 08092223344, +234 809 222 3344)."""
     if _PHONE_LIKE.fullmatch(needle.strip()):
         return any(same_phone(m.group(0), needle) for m in _PHONE_LIKE.finditer(reply))
-    return normalise(needle) in normalise(reply)
+    want = normalise(needle)
+    if not want:
+        return False
+    # Whole words ("pos" is not in "possible", "50" not in "1,500"); a plural is the same fact.
+    start = r"(?<![a-z0-9])" if want[0].isalnum() else ""
+    end = r"(?:s|es)?(?![a-z0-9])" if want[-1].isalnum() else ""
+    return re.search(start + re.escape(want) + end, normalise(reply)) is not None
 
 
 def digits(text: str | None) -> str:

@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from repdesk.ai.eval import score
-from repdesk.ai.eval.schema import CATEGORIES, Business, OrderCase, Question
+from repdesk.ai.eval.schema import CATEGORIES, ORDER_TAGS, Business, OrderCase, Question
 from repdesk.config import Settings
 
 SETS = Path(__file__).parent / "sets" / "v2"
@@ -61,7 +61,12 @@ def business_files(split: str = "heldout") -> list[Path]:
 
 
 def load_business(path: Path) -> Business:
-    return Business.model_validate_json(path.read_text(encoding="utf-8"))
+    from pydantic import ValidationError
+
+    try:
+        return Business.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValidationError) as exc:
+        raise RunnerError(f"{path}: {exc}") from exc
 
 
 # Documents ----------------------------------------------------------------------------------
@@ -144,6 +149,7 @@ class OrderResult:
     replies: list[str]
     order: dict[str, Any] | None
     invented: list[int] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -207,6 +213,11 @@ def summarise(
         ),
         "orders": len(orders),
         "order_exactness": _ratio(sum(o.ok for o in orders), len(orders)),
+        "order_tags": {
+            tag: {"orders": len(tagged), "exact": sum(o.ok for o in tagged)}
+            for tag in ORDER_TAGS
+            if (tagged := [o for o in orders if tag in o.tags])
+        },
         "invented_amounts": invented,
         "replies": replies,
         "p50_ms": round(_percentile(latencies, 50), 2),
@@ -561,7 +572,9 @@ async def _run_order(
         diff = check_order(b, case, got)
         if diff:
             problems.append(diff)
-    return OrderResult(b.id, case.id, not problems, "; ".join(problems), replies, got, invented)
+    return OrderResult(
+        b.id, case.id, not problems, "; ".join(problems), replies, got, invented, list(case.tags)
+    )
 
 
 async def run_v2(
@@ -585,8 +598,9 @@ async def run_v2(
         wanted = set(businesses)
         loaded = [b for b in loaded if b.id in wanted]
     if not loaded:
-        raise RunnerError("no business to evaluate")
-    previous = config._current
+        where = ", ".join(str(p) for p in files) if paths is not None else str(SETS / split)
+        raise RunnerError(f"no business to evaluate in {where} (check --split and --business)")
+    previous = config._current  # restored afterwards: the caller's settings (tests have their own)
     base = settings or config.get_settings()
     runs: list[BusinessRun] = []
     with tempfile.TemporaryDirectory(prefix="repdesk-eval-") as tmp:
@@ -666,6 +680,8 @@ def format_report(report: ReportV2, *, failures: bool = False) -> str:
         return out
 
     lines += block("overall", m)
+    tags = ", ".join(f"{t} {v['exact']}/{v['orders']}" for t, v in m["order_tags"].items())
+    lines.append(f"  orders exact by wording: {tags or '-'}")
     for bid, s in report.businesses.items():
         lines += block(f"{bid} ({s['type']}, {s['split']})", s)
     missed = report.missed_targets()
