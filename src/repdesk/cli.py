@@ -99,6 +99,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.model_copy(update=updates)
     if not args.no_migrate:
         _upgrade(settings)
+    from repdesk.knowledge.commands import warn_if_model_missing
+
+    warn_if_model_missing()
     print(f"\n  repdesk is running: open {settings.base_url}/ in your browser\n", flush=True)
     app: Any
     if args.workers > 1:

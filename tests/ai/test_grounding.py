@@ -70,3 +70,16 @@ async def test_the_business_voice_shapes_builtin_replies() -> None:
     ctx.text = "How much is black soap?"
     plain = (await BuiltinEngine().respond(ctx)).replies[0]
     assert not plain.startswith("No wahala")
+
+
+def test_a_line_quoted_from_the_business_data_is_not_misattributed() -> None:
+    from repdesk.ai.engine.base import Product
+    from repdesk.ai.grounding import misattributed
+
+    phone = [Product("p", "iPhone 12 (UK used)", "", 32000000, "NGN")]
+    reply = "iPhone 12 screen replacement: N65,000"
+    assert [f.raw for f in misattributed(reply, phone)] == ["N65,000"]
+    price_list = "Repair price list: iPhone 12 screen replacement: N65,000"
+    assert misattributed(reply, phone, quoted=[price_list]) == []
+    # Quoting is word for word: a different amount next to the product still fails.
+    assert misattributed("iPhone 12 screen replacement: N60,000", phone, quoted=[price_list])

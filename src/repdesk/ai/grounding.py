@@ -19,7 +19,7 @@ _MONEY_PREFIX = re.compile(rf"{_CUR}\s?({_NUM})\s?([kKmM](?![a-zA-Z]))?")
 _MONEY_SUFFIX = re.compile(
     rf"({_NUM})\s?([kKmM](?![a-zA-Z]))?\s?(?:naira|dollars?|pounds?|ngn|usd|bucks)\b", re.I
 )
-_PHONE = re.compile(r"(?<![\w])\+?\d[\d\s().-]{6,}\d(?![\w])")
+_PHONE = re.compile(r"(?<![\w])\+?\d[\d \t().-]{6,}\d(?![\w])")
 _NUMBER = re.compile(rf"(?<![\w.])({_NUM})(st|nd|rd|th)?(?![\d])")
 
 
@@ -171,7 +171,12 @@ _SEGMENT = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def misattributed(
-    reply: str, products: list[Any], *, fees: Iterable[int] = (), max_quantity: int = 50
+    reply: str,
+    products: list[Any],
+    *,
+    fees: Iterable[int] = (),
+    max_quantity: int = 50,
+    quoted: Iterable[str] = (),
 ) -> list[Figure]:
     """Amounts stated next to exactly one product that are not that product's price (or a
     multiple of it, or one plus a delivery fee): "the maxi dress is ₦15,000" when ₦15,000 is
@@ -182,6 +187,9 @@ def misattributed(
         return []
     index = CatalogIndex(products)
     fee_list = [0, *fees]
+    # A line quoted word for word from the business's own data ("iPhone 12 screen
+    # replacement: N65,000" from its repair price list) says what the business said.
+    sources = [re.sub(r"\s+", " ", q).lower() for q in quoted]
     bad: list[Figure] = []
     for segment in _SEGMENT.split(reply):
         amounts = [f for f in figures(segment) if f.kind == "amount"]
@@ -189,6 +197,9 @@ def misattributed(
             continue
         mentions = index.match(segment)
         if len(mentions) != 1:
+            continue
+        flat = re.sub(r"\s+", " ", segment).strip().lower()
+        if len(flat) >= 12 and any(flat in src for src in sources):
             continue
         p = mentions[0].product
         unit_prices = {p.price, *(p.variant_price(v) for v in p.variants)}

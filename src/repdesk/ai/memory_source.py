@@ -10,8 +10,10 @@ import math
 from collections import Counter
 from typing import Any
 
+from repdesk.ai.engine import semantic
 from repdesk.ai.engine.base import DeliveryOption, Fact, Product, Variant
 from repdesk.ai.engine.text import content_terms, expand
+from repdesk.knowledge.chunking import Unit, units
 
 
 class MemorySource:
@@ -42,18 +44,44 @@ class MemorySource:
                     s += self._idf[t] * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * ln / self._avg))
             if s > 0:
                 scored.append((s, i))
-        scored.sort(reverse=True)
-        top = scored[:k]
-        if not top:
-            return []
-        hi = top[0][0]
+        hi = max((s for s, _ in scored), default=0.0) or 1.0
+        lexical = {i: s / hi for s, i in scored}
+        semantic = await self._semantic(query, kinds)
+        if semantic is not None:
+            # Retrieval's fusion: 0.2 lexical + 0.8 cosine similarity.
+            fused = [
+                (0.2 * lexical.get(i, 0.0) + 0.8 * sem, i)
+                for i, sem in semantic.items()
+                if sem > 0 or i in lexical
+            ]
+        else:
+            fused = [(lexical[i], i) for _, i in scored]
+        fused.sort(key=lambda t: (-t[0], t[1]))
         out = []
-        for s, i in top:
+        for s, i in fused[:k]:
             f = self.facts[i]
-            out.append(
-                Fact(f.kind, f.id, f.title, f.text, round(s / hi, 4), f.source_id, f.metadata)
-            )
+            meta = {**f.metadata, "lexical": round(lexical.get(i, 0.0), 4)}
+            if semantic is not None:
+                meta["semantic"] = round(semantic[i], 4)
+            out.append(Fact(f.kind, f.id, f.title, f.text, round(s, 4), f.source_id, meta))
         return out
+
+    async def _semantic(self, query: str, kinds: tuple[str, ...] | None) -> dict[int, float] | None:
+        if not self.facts or not semantic.enabled():
+            return None
+        qv = await semantic.embed_query(query)
+        inputs = [
+            f.text if f.text.startswith(f.title) else f"{f.title}\n{f.text}" for f in self.facts
+        ]
+        vectors = await semantic.embed_texts(inputs)
+        if qv is None or vectors is None:
+            return None
+        sims = (vectors @ qv).tolist()
+        return {
+            i: max(0.0, float(x))
+            for i, x in enumerate(sims)
+            if not kinds or self.facts[i].kind in kinds
+        }
 
     async def products(self) -> list[Product]:
         return self._products
@@ -62,12 +90,46 @@ class MemorySource:
     def from_demo(cls, data: dict[str, Any]) -> MemorySource:
         facts: list[Fact] = []
         for i, item in enumerate(data.get("faqs", [])):
-            facts.append(Fact("faq", f"faq{i}", item["question"], item["answer"]))
+            facts += _faq_facts("faq", f"faq{i}", item["question"], item["answer"])
         for i, item in enumerate(data.get("policies", [])):
-            facts.append(Fact("policy", f"pol{i}", item["title"], item["content"]))
+            facts += _faq_facts("policy", f"pol{i}", item["title"], item["content"])
         for i, item in enumerate(data.get("knowledge", [])):
-            facts.append(Fact("knowledge", f"kn{i}", item["title"], item["content"]))
+            # One fact per sentence, row or line, as the knowledge index stores it.
+            found = units(item["content"]) or [Unit(item["content"], "", item["content"])]
+            for j, u in enumerate(found):
+                facts.append(
+                    Fact(
+                        "knowledge",
+                        f"kn{i}:{j}",
+                        item["title"],
+                        u.text,
+                        0.0,
+                        f"kn{i}",
+                        {"context": u.context},
+                    )
+                )
         return cls(facts, demo_products(data))
+
+
+def _faq_facts(kind: str, fid: str, question: str, answer: str) -> list[Fact]:
+    """As knowledge.service.faq_chunks indexes them: whole, then each sentence of a longer
+    answer."""
+    facts = [Fact(kind, fid, question, answer, 0.0, fid)]
+    parts = units(answer)
+    if len(parts) > 1:
+        facts += [
+            Fact(
+                kind,
+                f"{fid}:{j}",
+                question,
+                u.text,
+                0.0,
+                fid,
+                {"answer": u.text, "whole": answer, "unit": True, "context": u.context},
+            )
+            for j, u in enumerate(parts)
+        ]
+    return facts
 
 
 def demo_products(data: dict[str, Any]) -> list[Product]:

@@ -74,7 +74,7 @@ class DbSource:
         asked = content_terms(query)
         terms = sorted(expand(asked) - set(asked))
         found = term_set(" ".join(f"{h.title} {h.text}" for h in hits[:3]))
-        if terms and not all(t in found for t in asked):
+        if terms and not all(t in found for t in asked) and not retrieval.embeddings_enabled():
             more = await retrieval.search(
                 self.session,
                 assistant_id=self.assistant_id,
@@ -253,6 +253,7 @@ async def respond(
         delivery=delivery_options(assistant),
         contact_name=contact_name,
         contact_phone=contact_phone,
+        country=str((assistant.settings or {}).get("country") or "NG"),
         state=state,
         workspace_id=assistant.workspace_id,
         assistant_id=assistant.id,
@@ -286,7 +287,8 @@ async def respond(
         )
 
     fees = [o.fee for o in ctx.delivery if o.fee is not None]
-    blocked = _blocked(result, evidence_for(result), products, fees)
+    quoted = [f.text for f in source.seen]
+    blocked = _blocked(result, evidence_for(result), products, fees, quoted)
     reported = list(blocked)
     if blocked and engine.name != "builtin":
         # The model stated a figure no source supports: answer with the built-in engine.
@@ -295,7 +297,7 @@ async def respond(
         ctx.state.update(state_before)
         result = await BuiltinEngine().respond(ctx)
         result.engine = "builtin-after-grounding"
-        blocked = _blocked(result, evidence_for(result), products, fees)
+        blocked = _blocked(result, evidence_for(result), products, fees, quoted)
     if blocked:
         log.warning("ai reply blocked by grounding check", extra={"figures": blocked[:5]})
         result.replies = [CHECK_WITH_TEAM]
@@ -309,12 +311,16 @@ async def respond(
 
 
 def _blocked(
-    result: EngineResult, evidence: Evidence, products: list[Product], fees: list[int]
+    result: EngineResult,
+    evidence: Evidence,
+    products: list[Product],
+    fees: list[int],
+    quoted: list[str] = (),  # type: ignore[assignment]
 ) -> list[str]:
     out = []
     for reply in result.replies:
         out += [f.raw for f in unsupported(reply, evidence)]
-        out += [f.raw for f in misattributed(reply, products, fees=fees)]
+        out += [f.raw for f in misattributed(reply, products, fees=fees, quoted=quoted)]
     return out
 
 

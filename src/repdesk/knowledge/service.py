@@ -14,6 +14,7 @@ from repdesk.kit.errors import AppError, Conflict, NotFound, ValidationError
 from repdesk.kit.pagination import paginate
 from repdesk.kit.time import utcnow
 from repdesk.knowledge import documents, index
+from repdesk.knowledge.chunking import units
 from repdesk.knowledge.config import get_knowledge_settings
 from repdesk.knowledge.models import Faq, IndexChunk, KnowledgeItem
 from repdesk.knowledge.text import chunk_text, split_faq
@@ -64,6 +65,10 @@ def item_chunks(item: KnowledgeItem) -> list[index.ChunkInput]:
             ]
     if item.filename:
         meta["filename"] = item.filename
+    # One chunk per sentence, list item or table row, with the heading it sits under.
+    found = units(item.content)
+    if found:
+        return [index.ChunkInput(item.title, u.text, {**meta, "context": u.context}) for u in found]
     return [index.ChunkInput(item.title, text, meta) for text in chunk_text(item.content)]
 
 
@@ -346,14 +351,31 @@ def _check_category(category: str | None) -> str:
 
 
 async def _reindex_faq(session: AsyncSession, faq: Faq) -> None:
-    meta = {"question": faq.question, "answer": faq.answer, "category": faq.category}
     await index.replace_source(
         session,
         assistant_id=faq.assistant_id,
         kind=faq_kind(faq.category),
         source_id=faq.id,
-        chunks=[index.ChunkInput(faq.question, f"{faq.question}\n{faq.answer}", meta)],
+        chunks=faq_chunks(faq.question, faq.answer, faq.category),
     )
+
+
+def faq_chunks(question: str, answer: str, category: str) -> list[index.ChunkInput]:
+    """The FAQ or policy whole, then (for a longer answer) each of its sentences and lines
+    under the question, so that a question about one part is answered with that part."""
+    meta = {"question": question, "answer": answer, "category": category}
+    chunks = [index.ChunkInput(question, f"{question}\n{answer}", meta)]
+    parts = units(answer)
+    if len(parts) > 1:
+        chunks += [
+            index.ChunkInput(
+                question,
+                f"{question}\n{u.text}",
+                {**meta, "answer": u.text, "whole": answer, "unit": True, "context": u.context},
+            )
+            for u in parts
+        ]
+    return chunks
 
 
 async def create_faq(

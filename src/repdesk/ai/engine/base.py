@@ -130,6 +130,7 @@ class EngineContext:
     contact_name: str | None = None
     contact_phone: str | None = None
     currency: str = "NGN"
+    country: str = "NG"  # phone numbers are read with this region (ISO 3166 alpha-2)
     # The engine's memory for this conversation (the order being collected); engines mutate it
     # and the caller stores it.
     state: dict[str, Any] = field(default_factory=dict)

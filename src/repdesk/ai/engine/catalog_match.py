@@ -46,6 +46,62 @@ class CatalogIndex:
                 df[t] = df.get(t, 0) + 1
         n = max(len(products), 1)
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self.vocabulary = set(df)
+        for p in products:
+            for v in p.variants:
+                self.vocabulary |= _variant_terms(v.name)
+        self._name_models = {t for ts in self.terms.values() for t in ts if _is_model(t)}
+
+    def _counts(self, term: str, stems: list[str], terms: list[str]) -> bool:
+        """A number in a product's name ("3 tier", "iPhone 13") counts only next to another
+        word of that name: "3 meat pies" is a quantity, "20% off" a percentage."""
+        if not term.isdigit():
+            return True
+        others = set(terms) - {term}
+        for i, s in enumerate(stems):
+            if s == term and (
+                (i > 0 and stems[i - 1] in others)
+                or (i + 1 < len(stems) and stems[i + 1] in others)
+            ):
+                return True
+        return False
+
+    def _same_model(self, words: list[str], product: Product) -> bool:
+        """False when the question names another model ("A55", "iPhone 12") than this
+        product's ("A54", "iPhone 11"); its own options ("128GB") are no other model."""
+        terms = self.terms[product.id]
+        mine = {t for t in terms if _is_model(t)}
+        if not mine:
+            return True
+        own = mine | {t for v in product.variants for t in _variant_terms(v.name)}
+        names = set(terms)
+        stems = [stem(w) for w in words]
+        for i, w in enumerate(words):
+            if not _is_model(w) or w in own:
+                continue
+            if w.isdigit() and not (i > 0 and stems[i - 1] in names):
+                continue  # "4 infinix hot 30": a quantity before the name, not a model
+            near = stems[max(0, i - 2) : i] + stems[i + 1 : i + 3]
+            if not names & set(near):
+                continue  # a number elsewhere in the message (another product's, a quantity)
+            if w in self._name_models:
+                return False  # another product's model
+            shaped = re.fullmatch(r"[a-z]{1,3}\d{1,4}[a-z]?", w) and not re.fullmatch(
+                r"\d+(gb|tb|mb|w|mah|kg|g|ml|l|cl|cm|inch|in)", w
+            )
+            after_name = i > 0 and stems[i - 1] in names and w.isdigit()
+            if shaped or after_name:
+                return False
+        return True
+
+    def _qualified(self, term: str, stems: list[str]) -> bool:
+        """A single shared word with a modifier the product lacks ("gluten-free bread" is not
+        "Banana Bread Loaf")."""
+        i = stems.index(term)
+        if i == 0:
+            return False
+        before = stems[i - 1]
+        return before in _QUALIFIERS or (before.endswith(("free", "less")) and len(before) > 4)
 
     def match(self, text: str) -> list[Mention]:
         words = tokens(text)
@@ -56,13 +112,17 @@ class CatalogIndex:
             if not terms:
                 continue
             total = sum(self.idf[t] for t in terms)
-            hit = [t for t in terms if t in stems]
-            if not hit:
+            hit = [t for t in terms if t in stems and self._counts(t, stems, terms)]
+            if not hit or all(t.isdigit() for t in hit):
+                continue
+            if not self._same_model(words, p):
                 continue
             score = sum(self.idf[t] for t in hit) / total
             strongest = max(self.idf[t] for t in terms)
             # Enough of the name, or its most distinctive word.
             if score < 0.5 and not any(self.idf[t] >= strongest for t in hit):
+                continue
+            if score < 0.5 and len(hit) == 1 and self._qualified(hit[0], stems):
                 continue
             position = min(stems.index(t) for t in hit)
             variant = match_variant(text, p)
@@ -80,6 +140,77 @@ class CatalogIndex:
         ]
         keep.sort(key=lambda m: m.position)
         return keep
+
+
+_NEUTRAL = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "your",
+        "this",
+        "that",
+        "one",
+        "some",
+        "big",
+        "small",
+        "large",
+        "medium",
+        "little",
+        "whole",
+        "fresh",
+        "new",
+        "nice",
+        "original",
+        "real",
+        "good",
+        "best",
+        "cheap",
+        "my",
+        "smaller",
+        "smallest",
+        "bigger",
+        "biggest",
+        "larger",
+        "largest",
+        "cheaper",
+        "cheapest",
+        "other",
+        "another",
+        "same",
+    }
+)
+
+
+_QUALIFIERS = frozenset(
+    {
+        "free",
+        "gluten",
+        "sugar",
+        "vegan",
+        "organic",
+        "wholemeal",
+        "wheat",
+        "diet",
+        "mini",
+        "electric",
+        "wireless",
+        "used",
+        "fake",
+        "refurbished",
+        "kid",
+        "kids",
+        "baby",
+        "men",
+        "women",
+        "ladies",
+        "children",
+    }
+)
+
+
+def _is_model(token: str) -> bool:
+    return bool(re.search(r"\d", token)) and len(token) <= 8
 
 
 def _variant_terms(name: str) -> set[str]:
@@ -100,7 +231,7 @@ def match_variant(text: str, product: Product) -> Variant | None:
         vterms = _variant_terms(vname) - {"size"}
         if not vterms:
             continue
-        if len(vname) <= 3 and vname.isalpha():
+        if vname in SIZE_ALIASES:
             # "S", "M", "XL": only as written in capitals, or after "size"
             capital = rf"(?<![A-Za-z0-9'’]){re.escape(v.name.upper())}(?![A-Za-z0-9])"
             score = 1.0 if re.search(capital, text) or (size and size.group(1) == vname) else 0.0
@@ -130,6 +261,8 @@ def match_variant(text: str, product: Product) -> Variant | None:
 def quantity_before(words: list[str], position: int) -> int | None:
     for i in range(position - 1, max(position - 4, -1), -1):
         w = words[i]
+        if w in ("and", "or", "with", "plus", "a", "an"):
+            return None  # "a Tecno Spark 10 and an iPhone charger": the 10 is the phone's
         if w.isdigit() and 0 < int(w) < 1000:
             return int(w)
         if w.startswith("x") and w[1:].isdigit():

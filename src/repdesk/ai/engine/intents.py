@@ -130,3 +130,159 @@ def detect(text: str) -> list[str]:
     if SMALLTALK.search(text):
         found.append("smalltalk")
     return found or ["unknown"]
+
+
+# -- intent by nearest example ---------------------------------------------------------------
+# Each intent is known by examples (English, Pidgin and texting spellings as customers write
+# them; the classifier compares the message, rewritten to plain English, with each example).
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "price": (
+        "how much is it",
+        "what is the price",
+        "how much does this cost",
+        "how much una dey sell am",
+        "wetin be the price",
+        "hw much",
+        "what's your rate for this",
+        "price pls",
+        "how much be this one",
+        "what does it go for",
+    ),
+    "availability": (
+        "do you have this in stock",
+        "is it available",
+        "una get am",
+        "e still dey",
+        "do you sell this",
+        "have you got any left",
+        "is this one still available",
+        "do you carry this brand",
+    ),
+    "location": (
+        "where is your shop",
+        "where are you located",
+        "where una dey",
+        "what is your address",
+        "how do I find your store",
+        "which area are you in",
+        "can I visit your office",
+        "send me your location",
+    ),
+    "hours": (
+        "what time do you open",
+        "when do you close",
+        "are you open on sunday",
+        "what are your opening hours",
+        "una dey open today",
+        "what time do you people start in the morning",
+        "till what time are you open",
+        "do you work on public holidays",
+    ),
+    "delivery": (
+        "do you deliver",
+        "how much is delivery to my area",
+        "how long does delivery take",
+        "can you bring it to my house",
+        "una dey deliver to abuja",
+        "what is the delivery fee",
+        "do you ship outside lagos",
+        "when will my order arrive",
+    ),
+    "payment": (
+        "how do I pay",
+        "can I pay on delivery",
+        "do you accept transfer",
+        "what is your account number",
+        "can I pay with card",
+        "una dey collect cash",
+        "do you take installment payment",
+        "which payment methods do you accept",
+    ),
+    "returns": (
+        "can I return it",
+        "what is your refund policy",
+        "can I exchange it if it doesn't fit",
+        "I want to return my order",
+        "una dey collect back goods",
+        "do you give refunds",
+        "how many days do I have to return",
+    ),
+    "warranty": (
+        "does it have a warranty",
+        "is there a guarantee",
+        "how long is the warranty",
+        "if it spoil una go fix am",
+        "what if it stops working",
+        "is it original or fake",
+    ),
+    "order": (
+        "I want to buy this",
+        "I'd like to order two",
+        "I wan buy am",
+        "let me have one",
+        "put me down for three",
+        "I'll take it",
+        "add one to my order",
+        "make I order",
+    ),
+    "contact": (
+        "what is your phone number",
+        "how can I call you",
+        "what's your whatsapp number",
+        "give me your number",
+        "do you have an email address",
+        "wetin be una number",
+    ),
+    "complaint": (
+        "my order has not arrived",
+        "this is bad service",
+        "I am not happy with what I received",
+        "the item you sent is damaged",
+        "una don disappoint me",
+        "I have been waiting for days",
+        "you sent me the wrong item",
+        "I want to complain",
+    ),
+    "human": (
+        "can I talk to a real person",
+        "let me speak to someone",
+        "I want to talk to the manager",
+        "make I yarn with una oga",
+        "is there a human there",
+        "call me please",
+        "connect me to customer care",
+    ),
+    "smalltalk": (
+        "hello",
+        "good morning",
+        "how are you",
+        "thank you",
+        "ok thanks",
+        "are you a robot",
+        "how far",
+        "nice one",
+        "bye",
+    ),
+}
+_LABELS = [label for label, examples in EXAMPLES.items() for _ in examples]
+_PHRASES = [e for examples in EXAMPLES.values() for e in examples]
+
+
+async def classify(vector: object) -> list[tuple[str, float]]:
+    """Intents by similarity of the message's vector to their nearest example, best first;
+    [] without embeddings."""
+    import numpy as np
+
+    from repdesk.ai.engine import semantic
+    from repdesk.ai.engine.normalise import to_english
+
+    if vector is None:
+        return []
+    examples = await semantic.embed_texts([to_english(p) for p in _PHRASES])
+    if examples is None or not len(examples):
+        return []
+    sims = examples @ np.asarray(vector, dtype=np.float32)
+    best: dict[str, float] = {}
+    for label, s in zip(_LABELS, sims.tolist(), strict=True):
+        best[label] = max(best.get(label, -1.0), float(s))
+    return sorted(best.items(), key=lambda kv: -kv[1])

@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from repdesk.ai.engine import order_details
 from repdesk.ai.engine.base import Action, DeliveryOption, EngineContext, Product
 from repdesk.ai.engine.catalog_match import CatalogIndex, match_variant, quantity_anywhere
-from repdesk.ai.engine.intents import CANCEL, CONFIRM
+from repdesk.ai.engine.intents import CANCEL, CONFIRM, NUMBER_WORDS
 from repdesk.ai.grounding import figures
 from repdesk.ai.money import format_money
 
@@ -17,61 +18,20 @@ ASK = {
     "name": "your name",
     "phone": "a phone number we can reach you on",
     "address": "your delivery address",
-    "method": "whether you want delivery or pickup",
+    "method": "whether you want it delivered or you'll pick it up",
 }
-STREET = re.compile(
-    r"\b(street|st|road|rd|avenue|ave|close|crescent|estate|lane|way|drive|junction|"
-    r"opposite|off|behind|beside|house|flat|block|plot|no\.?|number|lekki|ikeja|yaba|"
-    r"surulere|ajah|ikoyi|victoria\s+island|vi|festac|ikorodu|gbagada|magodo|maryland|"
-    r"abuja|wuse|garki|ibadan|port\s+harcourt|ph|enugu|kano|benin|lagos|abeokuta|ogun|"
-    r"oyo|state|city|town)\b",
+# Failed attempts at one detail before a person takes over.
+MAX_FAILED = 2
+_QTY_FIX = re.compile(
+    r"\b(?:make\s+it|change\s+(?:it|that|the\s+quantity|quantity)\s+to|instead\s+of\s+\d+\s*,?\s*"
+    r"(?:make\s+it|i\s+want)?|actually|i\s+want|i\s+need|give\s+me|just|only|"
+    r"make\s+am|change\s+am\s+to)\s+(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)\b"
+    r"|\b(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:instead|pieces|pcs)\b",
     re.I,
 )
-PICKUP = re.compile(
-    r"\b(pick\s*-?\s*up|pickup|collect|come\s+carry|pick\s+am|i\s+go\s+come)\b", re.I
+_REMOVE = re.compile(
+    r"\b(remove|take\s+out|without|no\s+more|drop\s+the|cancel\s+the|comot)\b", re.I
 )
-DELIVERY = re.compile(
-    r"\b(deliver|delivery|dispatch|send\s+(it|am)|ship|waybill|bring\s+it)\b", re.I
-)
-NAME = re.compile(
-    r"(?:my\s+name\s+is|name\s+is|name\s+na|name\s*:|i\s+am|i'm|this\s+is|na\s+me|call\s+me)\s+"
-    r"([A-Za-z][A-Za-z'\-]+(?:\s+[A-Za-z][A-Za-z'\-]+){0,3})",
-    re.I,
-)
-ADDRESS = re.compile(
-    r"(?:address\s*(?:is)?\s*:?|deliver(?:y)?\s+(?:it\s+)?to|send\s+(?:it\s+|am\s+)?to|"
-    r"located\s+at|i\s+live\s+(?:at|in)|i\s+dey)\s+(.+?)(?:\.\s|\n|$|,\s*(?:my|phone|name|and\s+my))",
-    re.I,
-)
-NAME_STOP = {
-    "and",
-    "my",
-    "phone",
-    "number",
-    "address",
-    "i",
-    "please",
-    "pls",
-    "abeg",
-    "pickup",
-    "delivery",
-    "pick",
-    "deliver",
-}
-NOT_NAMES = {
-    "yes",
-    "no",
-    "ok",
-    "okay",
-    "yes please",
-    "confirm",
-    "correct",
-    "sure",
-    "na so",
-    "cancel",
-    "pickup",
-    "delivery",
-}
 
 
 def new_order_state() -> dict[str, Any]:
@@ -84,73 +44,13 @@ def new_order_state() -> dict[str, Any]:
         "method": None,
         "stage": "items",
         "awaiting": None,
+        "failed": {},
     }
 
 
-def _clean_name(raw: str) -> str | None:
-    words = []
-    for w in raw.split():
-        if w.lower() in NAME_STOP or any(c.isdigit() for c in w):
-            break
-        words.append(w.strip(",."))
-    name = " ".join(words).strip()
-    return name.title() if name and len(name) <= 60 else None
-
-
-def extract_details(text: str, awaiting: str | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    phones = [f for f in figures(text) if f.kind == "phone"]
-    if phones:
-        out["phone"] = phones[0].raw
-    if PICKUP.search(text):
-        out["method"] = "pickup"
-    elif DELIVERY.search(text):
-        out["method"] = "delivery"
-    m = NAME.search(text)
-    if m:
-        name = _clean_name(m.group(1))
-        if name:
-            out["name"] = name
-    m = ADDRESS.search(text)
-    if m and len(m.group(1).strip()) >= 5:
-        out["address"] = m.group(1).strip().rstrip(".")
-    # One detail per line: "Tunde Bakare / 0803... / 12 Allen Avenue, Ikeja / delivery"
-    lines = [ln.strip(" -•,") for ln in re.split(r"[\n;]", text) if ln.strip(" -•,")]
-    if len(lines) == 1 and "," in text and "address" not in out:
-        parts = [p.strip() for p in text.split(",") if p.strip()]
-        if len(parts) >= 3:
-            lines = parts
-    for ln in lines:
-        if phones and phones[0].raw in ln:
-            before = ln.split(phones[0].raw)[0].strip(" ,:")
-            before = re.sub(r"\b(phone|number|tel|my)\b", "", before, flags=re.I).strip(" ,:")
-            if "name" not in out and re.fullmatch(
-                r"[A-Za-z][A-Za-z'\-]+(\s+[A-Za-z][A-Za-z'\-]+){0,3}", before or "-"
-            ):
-                name = _clean_name(before)
-                if name and name.lower() not in NOT_NAMES:
-                    out["name"] = name
-            continue
-        if PICKUP.fullmatch(ln) or DELIVERY.fullmatch(ln):
-            continue
-        if "address" not in out and STREET.search(ln) and len(ln) >= 6:
-            out["address"] = ln.rstrip(".")
-        elif (
-            "name" not in out
-            and re.fullmatch(r"[A-Za-z][A-Za-z'\-]+(\s+[A-Za-z][A-Za-z'\-]+){0,3}", ln)
-            and not PICKUP.search(ln)
-            and not DELIVERY.search(ln)
-            and ln.lower() not in NOT_NAMES
-            and (awaiting == "name" or len(lines) > 1)
-        ):
-            out["name"] = ln.title()
-    if awaiting == "address" and "address" not in out and len(text.strip()) >= 6 and not phones:
-        out["address"] = text.strip().rstrip(".")
-    if awaiting == "name" and "name" not in out:
-        name = _clean_name(text.strip())
-        if name and len(name.split()) <= 4 and name.lower() not in NOT_NAMES:
-            out["name"] = name
-    return out
+def extract_details(text: str, awaiting: str | None, country: str = "NG") -> dict[str, str]:
+    got = order_details.extract(text, awaiting, country)
+    return {k: v for k, v in vars(got).items() if v}
 
 
 def choose_delivery(
@@ -195,46 +95,98 @@ class OrderTaker:
     # -- items -----------------------------------------------------------------------------
 
     def add_items(self, text: str) -> bool:
-        """Add what the message names; True when it named at least one product."""
+        """Add or correct what the message names ("2 croissants", "make it 3", "no, the red
+        one", "remove the cake"); True when the order's items changed."""
         mentions = self.index.match(text)
         order = self.order
-        if not mentions and order.get("pending"):
-            product = self.products.get(order["pending"]["productId"])
-            if product is not None:
-                variant = match_variant(text, product)
-                qty = quantity_anywhere(text) or order["pending"].get("quantity") or 1
-                if variant is not None:
-                    order["pending"] = None
-                    self._add(product, variant, qty)
-                    return True
-                if qty and quantity_anywhere(text):
-                    order["pending"]["quantity"] = qty
-                    return True
-            return False
         if not mentions:
-            qty = quantity_anywhere(text)
-            if qty and order["items"] and len(text.split()) <= 3 and not figures(text):
-                order["items"][-1]["quantity"] = qty
+            return self._correct(text)
+        if _REMOVE.search(text) and order["items"]:
+            ids = {m.product.id for m in mentions}
+            before = len(order["items"])
+            order["items"] = [i for i in order["items"] if i["productId"] not in ids]
+            if len(order["items"]) != before:
                 return True
-            return False
+        changed = False
         for m in mentions:
-            qty = m.quantity or (quantity_anywhere(text) if len(mentions) == 1 else None) or 1
+            qty = m.quantity or (quantity_anywhere(text) if len(mentions) == 1 else None)
             p = m.product
             if not p.available:
                 self.notes.append(f"Sorry, **{p.name}** is out of stock at the moment.")
                 continue
+            existing = [i for i in order["items"] if i["productId"] == p.id]
             if p.variants and m.variant is None:
-                order["pending"] = {"productId": p.id, "quantity": qty}
+                if existing and len(existing) == 1:
+                    if qty and existing[0]["quantity"] != qty:
+                        existing[0]["quantity"] = qty
+                        changed = True
+                    continue
+                order["pending"] = {"productId": p.id, "quantity": qty or 1}
+                changed = True
                 continue
             if m.variant is not None and not m.variant.available:
                 others = [v.name for v in p.variants if v.available]
                 alt = f" We have {', '.join(others)}." if others else ""
                 self.notes.append(f"Sorry, **{p.name}** in {m.variant.name} is out of stock.{alt}")
                 if others:
-                    order["pending"] = {"productId": p.id, "quantity": qty}
+                    order["pending"] = {"productId": p.id, "quantity": qty or 1}
+                    changed = True
                 continue
-            self._add(p, m.variant, qty)
-        return True
+            if existing and len(existing) == 1 and _is_correction(text):
+                # "no, the red one": the same line with another variant
+                item = existing[0]
+                self._set_variant(item, p, m.variant)
+                if qty:
+                    item["quantity"] = qty
+                changed = True
+                continue
+            self._add(p, m.variant, qty or (existing[0]["quantity"] if existing else 1))
+            changed = True
+        return changed
+
+    def _correct(self, text: str) -> bool:
+        """A message naming no product: a variant for the pending product, another variant
+        or quantity for an item already in the order."""
+        order = self.order
+        pending = order.get("pending")
+        if pending:
+            product = self.products.get(pending["productId"])
+            if product is not None:
+                variant = match_variant(text, product)
+                qty = quantity_anywhere(text) or pending.get("quantity") or 1
+                if variant is not None and variant.available:
+                    order["pending"] = None
+                    self._add(product, variant, qty)
+                    return True
+                if quantity_anywhere(text) and not order_details.find_phones(text):
+                    pending["quantity"] = qty
+                    return True
+            return False
+        items = order["items"]
+        if not items:
+            return False
+        changed = False
+        for item in reversed(items):
+            product = self.products.get(item["productId"])
+            if product is None or not product.variants:
+                continue
+            variant = match_variant(text, product)
+            if variant is not None and variant.id != item.get("variantId") and variant.available:
+                self._set_variant(item, product, variant)
+                changed = True
+                break
+        qty = _quantity_fix(text)
+        if qty is None and not order_details.find_phones(text) and len(text.split()) <= 3:
+            qty = quantity_anywhere(text) if not figures(text) else None
+        if qty and items[-1]["quantity"] != qty:
+            items[-1]["quantity"] = qty
+            changed = True
+        return changed
+
+    def _set_variant(self, item: dict[str, Any], product: Product, variant: Any) -> None:
+        item["variantId"] = variant.id if variant else None
+        item["variant"] = variant.name if variant else None
+        item["unitPrice"] = product.variant_price(variant)
 
     def _add(self, product: Product, variant: Any, qty: int) -> None:
         items: list[dict[str, Any]] = self.order["items"]
@@ -257,19 +209,39 @@ class OrderTaker:
 
     # -- details ---------------------------------------------------------------------------
 
+    @property
+    def country(self) -> str:
+        return self.ctx.country or "NG"
+
     def add_details(self, text: str) -> bool:
         order = self.order
-        got = extract_details(text, order.get("awaiting"))
+        got = extract_details(text, order.get("awaiting"), self.country)
         changed = False
         if got:
             order["areaText"] = f"{order.get('areaText') or ''} {text}"[-500:]
         for key in DETAILS:
             if key in got and got[key] != order.get(key):
+                if key == "address" and order.get("method") == "pickup" and "method" not in got:
+                    # an address given for a pickup order means delivery
+                    order["method"] = "delivery"
                 order[key] = got[key]
                 changed = True
-        if order.get("method") == "pickup":
-            order["address"] = order.get("address") or "Pickup"
+        if "address" in got and "method" not in got and not order.get("method"):
+            order["method"] = "delivery"
+        if changed:
+            order["failed"] = {}
         return changed
+
+    def note_failure(self) -> bool:
+        """The detail just asked for was not given; True when that has now happened
+        MAX_FAILED times (a person should take over)."""
+        order = self.order
+        awaiting = order.get("awaiting")
+        if not awaiting or awaiting == "confirm":
+            return False
+        failed: dict[str, int] = order.setdefault("failed", {})
+        failed[awaiting] = failed.get(awaiting, 0) + 1
+        return failed[awaiting] >= MAX_FAILED
 
     def missing(self) -> list[str]:
         order = self.order
@@ -278,7 +250,14 @@ class OrderTaker:
         out = [k for k in DETAILS if not order.get(k)]
         if order.get("method") == "pickup" and "address" in out:
             out.remove("address")
+        if order.get("address") and "method" in out and not self._has_pickup():
+            # an address with no pickup option: delivery
+            order["method"] = "delivery"
+            out.remove("method")
         return out
+
+    def _has_pickup(self) -> bool:
+        return any(o.method == "pickup" for o in self.ctx.delivery) or not self.ctx.delivery
 
     def delivery_option(self) -> DeliveryOption | None:
         order = self.order
@@ -322,7 +301,7 @@ class OrderTaker:
         if missing:
             order["stage"] = "details"
             if len(missing) >= 3:
-                order["awaiting"] = None
+                order["awaiting"] = missing[0]
                 wanted = [ASK[k] for k in missing]
                 return (
                     "Great choice! To complete your order, please send "
@@ -378,7 +357,8 @@ class OrderTaker:
                 "deliveryMethod": option.name if option else order.get("method"),
                 "customerName": order.get("name"),
                 "customerPhone": order.get("phone"),
-                "deliveryAddress": order.get("address"),
+                "deliveryAddress": order.get("address")
+                or ("Pickup" if order.get("method") == "pickup" else None),
             },
         )
 
@@ -387,3 +367,23 @@ class OrderTaker:
 
     def is_cancel(self, text: str) -> bool:
         return bool(CANCEL.search(text))
+
+
+def _is_correction(text: str) -> bool:
+    return bool(
+        re.search(
+            r"^\s*(no+|nope|sorry|actually|wait|change|instead|rather|make\s+it|i\s+mean)\b"
+            r"|\b(instead|rather|change\s+(it|that|am)|i\s+meant?)\b",
+            text,
+            re.I,
+        )
+    )
+
+
+def _quantity_fix(text: str) -> int | None:
+    m = _QTY_FIX.search(text)
+    if not m:
+        return None
+    v = (m.group(1) or m.group(2)).lower()
+    n = int(v) if v.isdigit() else NUMBER_WORDS.get(v)
+    return n if n and 0 < n < 1000 else None

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from repdesk.ai.engine.base import Action, Engine, EngineContext, EngineResult, Product
-from repdesk.ai.engine.builtin import BuiltinEngine
+from repdesk.ai.engine.builtin import BuiltinEngine, relevant_facts
 from repdesk.ai.engine.catalog_match import CatalogIndex
+from repdesk.ai.engine.normalise import to_english
 from repdesk.ai.engine.orders_flow import OrderTaker, new_order_state
 from repdesk.ai.grounding import is_injection
 from repdesk.ai.llm.prompts import TOOLS, system_prompt
@@ -76,7 +77,9 @@ class LLMEngine:
             return result
 
     async def _respond(self, ctx: EngineContext) -> EngineResult:
-        facts = await ctx.source.search(ctx.text, k=5)
+        # The built-in engine's retrieval: the question in plain English, per sentence and
+        # row, the facts that answer it first.
+        facts = await relevant_facts(ctx, k=6)
         system = system_prompt(ctx, facts)
         messages: list[dict[str, Any]] = []
         for t in ctx.history[-12:]:
@@ -152,7 +155,7 @@ class LLMEngine:
     ) -> str:
         by_id = {p.id: p for p in products}
         if name == "search_knowledge":
-            hits = await ctx.source.search(str(args["query"]), k=5)
+            hits = await ctx.source.search(to_english(str(args["query"])), k=5)
             return json.dumps(
                 [{"kind": h.kind, "title": h.title, "text": h.text[:800]} for h in hits],
                 ensure_ascii=False,
