@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import phonenumbers
 
 from repdesk.ai.grounding import figures
+from repdesk.kit.phones import InvalidPhoneNumberError, normalize_phone
 
 _PLACES = (
     r"lekki|ikeja|yaba|surulere|ajah|ikoyi|victoria\s+island|vi|festac|ikorodu|gbagada|"
@@ -131,11 +132,10 @@ def normalise_phone(raw: str, country: str = "NG") -> str | None:
     """A phone number as the business writes it: national digits for its own country
     ("08031234567"), E.164 otherwise; None when it is no valid number."""
     try:
-        number = phonenumbers.parse(raw, country or "NG")
-    except phonenumbers.NumberParseException:
+        e164 = normalize_phone(raw, default_region=country or "NG")
+    except InvalidPhoneNumberError:
         return None
-    if not phonenumbers.is_possible_number(number):
-        return None
+    number = phonenumbers.parse(e164, None)
     region = phonenumbers.region_code_for_number(number)
     if region == (country or "NG").upper():
         national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
