@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from repdesk.db.engine import Database
+from repdesk.developer_api.config import reset_api_settings
 from repdesk.developer_api.models import ApiKey, WebhookDelivery
 from repdesk.jobs.worker import Worker
 from tests.developer_api.conftest import customer_writes
@@ -146,8 +148,12 @@ async def test_broadcast_page_creates_and_lists(
 
 
 async def test_webhook_management_api_with_log_and_redeliver(
-    client: httpx.AsyncClient, db: Database, worker: Worker
+    client: httpx.AsyncClient, db: Database, worker: Worker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The log is read after the first attempt: retries a minute away, so that a slow drain
+    # (the conftest's 50 ms retries) cannot make a second and third attempt first.
+    monkeypatch.setenv("REPDESK_WEBHOOK_RETRY_SCHEDULE", "60,60,60,60,60")
+    reset_api_settings()
     account, aid = await _setup(client, db)
     r = await client.post(
         f"/api/assistants/{aid}/webhooks",

@@ -122,7 +122,9 @@ def shop(live_server: LiveServer, database_url: str, tmp_path: Path) -> Iterator
     site_root = tmp_path / "site"
     site_root.mkdir()
     site = HostSite(site_root)
-    api = httpx.Client(base_url=live_server.url, timeout=20)
+    api = httpx.Client(
+        base_url=live_server.url, timeout=60
+    )  # a loaded CI machine: the live server answered in 13 s once
     r = api.post(
         "/api/auth/login", json={"email": "owner@shop.test", "password": "correct horse battery"}
     )

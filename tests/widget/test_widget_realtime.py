@@ -22,7 +22,9 @@ from tests.widget.conftest import ORIGIN, WidgetSetup, make_widget, visitor
 async def live_widget(
     live_server: LiveServer, db: Database
 ) -> tuple[httpx.AsyncClient, WidgetSetup]:
-    client = httpx.AsyncClient(base_url=live_server.url, timeout=20)
+    client = httpx.AsyncClient(
+        base_url=live_server.url, timeout=60
+    )  # a loaded CI machine: setup requests took 13 s once
     return client, await make_widget(client, db)
 
 
