@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -29,7 +30,8 @@ def test_reindex_command_embeds_and_marks_the_index_ready(
     async def setup() -> str:
         db = Database(settings.resolved_database_url)
         try:
-            _u, ws = await create_account(db)
+            # its own address: on PostgreSQL this test shares a database no `db` fixture truncated
+            _u, ws = await create_account(db, email=f"reindex-{uuid.uuid4().hex[:8]}@shop.test")
             a = await create_assistant(db, workspace_id=ws.id)
             async with db.transaction() as s:
                 await knowledge.create_text(
