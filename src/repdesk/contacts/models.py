@@ -1,9 +1,26 @@
+"""The customer book: one contact per customer of an assistant (a phone number on WhatsApp, a
+visitor id on the widget), their tags, and the computed attributes the pipeline keeps current.
+
+Computed columns are written incrementally as messages and orders happen (never by rescanning a
+contact's history); segments filter on them in SQL. Their formulas are documented where they are
+computed (``repdesk.contacts.computed``) and in the dashboard's help.
+"""
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from repdesk.db.base import Base, IdMixin, JSONType, TimestampMixin
@@ -14,6 +31,7 @@ class Contact(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("assistant_id", "phone"),
         UniqueConstraint("assistant_id", "visitor_id"),
+        Index("ix_contacts_assistant_last_message", "assistant_id", "last_message_at"),
     )
 
     assistant_id: Mapped[str] = mapped_column(
@@ -22,7 +40,40 @@ class Contact(IdMixin, TimestampMixin, Base):
     phone: Mapped[str | None] = mapped_column(String(20))  # E.164 with '+'
     visitor_id: Mapped[str | None] = mapped_column(String(64))  # web widget visitors
     name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    language: Mapped[str | None] = mapped_column(String(16))
+    # Legacy JSON list, replaced by contact_tags (the contacts issue removes it).
     tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    message_count: Mapped[int] = mapped_column(Integer, default=0)
-    last_message_at: Mapped[datetime | None]
+    # Marketing opt-out (STOP / START, or set by the owner).
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    opted_out_at: Mapped[datetime | None]
+
+    # -- computed attributes ------------------------------------------------------------
+    message_count: Mapped[int] = mapped_column(Integer, default=0)  # inbound messages
+    last_message_at: Mapped[datetime | None]  # last inbound
+    outbound_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_contacted_at: Mapped[datetime | None]  # last outbound
+    conversations_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Orders that are not cancelled, in the assistant's currency (minor units).
+    orders_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    total_spent: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    total_paid: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    last_order_at: Mapped[datetime | None]
+    budget_range: Mapped[str | None] = mapped_column(String(8))  # low | mid | high
+    sentiment: Mapped[str | None] = mapped_column(String(8))  # positive | neutral | negative
+    sentiment_score: Mapped[float | None] = mapped_column(Float)  # -1.0 .. 1.0
+    engagement_score: Mapped[int | None] = mapped_column(Integer)  # 0 .. 100
+
+
+class ContactTag(Base):
+    """One tag of one contact; indexed by (assistant, tag) for segments and filters."""
+
+    __tablename__ = "contact_tags"
+    __table_args__ = (Index("ix_contact_tags_assistant_tag", "assistant_id", "tag"),)
+
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+    assistant_id: Mapped[str] = mapped_column(ForeignKey("assistants.id", ondelete="CASCADE"))
