@@ -19,6 +19,7 @@ from repdesk.jobs.models import Job
 from repdesk.jobs.service import enqueue
 from repdesk.jobs.worker import Worker
 from repdesk.kit.time import utcnow
+from tests.conversations.helpers import send_as
 from tests.developer_api.conftest import Tenant, balance, connected_tenant, customer_writes
 from tests.fakes.graph import FakeGraph
 
@@ -398,13 +399,12 @@ async def test_a_send_whose_request_died_after_commit_is_sent_once_by_a_worker(
     async with db.transaction() as s:
         c = await conversations.get_conversation(s, inbound.conversation.id)
         assert c is not None
-        message = await conversations.queue_outbound(
+        message = await send_as(
             s,
             conversation=c,
             outbound=SendRequest.model_validate(text()).outbound(),
             sender="api",
-            enqueue_send=False,
-            status="sending",
+            delivery=conversations.Delivery.NOW,
         )
         message_id = message.id
 

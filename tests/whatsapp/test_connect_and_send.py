@@ -18,6 +18,7 @@ from repdesk.db.engine import Database
 from repdesk.jobs.worker import Worker
 from repdesk.kit.errors import AppError
 from repdesk.kit.time import utcnow
+from tests.conversations.helpers import send_as
 from tests.factories import create_account, create_assistant
 from tests.fakes.graph import FakeGraph
 from tests.whatsapp.helpers import CUSTOMER, connected_assistant
@@ -92,7 +93,7 @@ async def test_sender_formats_ai_text_and_stores_wamid(
     async with db.transaction() as session:
         c = await session.get(Conversation, conv.id)
         assert c is not None
-        msg = await conversations.queue_outbound(
+        msg = await send_as(
             session,
             conversation=c,
             sender="ai",
@@ -137,7 +138,7 @@ async def test_sender_refuses_four_buttons_and_unapproved_templates(
             )
         assert err.value.code == "VALIDATION_ERROR"
         with pytest.raises(AppError) as err:
-            await conversations.queue_outbound(
+            await send_as(
                 session,
                 conversation=c,
                 sender="api",
@@ -147,14 +148,14 @@ async def test_sender_refuses_four_buttons_and_unapproved_templates(
             )
         assert err.value.code == "TEMPLATE_NOT_APPROVED"
         with pytest.raises(AppError) as err:
-            await conversations.queue_outbound(
+            await send_as(
                 session,
                 conversation=c,
                 sender="api",
                 outbound=OutboundMessage(type="text", text="hi"),
             )
         assert err.value.code == "SERVICE_WINDOW_CLOSED"
-        ok = await conversations.queue_outbound(
+        ok = await send_as(
             session,
             conversation=c,
             sender="api",
@@ -207,7 +208,7 @@ async def test_meta_errors_map_to_message_outcomes(
         c = await session.get(Conversation, conv.id)
         assert c is not None
         before = await billing.balance(session, assistant.workspace_id)
-        msg = await conversations.queue_outbound(
+        msg = await send_as(
             session,
             conversation=c,
             sender="agent",
@@ -243,7 +244,7 @@ async def test_expired_token_marks_connection_disconnected(
     async with db.transaction() as session:
         c = await session.get(Conversation, conv.id)
         assert c is not None
-        msg = await conversations.queue_outbound(
+        msg = await send_as(
             session,
             conversation=c,
             sender="agent",
@@ -282,7 +283,7 @@ async def test_media_by_uploaded_file_and_by_link_and_reply_buttons(
             mime_type="image/png",
             filename="shirt.png",
         )
-        img = await conversations.queue_outbound(
+        img = await send_as(
             session,
             conversation=c,
             sender="api",
@@ -290,7 +291,7 @@ async def test_media_by_uploaded_file_and_by_link_and_reply_buttons(
                 type="image", media=OutboundMedia(id=stored.id, caption="Our blue shirt")
             ),
         )
-        doc = await conversations.queue_outbound(
+        doc = await send_as(
             session,
             conversation=c,
             sender="api",
@@ -299,7 +300,7 @@ async def test_media_by_uploaded_file_and_by_link_and_reply_buttons(
                 media=OutboundMedia(link="https://shop.test/price-list.pdf", filename="prices.pdf"),
             ),
         )
-        btn = await conversations.queue_outbound(
+        btn = await send_as(
             session,
             conversation=c,
             sender="ai",

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from repdesk.channels.base import OutboundMessage
 from repdesk.channels.whatsapp import service as wa
 from repdesk.channels.whatsapp.models import WhatsAppConnection, WhatsAppEvent
-from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Conversation, Message
 from repdesk.db.engine import Database
 from repdesk.jobs.worker import Worker
+from tests.conversations.helpers import send_as
 from tests.fakes.graph import FakeGraph
 from tests.whatsapp.helpers import (
     APP_SECRET,
@@ -100,7 +100,7 @@ async def test_a_status_posted_to_another_webhook_does_not_touch_the_message(
             select(Conversation).where(Conversation.assistant_id == genuine.id)
         )
         assert conv is not None
-        out = await conversations.queue_outbound(
+        out = await send_as(
             session,
             conversation=conv,
             sender="agent",

@@ -18,6 +18,7 @@ from repdesk.events.service import on_event
 from repdesk.files.models import StoredFile
 from repdesk.jobs.models import Job
 from repdesk.jobs.worker import Worker
+from tests.conversations.helpers import send_as
 from tests.fakes.graph import FakeGraph
 from tests.whatsapp.helpers import (
     CUSTOMER,
@@ -370,18 +371,17 @@ async def test_statuses_update_the_message_and_never_go_backwards(
     assistant, conn = await connected_assistant(db, graph)
     await post(db, client, conn, envelope(graph, messages=[text("hi")]))
     from repdesk.channels.base import OutboundMessage
-    from repdesk.conversations import service as conversations
 
     async with db.transaction() as session:
         conv = await session.scalar(select(Conversation))
         assert conv is not None
-        out = await conversations.queue_outbound(
+        out = await send_as(
             session,
             conversation=conv,
             sender="agent",
             outbound=OutboundMessage(type="text", text="hello"),
         )
-        out2 = await conversations.queue_outbound(
+        out2 = await send_as(
             session,
             conversation=conv,
             sender="agent",

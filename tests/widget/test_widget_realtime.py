@@ -16,6 +16,7 @@ from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Conversation
 from repdesk.db.engine import Database
 from tests.conftest import LiveServer
+from tests.conversations.helpers import send_as
 from tests.widget.conftest import ORIGIN, WidgetSetup, make_widget, visitor
 
 
@@ -99,7 +100,7 @@ async def test_agent_reply_reaches_an_open_websocket(db: Database, live_server: 
             conv = await s.scalar(select(Conversation))
             assert conv is not None
             await conversations.set_automation(s, conv, False)
-            out = await conversations.queue_outbound(
+            out = await send_as(
                 s,
                 conversation=conv,
                 sender="agent",

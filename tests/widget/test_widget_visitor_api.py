@@ -18,6 +18,7 @@ from repdesk.db.engine import Database
 from repdesk.files.models import StoredFile
 from repdesk.jobs.models import Job
 from repdesk.jobs.worker import Worker
+from tests.conversations.helpers import send_as
 from tests.widget.conftest import ORIGIN, WidgetSetup, make_widget, vh, visitor
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -316,7 +317,7 @@ async def test_agent_reply_is_pushed_to_the_visitor_topic(
             conv = await s.scalar(select(Conversation))
             assert conv is not None
             await conversations.set_automation(s, conv, False)
-            out = await conversations.queue_outbound(
+            out = await send_as(
                 s,
                 conversation=conv,
                 outbound=OutboundMessage(type="text", text="Yes, **Ada** here."),
@@ -350,7 +351,7 @@ async def test_templates_cannot_be_sent_to_a_web_visitor(
         conv = await s.scalar(select(Conversation))
         assert conv is not None
         with pytest.raises(ValidationError):
-            await conversations.queue_outbound(
+            await send_as(
                 s,
                 conversation=conv,
                 sender="agent",

@@ -21,7 +21,6 @@ from repdesk.ai.engine.base import Turn
 from repdesk.assistants.models import Assistant
 from repdesk.billing import prices
 from repdesk.billing import service as billing
-from repdesk.channels.base import OutboundMessage
 from repdesk.contacts.models import Contact
 from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Conversation, Message
@@ -106,13 +105,14 @@ async def reply(session: AsyncSession, payload: dict[str, Any]) -> None:
             return
     for n, text in enumerate(result.replies):
         try:
-            await conversations.queue_outbound(
+            await conversations.send(
                 session,
-                conversation=conv,
-                outbound=OutboundMessage(type="text", text=text),
-                sender="ai",
-                charge=False,
+                assistant=assistant,
+                to=conversations.Recipient(conversation_id=conv.id),
+                content=conversations.MessageContent.of_text(text),
+                origin=conversations.Origin.AI,
                 idempotency_key=f"ai:{message.id}:{n}",
+                paid_by=f"ai:{message.id}",  # the AI reply's one credit, charged above
             )
         except AppError as exc:  # e.g. the service window closed meanwhile
             log.warning("ai reply not queued: %s", exc.code)

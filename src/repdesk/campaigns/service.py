@@ -1,7 +1,7 @@
 """Broadcasts: accepted at once, then sent one recipient at a time by the ``broadcasts.send`` job.
 
-Each recipient's message goes through ``conversations.queue_outbound(sender="broadcast")``, so it
-is charged, stored and sent like any other message (one ``channel.send`` job each); a pause
+Each recipient's message goes through ``conversations.send(origin=Origin.BROADCAST)``, so it is
+charged, stored and sent like any other message (one ``channel.send`` job each); a pause
 between recipients protects the number's quality rating (the seed: "not a bulk send").
 Free-form content goes only to recipients whose 24-hour window is open; the others are skipped
 with the reason. Sandbox broadcasts validate the same way and send nothing.
@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from repdesk.assistants.models import Assistant
 from repdesk.campaigns.models import Broadcast, BroadcastRecipient
 from repdesk.channels.base import OutboundMessage, get_sender
-from repdesk.contacts import service as contacts
 from repdesk.contacts.models import Contact
 from repdesk.conversations import service as conversations
 from repdesk.conversations.models import (
@@ -165,43 +164,45 @@ async def _send_one(
     outbound = OutboundMessage.model_validate(broadcast.content)
     assistant = await session.get(Assistant, broadcast.assistant_id)
     assert assistant is not None
-    row = (
-        await session.execute(
-            select(Conversation)
-            .join(Contact, Contact.id == Conversation.contact_id)
-            .where(Contact.assistant_id == assistant.id, Contact.phone == recipient.phone)
-        )
-    ).first()
-    conv = row[0] if row else None
-    free_form = outbound.type != "template"
-    if free_form and (conv is None or not conversations.window_open(conv)):
-        recipient.status = "skipped"
-        recipient.reason = "SERVICE_WINDOW_CLOSED: the 24-hour service window is not open."
-        return
     if broadcast.sandbox:
-        recipient.status = "sent"
-        recipient.reason = "sandbox: nothing was sent"
+        # Nothing is sent: only say what a live broadcast would have skipped.
+        row = (
+            await session.execute(
+                select(Conversation)
+                .join(Contact, Contact.id == Conversation.contact_id)
+                .where(Contact.assistant_id == assistant.id, Contact.phone == recipient.phone)
+            )
+        ).first()
+        if outbound.type != "template" and (row is None or not conversations.window_open(row[0])):
+            _skip(recipient)
+        else:
+            recipient.status = "sent"
+            recipient.reason = "sandbox: nothing was sent"
         return
-    if conv is None:
-        contact = await contacts.upsert(session, assistant=assistant, phone=recipient.phone)
-        conv = await conversations.get_or_create_conversation(
-            session, assistant=assistant, contact=contact, channel=CHANNEL
-        )
     try:
         async with session.begin_nested():
-            message = await conversations.queue_outbound(
+            sent = await conversations.send(
                 session,
-                conversation=conv,
-                outbound=outbound,
-                sender="broadcast",
+                assistant=assistant,
+                to=conversations.Recipient(phone=recipient.phone),
+                content=conversations.MessageContent.of(outbound),
+                origin=conversations.Origin.BROADCAST,
                 idempotency_key=f"broadcast:{recipient.id}",
             )
+    except conversations.ServiceWindowClosed:
+        _skip(recipient)
+        return
     except AppError as exc:
         recipient.status = "failed"
         recipient.reason = f"{exc.code}: {exc.message}"[:300]
         return
     recipient.status = "queued"
-    recipient.message_id = message.id
+    recipient.message_id = sent.message.id
+
+
+def _skip(recipient: BroadcastRecipient) -> None:
+    recipient.status = "skipped"
+    recipient.reason = "SERVICE_WINDOW_CLOSED: the 24-hour service window is not open."
 
 
 @task("broadcasts.send", max_attempts=10)

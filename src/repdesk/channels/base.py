@@ -1,8 +1,10 @@
 """What every channel provides to the message pipeline.
 
-A channel registers a :class:`ChannelSender` with :func:`register_sender`. The pipeline's
-``channel.send`` job loads the message and calls ``send``; the channel turns it into its wire
-format and returns the channel's id for it, or raises :class:`ChannelError`.
+A channel registers a :class:`ChannelSender` with :func:`register_sender`; nothing else is
+needed for every sender (inbox, AI, broadcasts, the Developer API) to reach it through
+``conversations.send``. The pipeline delivers a message in three steps: ``prepare`` reads what
+the call needs while the transaction is open, the pipeline commits, ``post`` makes the call
+(with no transaction open) and returns the channel's id for it, or raises :class:`ChannelError`.
 """
 
 from __future__ import annotations
@@ -108,7 +110,13 @@ class ChannelSender(Protocol):
         """Refuse what the channel cannot send (raise an AppError: VALIDATION_ERROR,
         TEMPLATE_NOT_APPROVED ...) before anything is charged or stored."""
 
-    async def send(self, session: AsyncSession, message: Message) -> SendResult: ...
+    async def prepare(self, session: AsyncSession, message: Message) -> Any:
+        """Everything ``post`` needs, read before the transaction ends (our own data: no ORM
+        row, no lazy load after the commit). Raise ChannelError if it cannot be sent."""
+
+    async def post(self, session: AsyncSession, prepared: Any) -> SendResult:
+        """Send what ``prepare`` returned. No transaction is open; the session is there only
+        for what a failure must record (a revoked token marks the connection)."""
 
 
 _SENDERS: dict[str, ChannelSender] = {}

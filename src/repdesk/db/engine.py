@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -38,6 +38,7 @@ TX_CACHE = "repdesk.tx_cache"
 JOBS_CHANNEL = "repdesk_jobs"
 
 log = logging.getLogger("repdesk.db")
+T = TypeVar("T")
 
 
 # -- text the databases cannot store --------------------------------------------------------
@@ -234,3 +235,11 @@ async def commit(session: AsyncSession) -> None:
             asyncio.get_running_loop().call_later(due_in + 0.01, db.on_jobs_committed)
     if pending and db is not None and db.publisher is not None:
         await db.publisher(pending)
+
+
+async def commit_then(session: AsyncSession, call: Callable[[], Awaitable[T]]) -> T:
+    """Commit the unit of work so far, then make ``call`` with no transaction open (a network
+    call: no lock, and on SQLite no write lock, is held over it). What the call's outcome
+    changes is the session's next unit of work: prepare, commit, call, record."""
+    await commit(session)
+    return await call()

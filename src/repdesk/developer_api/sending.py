@@ -1,10 +1,11 @@
 """``POST /v1/messages/send``: a synchronous send through the durable pipeline.
 
 The hot path of the Developer API, kept lean (ADR 7): one read finds the key, its assistant and
-workspace, the WhatsApp connection and the customer's conversation; ``queue_outbound`` charges
-and stores the message (status ``sending``) with prebuilt statements, in one transaction; we
-commit, call the Graph API, record the result and answer with what Meta said (two short
-transactions in all). A message Meta refused is failed and refunded; one that hit a retryable
+workspace, the WhatsApp connection and the customer's conversation; ``conversations.send`` (the
+one send path, ``Delivery.NOW``) charges and stores the message (status ``sending``) with
+prebuilt statements, in one transaction; ``conversations.deliver_now`` commits and calls the
+channel; we record the result and answer with what the channel said (two short transactions in
+all). A message Meta refused is failed and refunded; one that hit a retryable
 error is failed and refunded too, so that a 502 is never sent later.
 
 The message row is its own durable record: should the request die after the first commit, the
@@ -32,8 +33,6 @@ from repdesk.assistants.models import Assistant
 from repdesk.channels.base import ChannelError, OutboundMessage
 from repdesk.channels.whatsapp import service as wa
 from repdesk.channels.whatsapp.models import WhatsAppConnection
-from repdesk.channels.whatsapp.sender import sender as whatsapp
-from repdesk.contacts import service as contacts
 from repdesk.contacts.models import Contact
 from repdesk.conversations import service as conversations
 from repdesk.conversations.models import (
@@ -52,12 +51,11 @@ from repdesk.events import service as events
 from repdesk.events.types import Event
 from repdesk.jobs.registry import periodic, task
 from repdesk.jobs.service import enqueue
-from repdesk.kit.errors import AppError, ValidationError
+from repdesk.kit.errors import AppError, Conflict, ValidationError
 from repdesk.kit.ids import new_id
 from repdesk.kit.phones import normalize_phone
 from repdesk.kit.time import utcnow
 
-CHANNEL = "whatsapp"
 CLIENT_ERRORS = (
     "SERVICE_WINDOW_CLOSED",
     "TEMPLATE_NOT_APPROVED",
@@ -106,18 +104,6 @@ _LOOKUP = (
     )
     .where(ApiKey.key_hash == bindparam("key_hash"))
 )
-
-
-async def _new_conversation(
-    session: AsyncSession, assistant: Assistant, contact: Contact | None, phone: str
-) -> tuple[Conversation, Contact]:
-    """A template to a number that never wrote starts its conversation."""
-    if contact is None:
-        contact = await contacts.upsert(session, assistant=assistant, phone=phone)
-    conv = await conversations.get_or_create_conversation(
-        session, assistant=assistant, contact=contact, channel=CHANNEL
-    )
-    return conv, contact
 
 
 def _response(message: Message, credits_remaining: int) -> SendResponse:
@@ -185,13 +171,13 @@ def parse_body(raw: bytes) -> SendRequest:
 @dataclass
 class _Parsed:
     phone: str
-    outbound: OutboundMessage
+    content: SendRequest
     idempotency_key: str | None
 
 
 def _parse(raw_body: bytes, idempotency_key: str | None) -> _Parsed:
     body = parse_body(raw_body)
-    return _Parsed(normalize_phone(body.to), body.outbound(), _idempotency(idempotency_key))
+    return _Parsed(normalize_phone(body.to), body, _idempotency(idempotency_key))
 
 
 async def send(
@@ -220,82 +206,72 @@ async def send(
         if parsed is None:
             assert problem is not None
             raise problem
-        phone, outbound, key = parsed.phone, parsed.outbound, parsed.idempotency_key
-        _key, assistant, workspace, conn, contact, conv, listened = row
-        assistant_id, workspace_id = assistant.id, workspace.id  # usable after a rollback
+        phone, content, key = parsed.phone, parsed.content, parsed.idempotency_key
+        _key, assistant, workspace, conn, _contact, conv, listened = row
+        assistant_id, workspace_id = assistant.id, workspace.id  # usable after the session
+        # The WhatsApp sender's connection, read with the rest (no read of its own).
         wa.remember_connection(session, assistant_id, conn)
         if api_key.environment == "test":
-            return await _sandbox(session, assistant, workspace, conv, outbound, phone)
-
-        if key is not None:
-            prior = await _prior(session, assistant_id, key)
-            if prior is not None:
-                return await _settle(session, prior, workspace_id)
-        if conv is None:
-            if outbound.type != "template":
-                raise _never_wrote(phone)
-            conv, contact = await _new_conversation(session, assistant, contact, phone)
-        assert contact is not None
-
-        message_id = new_id()
+            return await _sandbox(session, assistant, workspace, conv, content.outbound(), phone)
+        recipient = (
+            conversations.Recipient(conversation_id=conv.id)
+            if conv is not None  # loaded by the read above: resolving it costs no statement
+            else conversations.Recipient(phone=phone)
+        )
         try:
-            message = await conversations.queue_outbound(
+            sent = await conversations.send(
                 session,
-                conversation=conv,
-                outbound=outbound,
-                sender="api",
+                assistant=assistant,
+                to=recipient,
+                content=content,
+                origin=conversations.Origin.API,
                 idempotency_key=key,
-                enqueue_send=False,
-                message_id=message_id,
-                status="sending",  # this request sends it right after the commit
+                delivery=conversations.Delivery.NOW,
             )
-            if message.id != message_id:
-                # A concurrent request with this Idempotency-Key committed first: its answer.
-                prior_id = message.id
-                await commit(session)
-                return await _settle(session, prior_id, workspace_id)
-            outgoing = await whatsapp.prepare(
-                session, conn, contact.phone, outbound, assistant_text=False
-            )
-            balance = workspace.credits  # after the charge (billing keeps it current)
-            await commit(session)
         except IntegrityError:
-            # The same Idempotency-Key raced us and committed first: answer with its message.
-            await session.rollback()
-            prior = await _prior(session, assistant_id, key) if key else None
-            if prior is None:
+            if key is None:
                 raise
-            return await _settle(session, prior, workspace_id)
+            sent = None  # the transaction is dead: it is discarded with this session
+        if sent is not None:
+            return await _deliver(session, sent, workspace, listened=bool(listened))
+    # The same Idempotency-Key raced us and committed first: answer with its message.
+    assert key is not None
+    async with db.session() as session:
+        prior = await _prior(session, assistant_id, key)
+        if prior is None:
+            raise Conflict("The send could not be stored: try again.")
+        return await _settle(session, prior, workspace_id)
 
-        try:
-            result = await whatsapp.post(session, outgoing)
-        except ChannelError as exc:
-            # Refused, or retryable (a Meta outage, throttling): we answer now, so the message
-            # must never go out later. It is failed and refunded.
-            await conversations.mark_failed(
-                session,
-                message,
-                code=exc.code if not exc.retryable else "META_API_ERROR",
-                title=(
-                    exc.message
-                    if not exc.retryable
-                    else f"The WhatsApp Cloud API did not accept the message: {exc.message}"
-                ),
-                provider_code=exc.provider_code,
-            )
-            await commit(session)
-            return _response(message, balance)
-        if not listened:
-            # Then, unless a durable consumer wants message.sent, the status is the only write
-            # left: one statement, and on PostgreSQL no transaction around it (its BEGIN and
-            # COMMIT are two round trips). With endpoints, message.sent writes their
-            # deliveries in the status's transaction.
-            if not events.has_durable_consumers(Event.MESSAGE_SENT):
-                await _single_statement(session)
-            webhooks.known_to_have_none(session, assistant_id)
-        await conversations.record_sent(session, message, result.external_id)
+
+async def _deliver(
+    session: AsyncSession, sent: conversations.Sent, workspace: Workspace, *, listened: bool
+) -> SendResponse:
+    """Deliver the stored message now and answer with the channel's outcome."""
+    message = sent.message
+    if not sent.created:
+        # An earlier request with this Idempotency-Key made it: its answer.
+        await commit(session)
+        return await _settle(session, message.id, workspace.id)
+    balance = workspace.credits  # after the charge (billing keeps it current)
+    try:
+        result = await conversations.deliver_now(session, message)
+    except ChannelError as exc:
+        # Refused, or retryable (an outage, throttling): we answer now, so the message must
+        # never go out later. It is failed and refunded.
+        await conversations.record_unsent(session, message, exc)
         await commit(session)
         return _response(message, balance)
+    if not listened:
+        # Then, unless a durable consumer wants message.sent, the status is the only write
+        # left: one statement, and on PostgreSQL no transaction around it (its BEGIN and COMMIT
+        # are two round trips). With endpoints, message.sent writes their deliveries in the
+        # status's transaction.
+        if not events.has_durable_consumers(Event.MESSAGE_SENT):
+            await _single_statement(session)
+        webhooks.known_to_have_none(session, message.assistant_id)
+    await conversations.record_sent(session, message, result.external_id)
+    await commit(session)
+    return _response(message, balance)
 
 
 async def _single_statement(session: AsyncSession) -> None:
@@ -324,7 +300,7 @@ async def _sandbox(
     if conv is None:
         if outbound.type != "template":
             raise _never_wrote(phone)
-        conv = Conversation(assistant_id=assistant.id, channel=CHANNEL, status="open")
+        conv = Conversation(assistant_id=assistant.id, channel=assistant.platform, status="open")
     await conversations.check_sendable(session, conv, outbound)
     await commit(session)  # the key's last-used time, nothing else
     return SendResponse(

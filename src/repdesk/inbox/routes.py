@@ -22,6 +22,7 @@ from fastapi.responses import StreamingResponse
 from repdesk.accounts.service import authenticate
 from repdesk.assistants import service as assistants
 from repdesk.assistants.deps import AssistantDep
+from repdesk.assistants.models import Assistant
 from repdesk.channels.base import OutboundMessage
 from repdesk.conversations import service as conversations
 from repdesk.events.service import workspace_topic
@@ -123,19 +124,23 @@ async def reply(
     conv, _ = await service.get_conversation(
         session, workspace_id=principal.workspace.id, conversation_id=conversation_id
     )
-    outbound = (
-        OutboundMessage(type="template", template=body.template)
+    content = (
+        conversations.MessageContent.of(OutboundMessage(type="template", template=body.template))
         if body.template is not None
-        else OutboundMessage(type="text", text=body.text)
+        else conversations.MessageContent.of_text(body.text or "")
     )
-    message = await conversations.queue_outbound(
+    assistant = await session.get(Assistant, conv.assistant_id)
+    assert assistant is not None
+    sent = await conversations.send(
         session,
-        conversation=conv,
-        outbound=outbound,
-        sender="agent",
-        author_id=principal.user.id,
+        assistant=assistant,
+        to=conversations.Recipient(conversation_id=conv.id),
+        content=content,
+        origin=conversations.Origin.INBOX,
+        author=principal.user.id,
         idempotency_key=body.idempotency_key,
     )
+    message = sent.message
     return service.message_read(message)
 
 

@@ -1,5 +1,6 @@
 """The one WhatsApp sender: everything that sends (AI, inbox, Developer API, broadcasts,
-workflows) goes through ``conversations.queue_outbound`` -> ``channel.send`` -> here.
+workflows) goes through ``conversations.send`` -> delivery (a ``channel.send`` job, or the
+API's request) -> ``prepare`` / ``post`` here.
 
 ``validate`` refuses what Meta would refuse, before anything is charged: empty text, more than
 3 reply buttons or titles over 20 characters, a template that is unknown or not approved
@@ -168,21 +169,21 @@ class WhatsAppSender:
             if media.caption and len(media.caption) > CAPTION_MAX:
                 raise ValidationError(f"Captions must be at most {CAPTION_MAX} characters.")
 
-    async def send(self, session: AsyncSession, message: Message) -> SendResult:
+    async def prepare(self, session: AsyncSession, message: Message) -> Outgoing:
         conn = await service.get_connection_for_send(session, message.assistant_id)
         conv = await session.get(Conversation, message.conversation_id)
         contact = await session.get(Contact, conv.contact_id) if conv else None
-        outgoing = await self.prepare(
+        return await self.outgoing(
             session,
             conn,
             contact.phone if contact is not None else None,
             OutboundMessage.model_validate(message.content),
+            # People (inbox agents, API callers) write what they want sent; the AI writes
+            # markdown, turned into WhatsApp's dialect.
             assistant_text=message.sender == "ai",
         )
-        await session.commit()  # no transaction (SQLite write lock) is held over the network call
-        return await self.post(session, outgoing)
 
-    async def prepare(
+    async def outgoing(
         self,
         session: AsyncSession,
         conn: WhatsAppConnection | None,

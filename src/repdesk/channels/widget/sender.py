@@ -1,11 +1,13 @@
 """The widget's ChannelSender: an outbound message is pushed to the visitor's open widgets.
 
-``send`` queues a realtime event on ``widget:{visitorId}`` in the job's session; it is published
-when the ``channel.send`` job commits, and every gateway (WebSocket or SSE) subscribed for that
+``post`` queues a realtime event on ``widget:{visitorId}`` in the session; it is published
+when the send is recorded and committed, and every gateway (WebSocket or SSE) subscribed for that
 visitor, on any replica, forwards it. A visitor who is offline sees it in the history next time.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,18 +34,21 @@ class WidgetSender:
         if outbound.type == "text" and not (outbound.text or "").strip():
             raise ValidationError("text: the message is empty.")
 
-    async def send(self, session: AsyncSession, message: Message) -> SendResult:
+    async def prepare(self, session: AsyncSession, message: Message) -> tuple[str, dict[str, Any]]:
+        """The visitor's topic and the message as the visitor sees it."""
         conv = await session.get(Conversation, message.conversation_id)
         contact = await session.get(Contact, conv.contact_id) if conv else None
         if contact is None or not contact.visitor_id:
             raise ChannelError("This conversation has no web visitor.", code="CHANNEL_UNAVAILABLE")
-        external_id = "wm_" + new_id()
         data = public_message(message)
         data["status"] = "sent"
-        queue_realtime(
-            session, visitor_topic(contact.visitor_id), {"type": "message", "message": data}
-        )
-        return SendResult(external_id=external_id)
+        return visitor_topic(contact.visitor_id), data
+
+    async def post(self, session: AsyncSession, prepared: tuple[str, dict[str, Any]]) -> SendResult:
+        """Published when the transaction that records the send commits."""
+        topic, data = prepared
+        queue_realtime(session, topic, {"type": "message", "message": data})
+        return SendResult(external_id="wm_" + new_id())
 
 
 sender = register_sender(WidgetSender())
