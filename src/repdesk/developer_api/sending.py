@@ -268,8 +268,9 @@ async def send(
             return await _settle(session, prior, workspace_id)
 
         try:
-            result = await whatsapp.post(session, outgoing)
+            result = await whatsapp.post(outgoing)
         except ChannelError as exc:
+            await whatsapp.record_error(session, outgoing, exc)
             # Refused, or retryable (a Meta outage, throttling): we answer now, so the message
             # must never go out later. It is failed and refunded.
             await conversations.mark_failed(
