@@ -60,6 +60,9 @@ def upgrade() -> None:
     )
     op.drop_index("ix_whatsapp_events_pending", table_name="whatsapp_events")
     op.drop_table("whatsapp_events")
+    # Ingest jobs queued under the old name drain the new queue; the old sweep's schedule goes.
+    op.execute("UPDATE jobs SET kind = 'inbound.ingest' WHERE kind = 'whatsapp.ingest'")
+    op.execute("DELETE FROM job_schedules WHERE kind = 'whatsapp.ingest_sweep'")
 
 
 def downgrade() -> None:
@@ -100,3 +103,5 @@ def downgrade() -> None:
     )
     op.drop_index("ix_inbound_events_pending", table_name="inbound_events")
     op.drop_table("inbound_events")
+    op.execute("UPDATE jobs SET kind = 'whatsapp.ingest' WHERE kind = 'inbound.ingest'")
+    op.execute("DELETE FROM job_schedules WHERE kind = 'inbound.sweep'")
