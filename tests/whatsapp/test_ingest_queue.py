@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from repdesk.assistants.models import Assistant
+from repdesk.channels.whatsapp import service as wa
 from repdesk.channels.whatsapp.models import WhatsAppConnection
 from repdesk.conversations.models import Message
 from repdesk.db.engine import Database
@@ -148,3 +150,16 @@ async def test_a_removed_connection_stops_taking_webhooks_even_while_cached(
     )
     assert r.status_code == 404 and r.json()["code"] == "NOT_FOUND"
     assert await count(db, select(func.count()).select_from(InboundEvent)) == 0
+
+
+async def test_disconnecting_drops_the_events_still_queued_for_the_number(
+    db: Database, graph: FakeGraph, client: httpx.AsyncClient
+) -> None:
+    assistant, conn = await connected_assistant(db, graph)
+    await post(client, conn, envelope(graph, messages=[text("queued")]))
+    assert await count(db, select(func.count()).select_from(InboundEvent)) == 1
+    async with db.transaction() as session:
+        await wa.disconnect(session, await session.get(Assistant, assistant.id))
+    assert await count(db, select(func.count()).select_from(InboundEvent)) == 0
+    await ingest_worker(db).drain()
+    assert await count(db, select(func.count()).select_from(Message)) == 0
