@@ -10,6 +10,9 @@ MODULES: list[str] = [
     # developer_api's /v1 mount first. Routing walks the routes in order and the Developer API is
     # the hot path; behind the dashboard's routes it paid ~0.3 ms of matching per request.
     "repdesk.developer_api.routes",
+    # inbound: every provider's webhook POSTs (the other hot path), and the queue's jobs
+    "repdesk.inbound.routes",
+    "repdesk.inbound.tasks",
     # events, accounts, assistants, billing, conversations, dashboard, ai jobs, files
     "repdesk.events.service",
     "repdesk.accounts.email",
@@ -22,6 +25,8 @@ MODULES: list[str] = [
     "repdesk.files.routes",
     # channels.whatsapp and inbox
     "repdesk.channels.whatsapp.sender",
+    "repdesk.channels.whatsapp.webhook",
+    "repdesk.channels.whatsapp.inbound",
     "repdesk.channels.whatsapp.tasks",
     "repdesk.channels.whatsapp.routes",
     "repdesk.inbox.routes",

@@ -460,6 +460,7 @@ def graph(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGraph]:
     """The fake Graph API (one server per test process, state reset per test), with
     ``REPDESK_GRAPH_API_URL``/``VERSION`` and a Meta app for Embedded Signup pointed at it."""
     from repdesk.channels.whatsapp.config import reset_whatsapp_settings
+    from repdesk.inbound.config import reset_inbound_settings
 
     state = _server().state
     state.reset()
@@ -473,8 +474,10 @@ def graph(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGraph]:
     # window set their own).
     monkeypatch.setenv("REPDESK_INGEST_BATCH_MS", "0")
     reset_whatsapp_settings()
+    reset_inbound_settings()
     yield state
     reset_whatsapp_settings()
+    reset_inbound_settings()
 
 
 if __name__ == "__main__":

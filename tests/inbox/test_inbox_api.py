@@ -51,7 +51,7 @@ async def deliver(
     body = dumps(payload)
     r = await client.post(url, content=body, headers={"x-hub-signature-256": sign(body)})
     assert r.status_code == 200, r.text
-    await Worker(db, kinds=["whatsapp.ingest"], poll_interval=0.05).drain()
+    await Worker(db, kinds=["inbound.ingest"], poll_interval=0.05).drain()
 
 
 async def test_list_search_and_history(

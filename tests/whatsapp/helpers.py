@@ -14,6 +14,7 @@ from sqlalchemy import update
 
 from repdesk.assistants.models import Assistant
 from repdesk.channels.whatsapp import service as wa
+from repdesk.channels.whatsapp import webhook
 from repdesk.channels.whatsapp.models import WhatsAppConnection
 from repdesk.db.engine import Database
 from tests.factories import create_account, create_assistant
@@ -100,7 +101,7 @@ async def forget_app_secret(db: Database) -> None:
     """Make the connections what one saved before the App Secret was required looks like."""
     async with db.transaction() as session:
         await session.execute(update(WhatsAppConnection).values(app_secret_enc=None))
-    wa._targets.clear()  # the webhook's 5-second cache of connections
+    webhook._targets.clear()  # the webhook's 5-second cache of connections
 
 
 def sign(body: bytes, secret: str = APP_SECRET) -> str:

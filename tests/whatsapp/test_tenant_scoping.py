@@ -10,10 +10,11 @@ import httpx
 from sqlalchemy import func, select
 
 from repdesk.channels.base import OutboundMessage
-from repdesk.channels.whatsapp import service as wa
-from repdesk.channels.whatsapp.models import WhatsAppConnection, WhatsAppEvent
+from repdesk.channels.whatsapp import templates
+from repdesk.channels.whatsapp.models import WhatsAppConnection
 from repdesk.conversations.models import Conversation, Message
 from repdesk.db.engine import Database
+from repdesk.inbound.models import InboundEvent
 from repdesk.jobs.worker import Worker
 from tests.conversations.helpers import send_as
 from tests.fakes.graph import FakeGraph
@@ -80,7 +81,7 @@ async def test_the_same_wamid_on_two_tenants_webhooks_is_stored_for_each(
     assert again.json() == {"received": 0, "duplicates": 1, "statuses": 0}
     assert len(await _messages_of(db, genuine.id)) == 1
     async with db.session() as session:
-        events = await session.scalar(select(func.count()).select_from(WhatsAppEvent))
+        events = await session.scalar(select(func.count()).select_from(InboundEvent))
         conv = await session.scalar(
             select(Conversation).where(Conversation.assistant_id == genuine.id)
         )
@@ -169,5 +170,5 @@ async def test_a_template_update_applies_only_to_the_connection_it_came_to(
     assert r.status_code == 200
     await ingest(db)
     async with db.session() as session:
-        tpl = await wa.get_template(session, genuine.id, "order_confirmation", "en_US")
+        tpl = await templates.get_template(session, genuine.id, "order_confirmation", "en_US")
     assert tpl is not None and tpl.status == "APPROVED"

@@ -11,11 +11,14 @@ import httpx
 from sqlalchemy import func, select
 
 from repdesk.channels.whatsapp import service as wa
-from repdesk.channels.whatsapp.models import WhatsAppConnection, WhatsAppEvent, WhatsAppTemplate
+from repdesk.channels.whatsapp import templates
+from repdesk.channels.whatsapp.models import WhatsAppConnection, WhatsAppTemplate
 from repdesk.conversations.models import Conversation, Message
 from repdesk.db.engine import Database
 from repdesk.events.service import on_event
 from repdesk.files.models import StoredFile
+from repdesk.inbound import service as intake
+from repdesk.inbound.models import InboundEvent
 from repdesk.jobs.models import Job
 from repdesk.jobs.worker import Worker
 from tests.conversations.helpers import send_as
@@ -58,8 +61,8 @@ async def post(
 
 
 async def ingest(db: Database) -> int:
-    """Run due ``whatsapp.ingest`` jobs (only those: other jobs stay queued for the test)."""
-    return await Worker(db, kinds=[wa.INGEST_JOB], poll_interval=0.05).drain()
+    """Run due ``inbound.ingest`` jobs (only those: other jobs stay queued for the test)."""
+    return await Worker(db, kinds=[intake.INGEST_JOB], poll_interval=0.05).drain()
 
 
 async def messages(db: Database) -> list[Message]:
@@ -468,14 +471,14 @@ async def test_template_status_webhook_updates_the_template(
     r = await post(db, client, conn, payload)
     assert r.status_code == 200
     async with db.transaction() as session:
-        tpl = await wa.get_template(session, assistant.id, "spring_sale", "en_US")
+        tpl = await templates.get_template(session, assistant.id, "spring_sale", "en_US")
     assert tpl is not None and tpl.status == "APPROVED"
     payload["entry"][0]["changes"][0]["value"].update(
         {"event": "REJECTED", "reason": "INVALID_FORMAT"}
     )
     await post(db, client, conn, payload)
     async with db.transaction() as session:
-        tpl = await wa.get_template(session, assistant.id, "spring_sale", "en_US")
+        tpl = await templates.get_template(session, assistant.id, "spring_sale", "en_US")
         count = await session.scalar(select(func.count()).select_from(WhatsAppTemplate))
     assert tpl is not None and tpl.status == "REJECTED" and tpl.rejected_reason == "INVALID_FORMAT"
     assert count == 3
@@ -639,7 +642,7 @@ async def test_platform_webhook_delivers_nothing_to_a_byok_connection(
     await ingest(db)
     assert await messages(db) == []
     async with db.session() as session:
-        stored = await session.scalar(select(func.count()).select_from(WhatsAppEvent))
+        stored = await session.scalar(select(func.count()).select_from(InboundEvent))
     assert stored == 0
     # The connection's own webhook still takes the message.
     assert (await post(db, client, conn, envelope(graph, messages=[text("ok")]))).json()[

@@ -22,12 +22,7 @@ class WhatsAppSettings(BaseSettings):
     meta_verify_token: str = ""
     # How often templates are re-synced from every connected WABA.
     template_sync_seconds: int = 6 * 3600
-    # Webhook ingest: POSTs acknowledged within one window of this many milliseconds are
-    # processed together by one ``whatsapp.ingest`` job at the window's end (0: a job per POST,
-    # at once). Larger windows mean fewer, bigger transactions and a longer wait for the reply.
-    ingest_batch_ms: int = 100
-    # How often a sweep looks for inbound events that no job is scheduled for.
-    ingest_sweep_seconds: int = 10
+    # The webhook batching window and sweep are the inbound intake's (repdesk/inbound/config.py).
 
     @property
     def graph_base(self) -> str:

@@ -5,10 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
-from repdesk.db.base import Base, IdMixin, JSONType, TimestampMixin
+from repdesk.db.base import Base, IdMixin, JSONType, TimestampMixin, table_of
+from repdesk.inbound.models import InboundEvent
+
+# The provider name of WhatsApp's events in the inbound intake (inbound_events.provider).
+PROVIDER = "whatsapp"
 
 
 class WhatsAppConnection(IdMixin, TimestampMixin, Base):
@@ -59,31 +64,13 @@ class WhatsAppTemplate(IdMixin, TimestampMixin, Base):
     synced_at: Mapped[datetime | None]
 
 
-class WhatsAppEvent(IdMixin, Base):
-    """One item of a Meta webhook (a message, a status, a template update), stored raw when
-    the POST is acknowledged and turned into conversation state by the ``whatsapp.ingest``
-    job. The table is the inbound queue: unique on the connection and the provider's id, so a
-    redelivery is a no-op, and a row stays pending (``processed_at`` null) until a worker has
-    processed it."""
-
-    __tablename__ = "whatsapp_events"
-    __table_args__ = (
-        # Scoped by connection: a tenant posting another tenant's ids to its own webhook
-        # must not make the genuine items look like redeliveries. (The constraint's index
-        # also serves the foreign key.)
-        UniqueConstraint("connection_id", "dedupe_key"),
-        Index("ix_whatsapp_events_pending", "processed_at", "received_at"),
-    )
-
-    connection_id: Mapped[str] = mapped_column(
-        ForeignKey("whatsapp_connections.id", ondelete="CASCADE")
-    )
-    kind: Mapped[str] = mapped_column(String(10))  # message | status | template
-    # msg:{wamid} | st:{wamid}:{status}:{timestamp} | tpl:{hash of the update}
-    dedupe_key: Mapped[str] = mapped_column(String(200))
-    # A Meta webhook envelope carrying just this one item, as Meta sent it.
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    received_at: Mapped[datetime]
-    processed_at: Mapped[datetime | None]
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
+@event.listens_for(WhatsAppConnection, "after_delete")
+def _forget_events(
+    _mapper: Mapper[WhatsAppConnection], connection: Connection, target: WhatsAppConnection
+) -> None:
+    # A removed connection's stored webhook events go with it, as a foreign key's cascade
+    # would do (inbound_events serves every provider, so it has none). A connection removed by
+    # a database cascade (its assistant deleted) leaves them to the handler, which drops
+    # events of unknown connections, and to the sweep's pruning.
+    t = table_of(InboundEvent)
+    connection.execute(t.delete().where(t.c.provider == PROVIDER, t.c.account_id == target.id))

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from repdesk.assistants.deps import PageAssistantDep
-from repdesk.channels.whatsapp import service
+from repdesk.channels.whatsapp import service, templates
 from repdesk.channels.whatsapp.config import get_whatsapp_settings
 from repdesk.channels.whatsapp.routes import connection_read, sync_now
 from repdesk.dashboard import nav
 from repdesk.dashboard.render import redirect, render
+from repdesk.db.engine import commit
 from repdesk.kit.errors import AppError
 from repdesk.kit.web import PagePrincipalDep, SessionDep, mark_rollback_only
 
@@ -55,7 +56,7 @@ async def save_credentials(
     app_secret: Annotated[str, Form()] = "",
 ) -> Response:
     back = f"/assistants/{assistant.id}/whatsapp"
-    await session.commit()
+    await commit(session)  # hold no database lock while Meta answers
     try:
         await service.connect_byok(
             session,
@@ -67,7 +68,7 @@ async def save_credentials(
             app_secret=app_secret or None,
         )
     except AppError as exc:
-        await session.rollback()
+        mark_rollback_only()
         return redirect(back, error=exc.message)
     return redirect(
         back, flash="WhatsApp connected. Paste the webhook URL and verify token into Meta."
@@ -101,14 +102,14 @@ async def check(
     conn = await service.get_connection(session, assistant.id)
     if conn is None:
         return redirect(back, error="No WhatsApp number is connected.")
-    await session.commit()
+    await commit(session)  # hold no database lock while Meta answers
     try:
         conn = await service.check_connection(session, conn)
     except AppError as exc:
         return redirect(back, error=exc.message)
     # The check's finding (connected or disconnected) is kept even though a failed check is
     # reported as an error redirect, which would otherwise roll the request back.
-    await session.commit()
+    await commit(session)
     if conn.status != "connected":
         return redirect(back, error=conn.status_reason or "Disconnected.")
     return redirect(back, flash="Connection checked: Meta accepts the token.")
@@ -129,7 +130,7 @@ async def templates_page(
     assistant: PageAssistantDep, request: Request, session: SessionDep, principal: PagePrincipalDep
 ) -> Response:
     conn = await service.get_connection(session, assistant.id)
-    rows = await service.list_templates(session, assistant.id)
+    rows = await templates.list_templates(session, assistant.id)
     return render(
         request,
         "whatsapp/templates.html",

@@ -5,33 +5,28 @@
 - ``GET|DELETE /api/assistants/{id}/whatsapp``, ``POST .../whatsapp/check``: status, disconnect
 - ``GET .../whatsapp/templates``, ``POST .../whatsapp/templates/sync``
 - ``POST .../whatsapp/embedded-signup``: finish Meta's Embedded Signup on the server
-- ``GET|POST /webhooks/whatsapp_cloud/{webhookPath}``: one connection's webhook (BYOK)
-- ``GET|POST /webhooks/whatsapp``: the platform app's webhook, routed by phone number id to
-  Embedded Signup numbers only
+- ``GET /webhooks/whatsapp_cloud/{webhookPath}``, ``GET /webhooks/whatsapp``: Meta's
+  subscription handshakes. Meta's POSTs to the same URLs are taken by the inbound intake
+  (``repdesk.inbound.routes``) through the verifiers of :mod:`webhook`.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from fastapi.responses import PlainTextResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.accounts.service import Principal
 from repdesk.assistants import service as assistants
 from repdesk.assistants.deps import AssistantDep
 from repdesk.assistants.models import Assistant
-from repdesk.channels.whatsapp import service
+from repdesk.channels.whatsapp import service, templates
 from repdesk.channels.whatsapp.client import GraphClient, GraphError
 from repdesk.channels.whatsapp.config import get_whatsapp_settings
 from repdesk.channels.whatsapp.models import WhatsAppConnection
-from repdesk.channels.whatsapp.parser import PayloadError, parse
 from repdesk.channels.whatsapp.schemas import (
     AppSecretUpdate,
     ConnectionRead,
@@ -44,8 +39,8 @@ from repdesk.channels.whatsapp.schemas import (
     TemplateRead,
 )
 from repdesk.db.engine import commit
-from repdesk.kit.errors import AppError, Forbidden, NotFound, ValidationError
-from repdesk.kit.web import PrincipalDep, SessionDep, get_db
+from repdesk.kit.errors import Forbidden, NotFound, ValidationError
+from repdesk.kit.web import PrincipalDep, SessionDep
 
 log = logging.getLogger("repdesk.whatsapp")
 
@@ -84,7 +79,7 @@ def connection_read(conn: WhatsAppConnection | None) -> ConnectionRead:
 async def _connect_byok(
     session: AsyncSession, assistant: Assistant, body: CredentialsCreate
 ) -> CredentialsResult:
-    await session.commit()  # hold no database lock while Meta answers
+    await commit(session)  # hold no database lock while Meta answers
     conn = await service.connect_byok(
         session,
         assistant,
@@ -158,7 +153,7 @@ async def check_connection(
 ) -> ConnectionRead:
     """Ask Meta again: refreshes the details; a rejected token marks it disconnected."""
     conn = service.require_connected(await service.get_connection(session, assistant.id))
-    await session.commit()
+    await commit(session)
     conn = await service.check_connection(session, conn)
     return connection_read(conn)
 
@@ -175,7 +170,7 @@ async def list_templates(
     assistant: AssistantDep, session: SessionDep, principal: PrincipalDep
 ) -> TemplateList:
     """The number's message templates as last synced from its WhatsApp Business Account."""
-    rows = await service.list_templates(session, assistant.id)
+    rows = await templates.list_templates(session, assistant.id)
     return TemplateList(data=[TemplateRead.model_validate(r) for r in rows])
 
 
@@ -186,7 +181,7 @@ async def sync_now(session: AsyncSession, conn: WhatsAppConnection) -> None:
         conn.business_account_id,
         conn.assistant_id,
     )
-    await session.commit()
+    await commit(session)
     try:
         infos = await GraphClient(token).list_templates(waba)
     except GraphError as exc:
@@ -194,11 +189,11 @@ async def sync_now(session: AsyncSession, conn: WhatsAppConnection) -> None:
             await service.mark_disconnected(
                 session, conn, "Meta rejected the access token (code 190)."
             )
-            await session.commit()
+            await commit(session)
         raise service.MetaUnavailableError(
             f"Templates could not be fetched from Meta: {exc.message}"
         ) from exc
-    await service.store_templates(session, assistant_id, infos)
+    await templates.store_templates(session, assistant_id, infos)
 
 
 @router.post("/api/assistants/{assistant_id}/whatsapp/templates/sync", response_model=TemplateList)
@@ -208,7 +203,7 @@ async def sync_templates(
     """Fetch the templates from Meta now (they also sync on connect and periodically)."""
     conn = service.require_connected(await service.get_connection(session, assistant.id))
     await sync_now(session, conn)
-    rows = await service.list_templates(session, assistant.id)
+    rows = await templates.list_templates(session, assistant.id)
     return TemplateList(data=[TemplateRead.model_validate(r) for r in rows])
 
 
@@ -232,7 +227,7 @@ async def embedded_signup(
 ) -> ConnectionRead:
     """Finish Embedded Signup: exchange Meta's code for a business token, subscribe the app to
     the WABA, register the number, and save the connection."""
-    await session.commit()
+    await commit(session)
     conn = await service.connect_embedded(
         session,
         assistant,
@@ -258,26 +253,6 @@ def _handshake(request: Request, verify_token: str) -> Response:
     raise Forbidden("The verify token does not match.", code="VERIFY_TOKEN_MISMATCH")
 
 
-def _load(body: bytes) -> Any:
-    try:
-        payload = json.loads(body)
-        return parse(payload)
-    except (ValueError, PayloadError) as exc:
-        raise AppError(
-            "The body is not a WhatsApp webhook JSON object.", code="INVALID_JSON"
-        ) from exc
-
-
-class SignatureError(AppError):
-    status = 401
-    code = "INVALID_SIGNATURE"
-
-
-class AppSecretRequiredError(AppError):
-    status = 401
-    code = "APP_SECRET_REQUIRED"
-
-
 @router.get("/webhooks/whatsapp_cloud/{webhook_path}", include_in_schema=False)
 async def byok_handshake(webhook_path: str, request: Request, session: SessionDep) -> Response:
     conn = await service.get_connection_by_path(session, webhook_path)
@@ -286,98 +261,6 @@ async def byok_handshake(webhook_path: str, request: Request, session: SessionDe
     return _handshake(request, conn.verify_token)
 
 
-async def byok_webhook(request: Request) -> Response:
-    """``POST /webhooks/whatsapp_cloud/{webhookPath}``: Meta's deliveries for one connection.
-
-    The hottest route of the service (every customer message and status), so it is a plain
-    Starlette endpoint with its own unit of work rather than a FastAPI route: no dependency
-    resolution, no response model. Verify, store the items raw, schedule ingest, answer."""
-    webhook_path: str = request.path_params["webhook_path"]
-    body = await request.body()
-    db = get_db(request)
-    async with db.session() as session:
-        target = await service.get_webhook_target(session, webhook_path)
-        if target is None:
-            raise NotFound("Unknown webhook.")
-        secret = service.webhook_secret(target)
-        if secret is None:
-            # Saved before the App Secret was required: nothing can show that a post comes
-            # from Meta, so none is taken (Meta retries for days: adding the secret in time
-            # loses nothing). The dashboard is told that posts are being refused.
-            if await service.note_unsigned(session, target):
-                await commit(session)
-                service.forget_webhook_target(webhook_path)
-            raise AppSecretRequiredError(service.NOT_SECURED)
-        if not service.signature_ok(secret, body, request.headers.get("x-hub-signature-256")):
-            raise SignatureError("X-Hub-Signature-256 is missing or does not match the App Secret.")
-        parsed = _load(body)
-        try:
-            ack = await service.store_events(
-                session,
-                parsed,
-                {target.phone_number_id: target},
-                batch_ms=get_whatsapp_settings().ingest_batch_ms,
-            )
-            await commit(session)  # stored (and ingest scheduled) before Meta gets its 200
-            service.slot_scheduled(ack)
-        except IntegrityError:
-            # The connection was removed since it was read (see service.get_webhook_target).
-            await session.rollback()
-            service.forget_webhook_target(webhook_path)
-            raise NotFound("Unknown webhook.") from None
-    return _ack(ack)
-
-
-router.add_route(
-    "/webhooks/whatsapp_cloud/{webhook_path}",
-    byok_webhook,
-    methods=["POST"],
-    include_in_schema=False,
-)
-
-
-def _ack(ack: service.WebhookAck) -> Response:
-    return JSONResponse(
-        {"received": ack.received, "duplicates": ack.duplicates, "statuses": ack.statuses}
-    )
-
-
 @router.get("/webhooks/whatsapp", include_in_schema=False)
 async def platform_handshake(request: Request) -> Response:
     return _handshake(request, get_whatsapp_settings().meta_verify_token)
-
-
-@router.post("/webhooks/whatsapp", include_in_schema=False)
-async def platform_webhook(request: Request, session: SessionDep) -> Response:
-    s = get_whatsapp_settings()
-    if not s.meta_app_secret:
-        raise NotFound("Embedded Signup is not configured on this server.")
-    body = await request.body()
-    if not service.signature_ok(
-        s.meta_app_secret, body, request.headers.get("x-hub-signature-256")
-    ):
-        raise SignatureError("X-Hub-Signature-256 is missing or does not match the App Secret.")
-    parsed = _load(body)
-    # Only numbers connected through Embedded Signup are the platform app's: a BYOK number
-    # belongs to its owner's Meta app, whose App Secret signs its webhook.
-    platform = WhatsAppConnection.mode == "embedded"
-    ids = parsed.phone_number_ids
-    conns: dict[str, WhatsAppConnection] = {}
-    if ids:
-        rows = await session.scalars(
-            select(WhatsAppConnection).where(WhatsAppConnection.phone_number_id.in_(ids), platform)
-        )
-        conns = {c.phone_number_id: c for c in rows}
-    wabas = {t.business_account_id for t in parsed.templates}
-    if wabas:
-        rows = await session.scalars(
-            select(WhatsAppConnection).where(
-                WhatsAppConnection.business_account_id.in_(wabas), platform
-            )
-        )
-        for c in rows:
-            conns.setdefault(c.phone_number_id, c)
-    ack = await service.store_events(session, parsed, conns, batch_ms=s.ingest_batch_ms)
-    await commit(session)
-    service.slot_scheduled(ack)
-    return _ack(ack)

@@ -24,7 +24,7 @@ from repdesk.channels.base import (
     SendResult,
     register_sender,
 )
-from repdesk.channels.whatsapp import service
+from repdesk.channels.whatsapp import service, templates
 from repdesk.channels.whatsapp.client import GraphClient, GraphError, message_body, split_text
 from repdesk.channels.whatsapp.formatter import to_whatsapp
 from repdesk.channels.whatsapp.models import WhatsAppConnection
@@ -145,7 +145,7 @@ class WhatsAppSender:
         elif outbound.type == "template":
             if outbound.template is None:
                 raise ValidationError("template is required for template messages.")
-            tpl = await service.get_template(
+            tpl = await templates.get_template(
                 session,
                 conversation.assistant_id,
                 outbound.template.name,
@@ -215,7 +215,18 @@ class WhatsAppSender:
         )
 
     async def post(self, session: AsyncSession, out: Outgoing) -> SendResult:
-        """Call the Graph API (no transaction may be open on SQLite: this takes a while)."""
+        """Send what :meth:`prepare` read; a failure's effect on our state is recorded
+        (:meth:`record_error`) in the session's next transaction."""
+        try:
+            return await self.call(out)
+        except ChannelError as exc:
+            await self.record_error(session, out, exc)
+            raise
+
+    async def call(self, out: Outgoing) -> SendResult:
+        """Call the Graph API with what :meth:`prepare` read (no transaction may be open on
+        SQLite: this takes a while). Meta's errors become :class:`ChannelError`; what they
+        change in our state is :meth:`record_error`'s."""
         client = GraphClient(out.token)
         outbound = out.outbound
         try:
@@ -227,35 +238,38 @@ class WhatsAppSender:
             bodies = bodies_for(out.to, outbound, assistant_text=out.assistant_text)
             wamids = [await client.send(out.phone_number_id, body) for body in bodies]
         except GraphError as exc:
-            raise await self._channel_error(session, out.connection_id, exc) from exc
+            raise channel_error(exc) from exc
         return SendResult(wamids[0], {"wamids": wamids})
 
-    async def _channel_error(
-        self, session: AsyncSession, conn_id: str, exc: GraphError
-    ) -> ChannelError:
-        title = exc.message if not exc.details else f"{exc.message}: {exc.details}"
-        if exc.retryable:
-            return ChannelError(
-                title, code="META_API_ERROR", provider_code=exc.code, retryable=True
-            )
-        if exc.code == 131047:
-            return ChannelError(
-                "More than 24 hours have passed since the customer last replied: send a template.",
-                code="SERVICE_WINDOW_CLOSED",
-                provider_code=131047,
-            )
-        if exc.code == 190:
-            conn = await session.get(WhatsAppConnection, conn_id)
+    async def record_error(self, session: AsyncSession, out: Outgoing, exc: ChannelError) -> None:
+        """What a failed :meth:`post` changes: a rejected token disconnects the number."""
+        if exc.code == "CHANNEL_DISCONNECTED":
+            conn = await session.get(WhatsAppConnection, out.connection_id)
             if conn is not None:
                 await service.mark_disconnected(
                     session, conn, "Meta rejected the access token (code 190)."
                 )
-            return ChannelError(
-                "Meta rejected the access token: reconnect WhatsApp.",
-                code="CHANNEL_DISCONNECTED",
-                provider_code=190,
-            )
-        return ChannelError(title, code="META_API_ERROR", provider_code=exc.code)
+
+
+def channel_error(exc: GraphError) -> ChannelError:
+    """Meta's error as the message pipeline's: network / 5xx / throttling retryable, 131047
+    the closed service window, 190 a rejected token, anything else ``META_API_ERROR``."""
+    title = exc.message if not exc.details else f"{exc.message}: {exc.details}"
+    if exc.retryable:
+        return ChannelError(title, code="META_API_ERROR", provider_code=exc.code, retryable=True)
+    if exc.code == 131047:
+        return ChannelError(
+            "More than 24 hours have passed since the customer last replied: send a template.",
+            code="SERVICE_WINDOW_CLOSED",
+            provider_code=131047,
+        )
+    if exc.code == 190:
+        return ChannelError(
+            "Meta rejected the access token: reconnect WhatsApp.",
+            code="CHANNEL_DISCONNECTED",
+            provider_code=190,
+        )
+    return ChannelError(title, code="META_API_ERROR", provider_code=exc.code)
 
 
 def bodies_for(

@@ -1,17 +1,16 @@
-"""Background work: the inbound queue (``whatsapp.ingest``), inbound media download into
-repdesk.files, template sync (on connect and periodically)."""
+"""Background work: inbound media download into repdesk.files, template sync (on connect and
+periodically). Webhook events are drained by the inbound intake (``inbound.ingest``) through
+:func:`repdesk.channels.whatsapp.inbound.handle`."""
 
 from __future__ import annotations
 
 import logging
-import time
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.assistants.models import Assistant
-from repdesk.channels.whatsapp import service
+from repdesk.channels.whatsapp import service, templates
 from repdesk.channels.whatsapp.client import GraphClient, GraphError
 from repdesk.channels.whatsapp.config import get_whatsapp_settings
 from repdesk.conversations import service as conversations
@@ -37,65 +36,6 @@ _EXT = {
 }
 
 
-# A job drains the queue for at most this long, then leaves the rest to the next job.
-INGEST_BUDGET_SECONDS = 10.0
-
-
-@task(service.INGEST_JOB, max_attempts=10, backoff_base=1.0, backoff_cap=60.0)
-async def ingest(session: AsyncSession, payload: dict[str, Any]) -> None:
-    """Turn pending inbound events into conversation state, a batch per transaction, until
-    the queue is empty. A batch that fails is retried one event at a time, so one bad event
-    cannot hold back the others (it is set aside after a few attempts, with its error)."""
-    deadline = time.monotonic() + INGEST_BUDGET_SECONDS
-    while time.monotonic() < deadline:
-        try:
-            taken = await service.process_pending(session)
-            await commit(session)
-        except Exception:
-            await session.rollback()
-            log.warning("whatsapp.ingest: a batch failed; processing it one event at a time")
-            taken, failed = await _one_by_one(session)
-            if failed:  # retry them later, with the job's backoff
-                raise RuntimeError(
-                    f"{failed} inbound event(s) failed; see whatsapp_events"
-                ) from None
-        if taken == 0:
-            return
-    # Out of time with work left: a fresh job continues (the worker may run others first).
-    await enqueue(session, service.INGEST_JOB, {})
-
-
-async def _one_by_one(session: AsyncSession) -> tuple[int, int]:
-    ids = await service.pending_ids(session)
-    await session.rollback()
-    failed = 0
-    for event_id in ids:
-        try:
-            await service.process_event(session, event_id)
-            await commit(session)
-        except Exception as exc:
-            await session.rollback()
-            failed += 1
-            if await service.record_event_failure(
-                session, event_id, f"{type(exc).__name__}: {exc}"
-            ):
-                log.error("whatsapp.ingest: event %s set aside after repeated failures", event_id)
-            await session.commit()
-    return len(ids), failed
-
-
-@task("whatsapp.ingest_sweep", max_attempts=1)
-async def ingest_sweep(session: AsyncSession, payload: dict[str, Any]) -> None:
-    """Periodic: pick up events no job is scheduled for (a POST whose commit landed just after
-    its batch ran, a crash) and forget processed events after 7 days."""
-    if await service.pending_ids(session, limit=1):
-        await enqueue(session, service.INGEST_JOB, {})
-    await service.prune_events(session, older_than=timedelta(days=7))
-
-
-periodic("whatsapp.ingest_sweep", every_seconds=get_whatsapp_settings().ingest_sweep_seconds)
-
-
 @task("whatsapp.download_media", max_attempts=6, backoff_base=5.0, backoff_cap=600.0)
 async def download_media(session: AsyncSession, payload: dict[str, Any]) -> None:
     """Fetch an inbound media file through the Graph media endpoint and keep it in storage.
@@ -114,7 +54,7 @@ async def download_media(session: AsyncSession, payload: dict[str, Any]) -> None
     if conn is None:
         raise PermanentError("the WhatsApp connection was removed")
     token = service.access_token(conn)
-    await session.commit()
+    await commit(session)  # no transaction is held over the Graph call
     client = GraphClient(token)
     try:
         info = await client.get_media(media_id)
@@ -164,7 +104,7 @@ async def sync_templates(session: AsyncSession, payload: dict[str, Any]) -> None
     if conn is None or conn.status != "connected":
         return
     token, waba, conn_id = service.access_token(conn), conn.business_account_id, conn.id
-    await session.commit()
+    await commit(session)  # no transaction is held over the Graph call
     try:
         infos = await GraphClient(token).list_templates(waba)
     except GraphError as exc:
@@ -178,7 +118,7 @@ async def sync_templates(session: AsyncSession, payload: dict[str, Any]) -> None
         if exc.retryable:
             raise
         raise PermanentError(f"template sync failed: {exc}") from exc
-    await service.store_templates(session, assistant_id, infos)
+    await templates.store_templates(session, assistant_id, infos)
 
 
 @task("whatsapp.sync_all_templates", max_attempts=1)

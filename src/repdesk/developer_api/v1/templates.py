@@ -20,7 +20,7 @@ async def list_templates(
 ) -> dict[str, Any]:
     """Templates of the connected WhatsApp Business Account (synced from Meta): name, language,
     category, status and components. Only `APPROVED` templates can be sent."""
-    from repdesk.channels.whatsapp import service as whatsapp
+    from repdesk.channels.whatsapp import templates as whatsapp
 
     rows = await whatsapp.list_templates(api.session, api.assistant.id)
     items = [
