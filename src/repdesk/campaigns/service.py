@@ -165,6 +165,10 @@ async def _send_one(
     outbound = OutboundMessage.model_validate(broadcast.content)
     assistant = await session.get(Assistant, broadcast.assistant_id)
     assert assistant is not None
+    if await contacts.is_opted_out(session, assistant_id=assistant.id, phone=recipient.phone):
+        recipient.status = "skipped"
+        recipient.reason = "CONTACT_OPTED_OUT: the contact opted out of marketing messages."
+        return
     row = (
         await session.execute(
             select(Conversation)
