@@ -403,9 +403,14 @@ async def _write_batch(session: AsyncSession, job: ContactImport, rows: list[_Ro
     for group in _same_keys(changes):
         await session.execute(update(Contact), group)
     tag_rows = [
-        {"contact_id": ids[phone], "tag": tag, "assistant_id": job.assistant_id}
+        {
+            "contact_id": ids[phone],
+            "tag": tag,
+            "assistant_id": job.assistant_id,
+            "position": contacts.MAX_TAGS + i,  # after the tags the contact has
+        }
         for phone, row in merged.items()
-        for tag in row.tags
+        for i, tag in enumerate(row.tags)
     ]
     await insert_ignore(session, table_of(ContactTag), tag_rows, conflict=("contact_id", "tag"))
     job.created += len(inserted)

@@ -226,7 +226,7 @@ async def tags_of(session: AsyncSession, contact_ids: Sequence[str]) -> dict[str
     rows = await session.execute(
         select(ContactTag.contact_id, ContactTag.tag)
         .where(ContactTag.contact_id.in_(list(contact_ids)))
-        .order_by(ContactTag.contact_id, ContactTag.tag)
+        .order_by(ContactTag.contact_id, ContactTag.position, ContactTag.tag)
     )
     for contact_id, tag in rows:
         out[contact_id].append(tag)
@@ -250,15 +250,24 @@ async def assistant_tags(session: AsyncSession, assistant_id: str) -> list[str]:
 
 
 async def _write_tags(
-    session: AsyncSession, contact: Contact, *, added: Sequence[str], removed: Sequence[str]
+    session: AsyncSession,
+    contact: Contact,
+    *,
+    added: Sequence[str],
+    removed: Sequence[str],
 ) -> None:
     if added:
         await insert_ignore(
             session,
             table_of(ContactTag),
             [
-                {"contact_id": contact.id, "tag": t, "assistant_id": contact.assistant_id}
-                for t in added
+                {
+                    "contact_id": contact.id,
+                    "tag": t,
+                    "assistant_id": contact.assistant_id,
+                    "position": i,
+                }
+                for i, t in enumerate(added)
             ],
             conflict=("contact_id", "tag"),
         )
@@ -278,7 +287,9 @@ async def set_tags(
     before = await tag_list(session, contact)
     added = [t for t in wanted if t not in before]
     removed = [t for t in before if t not in wanted]
-    await _write_tags(session, contact, added=added, removed=removed)
+    if wanted != before:  # rewritten whole: the list keeps the order it was given in
+        await _write_tags(session, contact, added=[], removed=before)
+        await _write_tags(session, contact, added=wanted, removed=[])
     await _emit_tag_events(session, contact, workspace_id, added, removed)
     return added, removed
 
@@ -320,7 +331,10 @@ async def bulk_tag(
         await insert_ignore(
             session,
             table_of(ContactTag),
-            [{"contact_id": c, "tag": clean, "assistant_id": assistant.id} for c in changing],
+            [
+                {"contact_id": c, "tag": clean, "assistant_id": assistant.id, "position": MAX_TAGS}
+                for c in changing
+            ],
             conflict=("contact_id", "tag"),
         )
     event = Event.CONTACT_UNTAGGED if remove else Event.CONTACT_TAGGED
@@ -527,11 +541,8 @@ def read(contact: Contact, tags: list[str]) -> dict[str, Any]:
     """The contact's public shape (``/v1/contacts``): camelCase JSON."""
     from repdesk.contacts.schemas import ContactRead
 
-    body = ContactRead.model_validate(contact, from_attributes=True).model_dump(
-        by_alias=True, mode="json"
-    )
-    body["tags"] = list(tags)
-    return body
+    fields = {name: getattr(contact, name) for name in ContactRead.model_fields if name != "tags"}
+    return ContactRead(**fields, tags=list(tags)).model_dump(by_alias=True, mode="json")
 
 
 async def reads(session: AsyncSession, rows: Sequence[Contact]) -> list[dict[str, Any]]:

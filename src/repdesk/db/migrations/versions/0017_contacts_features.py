@@ -25,6 +25,9 @@ _JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgre
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("contact_tags") as batch:
+        batch.add_column(sa.Column("position", sa.Integer(), server_default="0", nullable=False))
+    _keep_tag_order()
     with op.batch_alter_table("contacts") as batch:
         batch.add_column(
             sa.Column("prompts_count", sa.Integer(), server_default="0", nullable=False)
@@ -76,7 +79,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_attribute_definitions")),
         sa.UniqueConstraint(
-            "assistant_id", "key", name=op.f("uq_contact_attribute_definitions_assistant_id")
+            "assistant_id", "key", name=op.f("uq_contact_attribute_definitions_assistant_id_key")
         ),
     )
     op.create_table(
@@ -114,23 +117,55 @@ def upgrade() -> None:
     op.create_index("ix_contact_imports_assistant_id", "contact_imports", ["assistant_id", "id"])
 
 
+def _keep_tag_order() -> None:
+    """contact_tags (0015) kept no order: take it from the JSON list before it goes."""
+    bind = op.get_bind()
+    contacts = sa.table("contacts", sa.column("id", sa.String), sa.column("tags", sa.JSON))
+    tags_table = sa.table(
+        "contact_tags",
+        sa.column("contact_id", sa.String),
+        sa.column("tag", sa.String),
+        sa.column("position", sa.Integer),
+    )
+    rows = [
+        {"cid": contact_id, "t": tag, "p": index}
+        for contact_id, tags in bind.execute(sa.select(contacts.c.id, contacts.c.tags))
+        for index, tag in enumerate(dict.fromkeys(tags or []))
+        if isinstance(tag, str) and tag and index
+    ]
+    if rows:
+        bind.execute(
+            tags_table.update()
+            .where(
+                tags_table.c.contact_id == sa.bindparam("cid"),
+                tags_table.c.tag == sa.bindparam("t"),
+            )
+            .values(position=sa.bindparam("p")),
+            rows,
+        )
+
+
 def downgrade() -> None:
+    bind = op.get_bind()
+    rows = bind.execute(
+        sa.text("SELECT contact_id, tag FROM contact_tags ORDER BY contact_id, position, tag")
+    ).all()
+    tags: dict[str, list[str]] = {}
+    for contact_id, tag in rows:
+        tags.setdefault(contact_id, []).append(tag)
     op.drop_index("ix_contact_imports_assistant_id", table_name="contact_imports")
     op.drop_table("contact_imports")
     op.drop_table("contact_attribute_definitions")
     op.drop_index("ix_contact_notes_contact_id", table_name="contact_notes")
     op.drop_table("contact_notes")
+    with op.batch_alter_table("contact_tags") as batch:
+        batch.drop_column("position")
     with op.batch_alter_table("contacts") as batch:
         batch.add_column(sa.Column("tags", _JSON, nullable=True))
         batch.drop_column("awaiting_reply")
         batch.drop_column("replies_count")
         batch.drop_column("prompts_count")
     # The tags come back from contact_tags.
-    bind = op.get_bind()
-    rows = bind.execute(sa.text("SELECT contact_id, tag FROM contact_tags ORDER BY tag"))
-    tags: dict[str, list[str]] = {}
-    for contact_id, tag in rows:
-        tags.setdefault(contact_id, []).append(tag)
     contacts = sa.table("contacts", sa.column("id", sa.String), sa.column("tags", sa.JSON))
     for contact_id, values in tags.items():
         bind.execute(contacts.update().where(contacts.c.id == contact_id).values(tags=values))
