@@ -48,7 +48,9 @@ async def test_list_filters_search_sort_and_cursor(
     first = await client.get(base, params={"sort": "name", "limit": 2})
     body = first.json()
     assert names(first) == ["Ada", "Bola"] and body["hasMore"] is True
-    second = await client.get(base, params={"sort": "name", "limit": 2, "cursor": body["nextCursor"]})
+    second = await client.get(
+        base, params={"sort": "name", "limit": 2, "cursor": body["nextCursor"]}
+    )
     assert names(second) == ["Chi"] and second.json()["hasMore"] is False
     one = (await client.get(f"/api/contacts/{c}")).json()
     assert one["messageCount"] == 1 and one["conversationsCount"] == 1
@@ -130,7 +132,9 @@ async def test_bulk_tag_and_untag_write_contact_tags(
         await client.post(url, json={"contactIds": [a], "tag": "promo", "remove": True})
     ).json() == {"changed": 1}
     async with db.transaction() as session:
-        rows = set(await session.scalars(select(ContactTag.contact_id).where(ContactTag.tag == "promo")))
+        rows = set(
+            await session.scalars(select(ContactTag.contact_id).where(ContactTag.tag == "promo"))
+        )
     assert rows == {b, c}
 
 

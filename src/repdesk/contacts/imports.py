@@ -402,12 +402,13 @@ async def _write_batch(session: AsyncSession, job: ContactImport, rows: list[_Ro
             ids[str(raced_phone)] = cid
     for group in _same_keys(changes):
         await session.execute(update(Contact), group)
+    position = contacts.later_position()
     tag_rows = [
         {
             "contact_id": ids[phone],
             "tag": tag,
             "assistant_id": job.assistant_id,
-            "position": contacts.MAX_TAGS + i,  # after the tags the contact has
+            "position": position + i,  # after the tags the contact has
         }
         for phone, row in merged.items()
         for i, tag in enumerate(row.tags)

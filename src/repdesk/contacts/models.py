@@ -82,7 +82,7 @@ class ContactTag(Base):
     tag: Mapped[str] = mapped_column(String(64), primary_key=True)
     assistant_id: Mapped[str] = mapped_column(ForeignKey("assistants.id", ondelete="CASCADE"))
     # Where the tag stands in the contact's list (the API returns tags in the order given).
-    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    position: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class ContactNote(IdMixin, TimestampMixin, Base):

@@ -7,6 +7,7 @@ are written only here; ``contact.tagged`` / ``contact.untagged`` follow each cha
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,15 @@ MAX_TAGS = 50
 MAX_TAG_LEN = 50
 MAX_ATTRIBUTES_BYTES = 16_000
 MAX_NOTE_LEN = 5000
+_POSITION_EPOCH = 1_704_067_200  # 2024-01-01
+
+
+def later_position() -> int:
+    """A tag position after every tag a contact has (milliseconds since 2024: tags added
+    later list later), for writes that add without reading the contact's tags."""
+    return MAX_TAGS + int(time.time() * 1000) - _POSITION_EPOCH * 1000
+
+
 _EMAIL_MAX = 320
 
 
@@ -332,7 +342,12 @@ async def bulk_tag(
             session,
             table_of(ContactTag),
             [
-                {"contact_id": c, "tag": clean, "assistant_id": assistant.id, "position": MAX_TAGS}
+                {
+                    "contact_id": c,
+                    "tag": clean,
+                    "assistant_id": assistant.id,
+                    "position": later_position(),
+                }
                 for c in changing
             ],
             conflict=("contact_id", "tag"),

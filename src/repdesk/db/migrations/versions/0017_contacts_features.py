@@ -26,7 +26,7 @@ _JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgre
 
 def upgrade() -> None:
     with op.batch_alter_table("contact_tags") as batch:
-        batch.add_column(sa.Column("position", sa.Integer(), server_default="0", nullable=False))
+        batch.add_column(sa.Column("position", sa.BigInteger(), server_default="0", nullable=False))
     _keep_tag_order()
     with op.batch_alter_table("contacts") as batch:
         batch.add_column(
@@ -125,7 +125,7 @@ def _keep_tag_order() -> None:
         "contact_tags",
         sa.column("contact_id", sa.String),
         sa.column("tag", sa.String),
-        sa.column("position", sa.Integer),
+        sa.column("position", sa.BigInteger),
     )
     rows = [
         {"cid": contact_id, "t": tag, "p": index}
