@@ -9,7 +9,7 @@ from sqlalchemy import select
 from repdesk.contacts.models import ContactTag
 from repdesk.db.engine import Database
 from tests.contacts.helpers import contact, inbound
-from tests.factories import login, create_account
+from tests.factories import create_account, login
 
 
 async def _three(db: Database, assistant_id: str) -> list[str]:
