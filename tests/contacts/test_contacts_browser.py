@@ -19,7 +19,7 @@ from tests.factories import create_account, create_assistant
 
 pytestmark = pytest.mark.browser
 
-EMAIL, PASSWORD = "owner@shop.test", "correct horse battery"
+EMAIL, PASSWORD = "contacts-browser@shop.test", "correct horse battery"
 CSV = (
     "Phone,Name,Tags,City\n"
     "0803 123 4567,Ada Obi,vip,Lagos\n"
@@ -34,10 +34,11 @@ def run(coro: Any) -> Any:
         return pool.submit(asyncio.run, coro).result()
 
 
-async def setup(database_url: str) -> str:
+async def setup(database_url: str, email: str = EMAIL) -> str:
     db = Database(database_url)
     try:
-        _, ws = await create_account(db, email=EMAIL, password=PASSWORD)
+        # its own email per test: on PostgreSQL the live server's database is not truncated
+        _, ws = await create_account(db, email=email, password=PASSWORD)
         assistant = await create_assistant(db, workspace_id=ws.id, name="Shop")
         await inbound(db, assistant.id, phone="+2348039999999", name="Chi", text="thanks 😍")
         return assistant.id
@@ -45,9 +46,9 @@ async def setup(database_url: str) -> str:
         await db.dispose()
 
 
-def login(page: Any, server: LiveServer) -> None:
+def login(page: Any, server: LiveServer, email: str = EMAIL) -> None:
     page.goto(f"{server.url}/login")
-    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r".*/dashboard"))
@@ -111,12 +112,12 @@ def test_import_list_and_contact_page(
 def test_contacts_list_fits_a_phone(
     live_server: LiveServer, browser: Any, database_url: str
 ) -> None:
-    aid = run(setup(database_url))
+    aid = run(setup(database_url, "phone@shop.test"))
     context = browser.new_context(viewport={"width": 390, "height": 844})
     pg = context.new_page()
     pg.set_default_timeout(15000)
     try:
-        login(pg, live_server)
+        login(pg, live_server, "phone@shop.test")
         pg.goto(f"{live_server.url}/assistants/{aid}/contacts")
         pg.locator("[data-testid=contact-row]").first.wait_for()
         width = pg.evaluate("document.documentElement.scrollWidth")
