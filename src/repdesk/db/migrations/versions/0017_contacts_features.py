@@ -38,7 +38,7 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("awaiting_reply", sa.Boolean(), server_default="0", nullable=False)
         )
-        batch.drop_column("tags")
+    _drop_column("contacts", "tags")
     op.create_table(
         "contact_notes",
         sa.Column("contact_id", sa.String(length=32), nullable=False),
@@ -117,6 +117,16 @@ def upgrade() -> None:
     op.create_index("ix_contact_imports_assistant_id", "contact_imports", ["assistant_id", "id"])
 
 
+def _drop_column(table: str, column: str) -> None:
+    """On SQLite, ALTER TABLE DROP COLUMN (3.35+) rather than batch mode's copy of the table:
+    dropping the old contacts table would cascade to every row that references it
+    (conversations, messages, tags), foreign keys being on."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+    else:
+        op.drop_column(table, column)
+
+
 def _keep_tag_order() -> None:
     """contact_tags (0015) kept no order: take it from the JSON list before it goes."""
     bind = op.get_bind()
@@ -158,13 +168,11 @@ def downgrade() -> None:
     op.drop_table("contact_attribute_definitions")
     op.drop_index("ix_contact_notes_contact_id", table_name="contact_notes")
     op.drop_table("contact_notes")
-    with op.batch_alter_table("contact_tags") as batch:
-        batch.drop_column("position")
+    _drop_column("contact_tags", "position")
     with op.batch_alter_table("contacts") as batch:
         batch.add_column(sa.Column("tags", _JSON, nullable=True))
-        batch.drop_column("awaiting_reply")
-        batch.drop_column("replies_count")
-        batch.drop_column("prompts_count")
+    for column in ("awaiting_reply", "replies_count", "prompts_count"):
+        _drop_column("contacts", column)
     # The tags come back from contact_tags.
     contacts = sa.table("contacts", sa.column("id", sa.String), sa.column("tags", sa.JSON))
     for contact_id, values in tags.items():
