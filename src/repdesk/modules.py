@@ -56,4 +56,9 @@ MODULES: list[str] = [
     "repdesk.channels.widget.pages",
     "repdesk.transcription.tasks",
     "repdesk.transcription.commands",
+    # contacts
+    "repdesk.contacts.routes",
+    "repdesk.contacts.consumers",
+    "repdesk.contacts.imports",
+    "repdesk.contacts.pages",
 ]

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from repdesk.assistants.models import Assistant
 from repdesk.campaigns.models import Broadcast, BroadcastRecipient
 from repdesk.channels.base import OutboundMessage, get_sender
+from repdesk.contacts import service as contacts
 from repdesk.contacts.models import Contact
 from repdesk.conversations import service as conversations
 from repdesk.conversations.models import (
@@ -164,6 +165,10 @@ async def _send_one(
     outbound = OutboundMessage.model_validate(broadcast.content)
     assistant = await session.get(Assistant, broadcast.assistant_id)
     assert assistant is not None
+    if await contacts.is_opted_out(session, assistant_id=assistant.id, phone=recipient.phone):
+        recipient.status = "skipped"
+        recipient.reason = "CONTACT_OPTED_OUT: the contact opted out of marketing messages."
+        return
     if broadcast.sandbox:
         # Nothing is sent: only say what a live broadcast would have skipped.
         row = (

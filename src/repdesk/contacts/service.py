@@ -1,30 +1,59 @@
-"""Contacts: the people an assistant talks to. Phone numbers are E.164, unique per assistant."""
+"""Contacts: the people an assistant talks to. Phone numbers are E.164, unique per assistant.
+
+Tags live in ``contact_tags`` (one row per contact and tag, indexed by assistant and tag) and
+are written only here; ``contact.tagged`` / ``contact.untagged`` follow each change.
+"""
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.assistants.models import Assistant
-from repdesk.contacts.models import Contact
+from repdesk.contacts import attributes as attribute_defs
+from repdesk.contacts.models import Contact, ContactNote, ContactTag
+from repdesk.db.base import table_of
+from repdesk.db.upsert import insert_ignore
 from repdesk.events.service import emit
 from repdesk.events.types import ContactData, ContactTagData, Event
-from repdesk.kit.errors import Conflict, NotFound, ValidationError
+from repdesk.kit.errors import AppError, Conflict, NotFound, ValidationError
 from repdesk.kit.ids import new_id
-from repdesk.kit.pagination import check_limit, paginate
+from repdesk.kit.pagination import paginate
 from repdesk.kit.phones import normalize_phone
 from repdesk.kit.time import utcnow
 
 MAX_TAGS = 50
 MAX_TAG_LEN = 50
 MAX_ATTRIBUTES_BYTES = 16_000
+MAX_NOTE_LEN = 5000
+_POSITION_EPOCH = 1_704_067_200  # 2024-01-01
 
 
-def _clean_tags(tags: list[str]) -> list[str]:
+def later_position() -> int:
+    """A tag position after every tag a contact has (milliseconds since 2024: tags added
+    later list later), for writes that add without reading the contact's tags."""
+    return MAX_TAGS + int(time.time() * 1000) - _POSITION_EPOCH * 1000
+
+
+_EMAIL_MAX = 320
+
+
+class OptedOutError(AppError):
+    """A marketing message to a contact who opted out (wrote STOP, or the owner set it)."""
+
+    status = 400
+    code = "CONTACT_OPTED_OUT"
+
+
+def clean_tags(tags: Iterable[Any]) -> list[str]:
     out: list[str] = []
     for tag in tags:
         tag = tag.strip() if isinstance(tag, str) else ""
@@ -37,12 +66,24 @@ def _clean_tags(tags: list[str]) -> list[str]:
     return out
 
 
-def _clean_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
-    if len(json.dumps(attributes, ensure_ascii=False)) > MAX_ATTRIBUTES_BYTES:
+def clean_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(attributes, dict):
+        raise ValidationError("attributes must be an object.")
+    if len(json.dumps(attributes, ensure_ascii=False, default=str)) > MAX_ATTRIBUTES_BYTES:
         raise ValidationError(f"attributes: at most {MAX_ATTRIBUTES_BYTES} bytes of JSON.")
-    if any(not k or len(k) > 64 for k in attributes):
+    if any(not isinstance(k, str) or not k or len(k) > 64 for k in attributes):
         raise ValidationError("attributes: keys must be 1 to 64 characters.")
     return attributes
+
+
+def clean_email(email: str | None) -> str | None:
+    value = (email or "").strip()
+    if not value:
+        return None
+    local, at, domain = value.rpartition("@")
+    if not at or not local or "." not in domain or " " in value or len(value) > _EMAIL_MAX:
+        raise ValidationError("email is not an email address.")
+    return value
 
 
 def new_contact(
@@ -50,20 +91,25 @@ def new_contact(
     assistant_id: str,
     phone: str,
     name: str | None = None,
-    tags: list[str] | None = None,
     attributes: dict[str, Any] | None = None,
 ) -> Contact:
     """A validated contact, not stored (:func:`create` stores it; the Developer API's sandbox
     answers with it)."""
+    now = utcnow()
     return Contact(
         id=new_id(),
         assistant_id=assistant_id,
         phone=normalize_phone(phone),
         name=(name or "").strip() or None,
-        tags=_clean_tags(tags or []),
-        attributes=_clean_attributes(attributes or {}),
+        attributes=clean_attributes(attributes or {}),
         message_count=0,
-        created_at=utcnow(),
+        outbound_count=0,
+        conversations_count=0,
+        orders_count=0,
+        total_spent=0,
+        total_paid=0,
+        opted_out=False,
+        created_at=now,
     )
 
 
@@ -76,9 +122,9 @@ async def create(
     tags: list[str] | None = None,
     attributes: dict[str, Any] | None = None,
 ) -> Contact:
-    contact = new_contact(
-        assistant_id=assistant.id, phone=phone, name=name, tags=tags, attributes=attributes
-    )
+    contact = new_contact(assistant_id=assistant.id, phone=phone, name=name, attributes=attributes)
+    tag_list = clean_tags(tags or [])
+    await attribute_defs.check_values(session, assistant.id, contact.attributes)
     e164 = contact.phone
     try:
         async with session.begin_nested():
@@ -86,7 +132,9 @@ async def create(
             await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"A contact with phone {e164} already exists.") from exc
-    await _emit(session, Event.CONTACT_CREATED, contact, assistant.workspace_id)
+    await _write_tags(session, contact, added=tag_list, removed=[])
+    await _emit(session, Event.CONTACT_CREATED, contact, assistant.workspace_id, tag_list)
+    await _emit_tag_events(session, contact, assistant.workspace_id, tag_list, [])
     return contact
 
 
@@ -112,9 +160,17 @@ async def upsert(
             phone=phone,
             visitor_id=visitor_id,
             name=name,
-            tags=[],
             attributes={},
             message_count=0,
+            outbound_count=0,
+            conversations_count=0,
+            orders_count=0,
+            total_spent=0,
+            total_paid=0,
+            prompts_count=0,
+            replies_count=0,
+            awaiting_reply=False,
+            opted_out=False,
         )
         try:
             async with session.begin_nested():
@@ -127,13 +183,15 @@ async def upsert(
             if contact is None:
                 raise
         else:
-            await _emit(session, Event.CONTACT_CREATED, contact, assistant.workspace_id)
+            await _emit(session, Event.CONTACT_CREATED, contact, assistant.workspace_id, [])
     if name and not contact.name:
         contact.name = name
     return contact
 
 
-async def _emit(session: AsyncSession, event: Event, contact: Contact, workspace_id: str) -> None:
+async def _emit(
+    session: AsyncSession, event: Event, contact: Contact, workspace_id: str, tags: list[str]
+) -> None:
     await emit(
         session,
         event,
@@ -142,11 +200,171 @@ async def _emit(session: AsyncSession, event: Event, contact: Contact, workspace
             phone=contact.phone,
             visitor_id=contact.visitor_id,
             name=contact.name,
-            tags=list(contact.tags or []),
+            tags=tags,
         ),
         workspace_id=workspace_id,
         assistant_id=contact.assistant_id,
     )
+
+
+async def _emit_tag_events(
+    session: AsyncSession,
+    contact: Contact,
+    workspace_id: str,
+    added: Sequence[str],
+    removed: Sequence[str],
+) -> None:
+    for event, tag_list in ((Event.CONTACT_TAGGED, added), (Event.CONTACT_UNTAGGED, removed)):
+        for tag in tag_list:
+            await emit(
+                session,
+                event,
+                ContactTagData(contact_id=contact.id, tag=tag),
+                workspace_id=workspace_id,
+                assistant_id=contact.assistant_id,
+            )
+
+
+# -- tags -------------------------------------------------------------------------------------
+
+
+async def tags_of(session: AsyncSession, contact_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Each contact's tags, sorted (one query for any number of contacts)."""
+    out: dict[str, list[str]] = {cid: [] for cid in contact_ids}
+    if not contact_ids:
+        return out
+    rows = await session.execute(
+        select(ContactTag.contact_id, ContactTag.tag)
+        .where(ContactTag.contact_id.in_(list(contact_ids)))
+        .order_by(ContactTag.contact_id, ContactTag.position, ContactTag.tag)
+    )
+    for contact_id, tag in rows:
+        out[contact_id].append(tag)
+    return out
+
+
+async def tag_list(session: AsyncSession, contact: Contact) -> list[str]:
+    return (await tags_of(session, [contact.id]))[contact.id]
+
+
+async def assistant_tags(session: AsyncSession, assistant_id: str) -> list[str]:
+    """Every tag in use at the assistant (for the filter pickers)."""
+    rows = await session.scalars(
+        select(ContactTag.tag)
+        .where(ContactTag.assistant_id == assistant_id)
+        .group_by(ContactTag.tag)
+        .order_by(ContactTag.tag)
+        .limit(500)
+    )
+    return list(rows)
+
+
+async def _write_tags(
+    session: AsyncSession,
+    contact: Contact,
+    *,
+    added: Sequence[str],
+    removed: Sequence[str],
+) -> None:
+    if added:
+        await insert_ignore(
+            session,
+            table_of(ContactTag),
+            [
+                {
+                    "contact_id": contact.id,
+                    "tag": t,
+                    "assistant_id": contact.assistant_id,
+                    "position": i,
+                }
+                for i, t in enumerate(added)
+            ],
+            conflict=("contact_id", "tag"),
+        )
+    if removed:
+        await session.execute(
+            sql_delete(ContactTag).where(
+                ContactTag.contact_id == contact.id, ContactTag.tag.in_(list(removed))
+            )
+        )
+
+
+async def set_tags(
+    session: AsyncSession, contact: Contact, tags: list[str], *, workspace_id: str
+) -> tuple[list[str], list[str]]:
+    """Make the contact's tags exactly ``tags``; returns (added, removed)."""
+    wanted = clean_tags(tags)
+    before = await tag_list(session, contact)
+    added = [t for t in wanted if t not in before]
+    removed = [t for t in before if t not in wanted]
+    if wanted != before:  # rewritten whole: the list keeps the order it was given in
+        await _write_tags(session, contact, added=[], removed=before)
+        await _write_tags(session, contact, added=wanted, removed=[])
+    await _emit_tag_events(session, contact, workspace_id, added, removed)
+    return added, removed
+
+
+async def bulk_tag(
+    session: AsyncSession,
+    *,
+    assistant: Assistant,
+    contact_ids: Sequence[str],
+    tag: str,
+    remove: bool = False,
+) -> int:
+    """Add (or remove) one tag on many of the assistant's contacts; returns how many changed."""
+    (clean,) = clean_tags([tag])
+    ids = list(
+        await session.scalars(
+            select(Contact.id).where(
+                Contact.assistant_id == assistant.id, Contact.id.in_(list(contact_ids))
+            )
+        )
+    )
+    have = set(
+        await session.scalars(
+            select(ContactTag.contact_id).where(
+                ContactTag.contact_id.in_(ids), ContactTag.tag == clean
+            )
+        )
+    )
+    changing = [cid for cid in ids if (cid in have) == remove]
+    if not changing:
+        return 0
+    if remove:
+        await session.execute(
+            sql_delete(ContactTag).where(
+                ContactTag.contact_id.in_(changing), ContactTag.tag == clean
+            )
+        )
+    else:
+        await insert_ignore(
+            session,
+            table_of(ContactTag),
+            [
+                {
+                    "contact_id": c,
+                    "tag": clean,
+                    "assistant_id": assistant.id,
+                    "position": later_position(),
+                }
+                for c in changing
+            ],
+            conflict=("contact_id", "tag"),
+        )
+    event = Event.CONTACT_UNTAGGED if remove else Event.CONTACT_TAGGED
+    for cid in changing:
+        await emit(
+            session,
+            event,
+            ContactTagData(contact_id=cid, tag=clean),
+            workspace_id=assistant.workspace_id,
+            assistant_id=assistant.id,
+        )
+    return len(changing)
+
+
+# -- reading ----------------------------------------------------------------------------------
 
 
 async def get(session: AsyncSession, *, assistant_id: str, contact_id: str) -> Contact | None:
@@ -162,10 +380,30 @@ async def get_or_404(session: AsyncSession, *, assistant_id: str, contact_id: st
     return contact
 
 
+async def get_for_workspace(
+    session: AsyncSession, *, workspace_id: str, contact_id: str
+) -> tuple[Contact, Assistant]:
+    """The contact and its assistant when the assistant belongs to the workspace (404
+    otherwise: another workspace's contact does not exist here)."""
+    row = (
+        await session.execute(
+            select(Contact, Assistant)
+            .join(Assistant, Assistant.id == Contact.assistant_id)
+            .where(Contact.id == contact_id, Assistant.workspace_id == workspace_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("Contact not found.")
+    return row[0], row[1]
+
+
 async def get_by_phone(session: AsyncSession, *, assistant_id: str, phone: str) -> Contact | None:
     return await session.scalar(
         select(Contact).where(Contact.assistant_id == assistant_id, Contact.phone == phone)
     )
+
+
+# -- writing ----------------------------------------------------------------------------------
 
 
 async def update(
@@ -174,9 +412,19 @@ async def update(
     *,
     phone: str | None = None,
     name: Any = ...,
+    email: Any = ...,
     tags: list[str] | None = None,
     attributes: dict[str, Any] | None = None,
+    opted_out: bool | None = None,
 ) -> Contact:
+    """Change the given fields (``...`` or None: unchanged); validation errors change nothing."""
+    assistant = await session.get(Assistant, contact.assistant_id)
+    assert assistant is not None
+    new_email = clean_email(email) if email is not ... else ...
+    new_tags = clean_tags(tags) if tags is not None else None
+    if attributes is not None:
+        attributes = clean_attributes(attributes)
+        await attribute_defs.check_values(session, contact.assistant_id, attributes)
     if phone is not None:
         e164 = normalize_phone(phone)
         if e164 != contact.phone:
@@ -185,36 +433,60 @@ async def update(
                 raise Conflict(f"A contact with phone {e164} already exists.")
             contact.phone = e164
     if name is not ...:
-        contact.name = (name or "").strip() or None
-    before = list(contact.tags or [])
-    if tags is not None:
-        contact.tags = _clean_tags(tags)
+        contact.name = (name or "").strip()[:200] or None
+    if new_email is not ...:
+        contact.email = new_email
     if attributes is not None:
-        contact.attributes = _clean_attributes(attributes)
+        contact.attributes = attributes
+    if opted_out is not None:
+        set_opted_out(contact, opted_out)
     changed = session.is_modified(contact)
     try:
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as exc:
         raise Conflict("A contact with this phone already exists.") from exc
-    if changed:
-        assistant = await session.get(Assistant, contact.assistant_id)
-        assert assistant is not None
-        await _emit(session, Event.CONTACT_UPDATED, contact, assistant.workspace_id)
-        after = list(contact.tags or [])
-        for event, tag_list in (
-            (Event.CONTACT_TAGGED, [t for t in after if t not in before]),
-            (Event.CONTACT_UNTAGGED, [t for t in before if t not in after]),
-        ):
-            for tag in tag_list:
-                await emit(
-                    session,
-                    event,
-                    ContactTagData(contact_id=contact.id, tag=tag),
-                    workspace_id=assistant.workspace_id,
-                    assistant_id=contact.assistant_id,
-                )
+    added: list[str] = []
+    removed: list[str] = []
+    if new_tags is not None:
+        added, removed = await set_tags(
+            session, contact, new_tags, workspace_id=assistant.workspace_id
+        )
+    if changed or added or removed:
+        await _emit(
+            session,
+            Event.CONTACT_UPDATED,
+            contact,
+            assistant.workspace_id,
+            await tag_list(session, contact),
+        )
     return contact
+
+
+def set_opted_out(contact: Contact, value: bool, *, now: datetime | None = None) -> bool:
+    """Mark the contact opted out of marketing (or back in); True when that changed it."""
+    if bool(contact.opted_out) == value:
+        return False
+    contact.opted_out = value
+    contact.opted_out_at = (now or utcnow()) if value else None
+    return True
+
+
+async def is_opted_out(
+    session: AsyncSession, *, contact_id: str | None = None, assistant_id: str = "", phone: str = ""
+) -> bool:
+    """Whether marketing must skip this contact (by id, or by the assistant's phone)."""
+    if contact_id is not None:
+        contact = await session.get(Contact, contact_id)
+        return bool(contact is not None and contact.opted_out)
+    if not phone:
+        return False
+    found = await session.scalar(
+        select(Contact.opted_out).where(
+            Contact.assistant_id == assistant_id, Contact.phone == phone
+        )
+    )
+    return bool(found)
 
 
 async def delete(session: AsyncSession, contact: Contact) -> None:
@@ -232,33 +504,62 @@ async def list_page(
     phone: str | None = None,
     tag: str | None = None,
 ) -> tuple[list[Contact], bool, str | None]:
+    """The Developer API's list: newest first, by phone or tag (an indexed join)."""
     stmt = select(Contact).where(Contact.assistant_id == assistant_id)
     if phone:
         stmt = stmt.where(Contact.phone == normalize_phone(phone))
     if tag:
-        return await _tag_page(session, stmt, tag, limit, cursor)
+        stmt = stmt.where(
+            Contact.id.in_(
+                select(ContactTag.contact_id).where(
+                    ContactTag.assistant_id == assistant_id, ContactTag.tag == tag
+                )
+            )
+        )
     rows, has_more, nxt = await paginate(
         session, stmt, id_column=Contact.id, limit=limit, cursor=cursor
     )
     return list(rows), has_more, nxt
 
 
-async def _tag_page(
-    session: AsyncSession, stmt: Any, tag: str, limit: int | None, cursor: str | None
-) -> tuple[list[Contact], bool, str | None]:
-    # Tags live in a JSON list (portable across SQLite and PostgreSQL): filter in Python over
-    # the assistant's contacts, newest first, still cursor-paginated.
-    size = check_limit(limit)
-    if cursor:
-        if len(cursor) > 64 or not cursor.isalnum():
-            raise ValidationError("cursor is not valid.")
-        stmt = stmt.where(Contact.id < cursor)
-    out: list[Contact] = []
-    for contact in await session.scalars(stmt.order_by(Contact.id.desc())):
-        if tag in (contact.tags or []):
-            out.append(contact)
-            if len(out) > size:
-                break
-    has_more = len(out) > size
-    out = out[:size]
-    return out, has_more, out[-1].id if has_more and out else None
+# -- notes ------------------------------------------------------------------------------------
+
+
+async def add_note(
+    session: AsyncSession, contact: Contact, *, body: str, author_id: str | None
+) -> ContactNote:
+    text = (body or "").strip()
+    if not text or len(text) > MAX_NOTE_LEN:
+        raise ValidationError(f"note: 1 to {MAX_NOTE_LEN} characters.")
+    note = ContactNote(
+        contact_id=contact.id, assistant_id=contact.assistant_id, author_id=author_id, body=text
+    )
+    session.add(note)
+    await session.flush()
+    return note
+
+
+async def notes_of(session: AsyncSession, contact: Contact) -> list[ContactNote]:
+    rows = await session.scalars(
+        select(ContactNote)
+        .where(ContactNote.contact_id == contact.id)
+        .order_by(ContactNote.id.desc())
+        .limit(200)
+    )
+    return list(rows)
+
+
+# -- wire shapes ------------------------------------------------------------------------------
+
+
+def read(contact: Contact, tags: list[str]) -> dict[str, Any]:
+    """The contact's public shape (``/v1/contacts``): camelCase JSON."""
+    from repdesk.contacts.schemas import ContactRead
+
+    fields = {name: getattr(contact, name) for name in ContactRead.model_fields if name != "tags"}
+    return ContactRead(**fields, tags=list(tags)).model_dump(by_alias=True, mode="json")
+
+
+async def reads(session: AsyncSession, rows: Sequence[Contact]) -> list[dict[str, Any]]:
+    tags = await tags_of(session, [c.id for c in rows])
+    return [read(c, tags[c.id]) for c in rows]

@@ -55,6 +55,9 @@ class Origin(StrEnum):
     BROADCAST = "broadcast"
     API = "api"
     WORKFLOW = "workflow"
+    # The platform's own notices to a customer (the STOP/START confirmation Meta's rules
+    # require): never charged.
+    SYSTEM = "system"
 
 
 class Delivery(StrEnum):
@@ -138,7 +141,7 @@ async def send(
         origin=origin,
         author_id=author,
         idempotency_key=idempotency_key,
-        cost=0 if paid_by else prices.outbound_price(outbound.type),
+        cost=0 if paid_by or origin == Origin.SYSTEM else prices.outbound_price(outbound.type),
         status=MessageStatus.SENDING if delivery == Delivery.NOW else MessageStatus.QUEUED,
     )
     if delivery == Delivery.QUEUED:

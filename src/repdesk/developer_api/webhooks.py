@@ -206,11 +206,16 @@ async def _subscriptions(session: AsyncSession, assistant_id: str) -> list[tuple
     key = _cache_key(assistant_id)
     found: list[tuple[str, list[str]]] | None = cache.get(key)
     if found is None:
-        rows = await session.execute(
-            select(WebhookEndpoint.id, WebhookEndpoint.events).where(
-                WebhookEndpoint.assistant_id == assistant_id, WebhookEndpoint.active.is_(True)
+        # No autoflush: this read needs none of the unit of work's pending rows, and flushing
+        # them here would split the inbound contact's UPDATE in two (one before, one after the
+        # later consumers' changes).
+        with session.no_autoflush:
+            rows = await session.execute(
+                select(WebhookEndpoint.id, WebhookEndpoint.events).where(
+                    WebhookEndpoint.assistant_id == assistant_id,
+                    WebhookEndpoint.active.is_(True),
+                )
             )
-        )
         found = cache[key] = [(endpoint_id, list(events or [])) for endpoint_id, events in rows]
     return found
 

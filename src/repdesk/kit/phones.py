@@ -36,3 +36,8 @@ def normalize_phone(
     if not phonenumbers.is_possible_number(number):
         raise InvalidPhoneNumberError(f"{field} is not a possible phone number for its country.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def known_region(code: str) -> bool:
+    """Whether ``code`` (``NG``) is a region the normaliser can read local numbers of."""
+    return code.upper() in phonenumbers.SUPPORTED_REGIONS

@@ -28,6 +28,7 @@ from repdesk.channels.whatsapp import service, templates
 from repdesk.channels.whatsapp.client import GraphClient, GraphError, message_body, split_text
 from repdesk.channels.whatsapp.formatter import to_whatsapp
 from repdesk.channels.whatsapp.models import WhatsAppConnection
+from repdesk.contacts import service as contacts
 from repdesk.contacts.models import Contact
 from repdesk.conversations.models import Conversation, Message
 from repdesk.files import service as files
@@ -159,6 +160,13 @@ class WhatsAppSender:
             if tpl.status != "APPROVED":
                 raise TemplateNotApprovedError(
                     f"Template {tpl.name!r} ({tpl.language}) is {tpl.status.lower()}, not approved."
+                )
+            marketing = (tpl.category or "").upper() == "MARKETING"
+            if marketing and await contacts.is_opted_out(
+                session, contact_id=conversation.contact_id or None
+            ):
+                raise contacts.OptedOutError(
+                    "The contact opted out of marketing messages (they wrote STOP)."
                 )
         else:
             media = outbound.media

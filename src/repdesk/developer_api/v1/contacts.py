@@ -25,8 +25,8 @@ from repdesk.kit.schemas import E164
 router = APIRouter(tags=["Contacts"])
 
 
-def contact_read(contact: Contact) -> dict[str, Any]:
-    return ContactRead.model_validate(contact).model_dump(by_alias=True, mode="json")
+async def contact_read(api: ApiContext, contact: Contact) -> dict[str, Any]:
+    return (await contacts.reads(api.session, [contact]))[0]
 
 
 async def _contact_or_404(api: ApiContext, contact_id: str) -> Contact:
@@ -59,7 +59,7 @@ async def list_contacts(
         phone=phone,
         tag=tag,
     )
-    return page([contact_read(c) for c in rows], has_more, nxt)
+    return page(await contacts.reads(api.session, rows), has_more, nxt)
 
 
 @router.post(
@@ -74,15 +74,13 @@ async def create_contact(body: ContactCreate, api: ApiDep) -> dict[str, Any]:
     """Create a contact. `phone` is E.164 and unique per assistant. Sandbox keys: validated and
     answered, not stored."""
     if api.sandbox:
-        return contact_read(
-            contacts.new_contact(
-                assistant_id=api.assistant.id,
-                phone=body.phone,
-                name=body.name,
-                tags=body.tags,
-                attributes=body.attributes,
-            )
+        sandboxed = contacts.new_contact(
+            assistant_id=api.assistant.id,
+            phone=body.phone,
+            name=body.name,
+            attributes=body.attributes,
         )
+        return contacts.read(sandboxed, contacts.clean_tags(body.tags))
     contact = await contacts.create(
         api.session,
         assistant=api.assistant,
@@ -91,7 +89,7 @@ async def create_contact(body: ContactCreate, api: ApiDep) -> dict[str, Any]:
         tags=body.tags,
         attributes=body.attributes,
     )
-    return contact_read(contact)
+    return await contact_read(api, contact)
 
 
 @router.get(
@@ -100,7 +98,7 @@ async def create_contact(body: ContactCreate, api: ApiDep) -> dict[str, Any]:
     responses=error_responses((404, "NOT_FOUND")),
 )
 async def get_contact(contact_id: str, api: ApiDep) -> dict[str, Any]:
-    return contact_read(await _contact_or_404(api, contact_id))
+    return await contact_read(api, await _contact_or_404(api, contact_id))
 
 
 @router.patch(
@@ -120,7 +118,7 @@ async def update_contact(contact_id: str, body: ContactUpdate, api: ApiDep) -> d
         tags=body.tags,
         attributes=body.attributes,
     )
-    return contact_read(contact)
+    return await contact_read(api, contact)
 
 
 @router.delete(

@@ -1,0 +1,3 @@
+"""Fixtures for the contacts tests."""
+
+from tests.fakes.graph import graph  # noqa: F401
