@@ -86,8 +86,12 @@ async def test_stop_and_start_over_the_webhook(
         conv = await session.scalar(select(Conversation))
         assert conv is not None
         with pytest.raises(AppError) as err:
-            await conversations.queue_outbound(
-                session, conversation=conv, outbound=promo, sender="api"
+            await conversations.send(
+                session,
+                assistant=a,
+                to=conversations.Recipient(conversation_id=conv.id),
+                content=conversations.MessageContent.of(promo),
+                origin=conversations.Origin.API,
             )
         assert err.value.code == "CONTACT_OPTED_OUT"
 
