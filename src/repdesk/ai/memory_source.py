@@ -28,6 +28,7 @@ class MemorySource:
             df.update(d.keys())
         n = len(facts)
         self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self._fact_vectors: dict[str, Any] = {}
 
     async def search(
         self, query: str, *, k: int = 5, kinds: tuple[str, ...] | None = None
@@ -70,10 +71,7 @@ class MemorySource:
         if not self.facts or not semantic.enabled():
             return None
         qv = await semantic.embed_query(query)
-        inputs = [
-            f.text if f.text.startswith(f.title) else f"{f.title}\n{f.text}" for f in self.facts
-        ]
-        vectors = await semantic.embed_texts(inputs)
+        vectors = await self._vectors()
         if qv is None or vectors is None:
             return None
         sims = (vectors @ qv).tolist()
@@ -82,6 +80,22 @@ class MemorySource:
             for i, x in enumerate(sims)
             if not kinds or self.facts[i].kind in kinds
         }
+
+    async def _vectors(self) -> Any:
+        """The facts' vectors, embedded once per model (as the index stores them)."""
+        model = semantic.model_name()
+        if model is None:
+            return None
+        if model not in self._fact_vectors:
+            inputs = [
+                f.text if f.text.startswith(f.title) else f"{f.title}\n{f.text}"
+                for f in self.facts
+            ]
+            vectors = await semantic.embed_texts(inputs)
+            if vectors is None:
+                return None
+            self._fact_vectors[model] = vectors
+        return self._fact_vectors[model]
 
     async def products(self) -> list[Product]:
         return self._products
