@@ -12,7 +12,7 @@ from typing import Any
 
 from repdesk.ai.engine import semantic
 from repdesk.ai.engine.base import DeliveryOption, Fact, Product, Variant
-from repdesk.ai.engine.text import content_terms, expand
+from repdesk.ai.engine.text import content_terms, expand, term_set
 from repdesk.knowledge.chunking import Unit, units
 
 
@@ -29,6 +29,7 @@ class MemorySource:
         n = len(facts)
         self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self._fact_vectors: dict[str, Any] = {}
+        self._vocabulary: frozenset[str] | None = None
 
     async def search(
         self, query: str, *, k: int = 5, kinds: tuple[str, ...] | None = None
@@ -88,8 +89,7 @@ class MemorySource:
             return None
         if model not in self._fact_vectors:
             inputs = [
-                f.text if f.text.startswith(f.title) else f"{f.title}\n{f.text}"
-                for f in self.facts
+                f.text if f.text.startswith(f.title) else f"{f.title}\n{f.text}" for f in self.facts
             ]
             vectors = await semantic.embed_texts(inputs)
             if vectors is None:
@@ -99,6 +99,16 @@ class MemorySource:
 
     async def products(self) -> list[Product]:
         return self._products
+
+    async def vocabulary(self) -> frozenset[str]:
+        if self._vocabulary is None:
+            texts = [f"{f.title} {f.text}" for f in self.facts]
+            texts += [
+                f"{p.name} {p.description} {' '.join(v.name for v in p.variants)}"
+                for p in self._products
+            ]
+            self._vocabulary = frozenset(term_set("\n".join(texts)))
+        return self._vocabulary
 
     @classmethod
     def from_demo(cls, data: dict[str, Any]) -> MemorySource:

@@ -55,6 +55,7 @@ log = logging.getLogger("repdesk.ai")
 # bumps the version in its own transaction): read once, not on every reply.
 _catalog: dict[str, tuple[int, list[Product]]] = {}
 _CATALOG_CACHE = 256
+_vocabularies: dict[str, tuple[int, frozenset[str]]] = {}
 
 
 class DbSource:
@@ -119,6 +120,21 @@ class DbSource:
             while len(_catalog) > _CATALOG_CACHE:
                 _catalog.pop(next(iter(_catalog)))
         return self._products
+
+    async def vocabulary(self) -> frozenset[str]:
+        """The words of every indexed chunk (knowledge, FAQs, products), per index version."""
+        from repdesk.ai.engine.text import term_set
+
+        version = await self._reader.version()
+        cached = _vocabularies.get(self.assistant_id)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        words = frozenset(term_set("\n".join(await self._reader.texts())))
+        _vocabularies.pop(self.assistant_id, None)
+        _vocabularies[self.assistant_id] = (version, words)
+        while len(_vocabularies) > _CATALOG_CACHE:
+            _vocabularies.pop(next(iter(_vocabularies)))
+        return words
 
 
 @dataclass

@@ -358,6 +358,11 @@ class Reader:
         FAQs or products (so it keys caches of them)."""
         return (await self.snapshot()).key[0]
 
+    async def texts(self) -> list[str]:
+        """Every indexed chunk's title and text (for a vocabulary of the business's words)."""
+        snap = await self.snapshot()
+        return [f"{t} {x}" for t, x in zip(snap.titles, snap.texts, strict=True)]
+
     async def search(self, query: str, *, k: int = 5, kinds: set[str] | None = None) -> list[Hit]:
         if kinds is not None:
             unknown = set(kinds) - KINDS

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from repdesk.ai.engine import intents as intent_rx
-from repdesk.ai.engine.text import content_terms, stem
+from repdesk.ai.engine.text import GENERIC, content_terms, stem
 
 VARIANT_WORDS = {"size", "colour", "color", "small", "medium", "large", "extra", "one", "in"}
 CATALOG_WORDS = {
@@ -121,3 +121,96 @@ def is_info_question(text: str) -> bool:
             low,
         )
     ) or low.endswith("?")
+
+
+_YES_NO = re.compile(
+    r"(?:^|[.,!?;]\s*)(?:can|could|do|does|is|are|will|would|have|has)\s+"
+    r"(?:i|you|we|u|una|there|it|they|your|one)\b",
+    re.I,
+)
+# Words that say nothing about the thing asked for ("can I come and get it today?").
+_PLAIN = frozenset(
+    stem(w)
+    for w in [
+        "come",
+        "coming",
+        "bring",
+        "make",
+        "take",
+        "want",
+        "need",
+        "like",
+        "still",
+        "also",
+        "really",
+        "please",
+        "today",
+        "tomorrow",
+        "tonight",
+        "myself",
+        "yourself",
+        "something",
+        "anything",
+        "everything",
+        "thing",
+        "things",
+        "people",
+        "guys",
+        "able",
+        "possible",
+        "actually",
+        "just",
+        "even",
+        "kind",
+        "sort",
+        "else",
+        "other",
+        "more",
+        "some",
+        "know",
+        "tell",
+        "help",
+        "give",
+        "send",
+        "look",
+        "find",
+        "work",
+        "time",
+        "place",
+        "here",
+        "there",
+        "going",
+        "sure",
+        "good",
+        "nice",
+        "okay",
+        "week",
+        "weekend",
+        "month",
+        "year",
+        "morning",
+        "evening",
+        "night",
+        "day",
+        "days",
+        "hour",
+        "hours",
+        "minute",
+        "minutes",
+    ]
+)
+
+
+def is_yes_no(text: str) -> bool:
+    """ "Can I …?", "Do you …?", "Is there …?": a question whose answer is yes or no."""
+    return bool(_YES_NO.search(text))
+
+
+def subject_terms(text: str) -> list[str]:
+    """The words of a question that name what it is about (stemmed, four letters or more,
+    not the question's own machinery or filler)."""
+    return [
+        t
+        for t in content_terms(text)
+        if len(t) >= 4 and t not in GENERIC and t not in _PLAIN and t not in CATALOG_WORDS
+    ]

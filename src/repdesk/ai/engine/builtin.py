@@ -55,9 +55,11 @@ from repdesk.ai.engine.replies import (
     UPSET_REPLY,
     handoff,
 )
-from repdesk.ai.engine.text import GENERIC, content_terms, expand, term_set
+from repdesk.ai.engine.text import GENERIC, content_terms, expand, stem, term_set
 from repdesk.ai.grounding import figures, is_injection
 from repdesk.ai.money import format_money
+
+SHORT_QUESTION = 6  # words; see _names_unknown
 
 __all__ = ["CHECK_WITH_TEAM", "BuiltinEngine", "days_named", "model_tokens", "relevant_facts"]
 
@@ -277,7 +279,8 @@ class BuiltinEngine:
                     for t in extra
                 )
                 if discount:
-                    best = [f for f in best if DISCOUNT_FACT.search(f.text)]
+                    # A discount demand is answered by what the business says about discounts.
+                    best = [f for f in found if DISCOUNT_FACT.search(f"{f.title} {f.text}")][:1]
                 if best and (not asks_price or covers or discount):
                     return replies.facts_answer(best)
                 if not asks_price and is_info_question(text):
@@ -298,6 +301,13 @@ class BuiltinEngine:
         best, score = best_facts(english, found, topics, min_coverage=self.min_coverage)
         if best and asks.asks_if_sold(english) and score < SURE_SCORE:
             best = []  # "do you sell pizza?" is not answered by the discount FAQ
+        if (
+            best
+            and asks.is_yes_no(english)
+            and len(english.split()) <= SHORT_QUESTION
+            and await self._names_unknown(ctx, english)
+        ):
+            best = []  # "can I pay with bitcoin?": the payment facts never mention it
         if best:
             top = best[0]
             if top.kind == "product":
@@ -309,6 +319,25 @@ class BuiltinEngine:
         if (asks_price or top_topic(topics) in ("price", "availability")) and terms:
             return await self._not_sold(ctx, english, products, pidgin)
         return None
+
+    async def _names_unknown(self, ctx: EngineContext, english: str) -> bool:
+        """Whether a short yes/no question asks about a thing the business's data never
+        mentions (by that word or a synonym): then a fact on the same topic does not answer it.
+        Only short questions: in "Can I pay with bitcoin?" every word is the thing asked; in a
+        longer one new words mostly tell the circumstances ("my mum is allergic to eggs, can
+        you still bake for her?"), and the meaning of a single word measured against a fact's
+        (MiniLM) does not tell the two apart (0.0-0.45 for both on the tune split)."""
+        vocabulary = getattr(ctx.source, "vocabulary", None)
+        if vocabulary is None:
+            return False
+        words = await vocabulary()
+        areas = {stem(w) for o in ctx.delivery for a in (o.name, *o.areas) for w in a.split()}
+        novel = [
+            t
+            for t in asks.subject_terms(english)
+            if t not in words and t not in areas and not expand([t]) & words
+        ]
+        return bool(novel)
 
     def _delivery_answer(
         self, ctx: EngineContext, english: str, topics: list[tuple[str, float]]

@@ -31,6 +31,7 @@ DAY_BONUS = 0.1  # an hours line for the day asked about (another day's line: mi
 TOPIC_QUERY_WEIGHT = 0.7  # a fact found by the topic's own query, not by the question
 ANSWER_SCORE = 0.45  # similarity + bonuses an answer needs
 SURE_SCORE = 0.6  # ... to answer "do you sell X?" with a fact rather than "we don't sell it"
+OTHER_MODEL = 1.0  # a fact about another model name is no answer at all
 MIN_COVERAGE = 0.66  # without embeddings: the share of the question's words a fact needs
 # Words that make a fact about a service, not the thing itself ("screen replacement").
 SERVICE_WORDS = frozenset(
@@ -263,7 +264,13 @@ def _mismatch(question: str, fact: Fact, topic: str | None) -> float:
         f_models = model_tokens(fact.title + " " + fact.text)
         if f_models and not (q_models & f_models):
             penalty += 0.2
+            named = {m for m in q_models if _NAMED_MODEL.search(m)}
+            if named and any(_NAMED_MODEL.search(m) for m in f_models):
+                penalty += OTHER_MODEL  # "S23" asked, a line about the "A14": another product
     return penalty
+
+
+_NAMED_MODEL = re.compile(r"[a-z]\d|\d[a-z]")  # letters and digits together: "s23", "a14"
 
 
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
