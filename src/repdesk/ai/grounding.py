@@ -181,11 +181,11 @@ def misattributed(
     """Amounts stated next to exactly one product that are not that product's price (or a
     multiple of it, or one plus a delivery fee): "the maxi dress is ₦15,000" when ₦15,000 is
     another product's price passes the plain evidence check but fails this one."""
-    from repdesk.ai.engine.catalog_match import CatalogIndex
+    from repdesk.ai.engine.catalog_match import catalog_index
 
     if not products:
         return []
-    index = CatalogIndex(products)
+    index = catalog_index(products)
     fee_list = [0, *fees]
     # A line quoted word for word from the business's own data ("iPhone 12 screen
     # replacement: N65,000" from its repair price list) says what the business said.

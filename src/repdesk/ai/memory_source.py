@@ -12,7 +12,7 @@ from typing import Any
 
 from repdesk.ai.engine import semantic
 from repdesk.ai.engine.base import DeliveryOption, Fact, Product, Variant
-from repdesk.ai.engine.text import content_terms, expand
+from repdesk.ai.engine.text import content_terms, expand, term_set
 from repdesk.knowledge.chunking import Unit, units
 
 
@@ -28,6 +28,8 @@ class MemorySource:
             df.update(d.keys())
         n = len(facts)
         self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self._fact_vectors: dict[str, Any] = {}
+        self._vocabulary: frozenset[str] | None = None
 
     async def search(
         self, query: str, *, k: int = 5, kinds: tuple[str, ...] | None = None
@@ -70,10 +72,7 @@ class MemorySource:
         if not self.facts or not semantic.enabled():
             return None
         qv = await semantic.embed_query(query)
-        inputs = [
-            f.text if f.text.startswith(f.title) else f"{f.title}\n{f.text}" for f in self.facts
-        ]
-        vectors = await semantic.embed_texts(inputs)
+        vectors = await self._vectors()
         if qv is None or vectors is None:
             return None
         sims = (vectors @ qv).tolist()
@@ -83,8 +82,33 @@ class MemorySource:
             if not kinds or self.facts[i].kind in kinds
         }
 
+    async def _vectors(self) -> Any:
+        """The facts' vectors, embedded once per model (as the index stores them)."""
+        model = semantic.model_name()
+        if model is None:
+            return None
+        if model not in self._fact_vectors:
+            inputs = [
+                f.text if f.text.startswith(f.title) else f"{f.title}\n{f.text}" for f in self.facts
+            ]
+            vectors = await semantic.embed_texts(inputs)
+            if vectors is None:
+                return None
+            self._fact_vectors[model] = vectors
+        return self._fact_vectors[model]
+
     async def products(self) -> list[Product]:
         return self._products
+
+    async def vocabulary(self) -> frozenset[str]:
+        if self._vocabulary is None:
+            texts = [f"{f.title} {f.text}" for f in self.facts]
+            texts += [
+                f"{p.name} {p.description} {' '.join(v.name for v in p.variants)}"
+                for p in self._products
+            ]
+            self._vocabulary = frozenset(term_set("\n".join(texts)))
+        return self._vocabulary
 
     @classmethod
     def from_demo(cls, data: dict[str, Any]) -> MemorySource:

@@ -51,14 +51,24 @@ from repdesk.training.models import StyleProfile
 log = logging.getLogger("repdesk.ai")
 
 
+# The catalog as the engine sees it, per assistant and index version (every product change
+# bumps the version in its own transaction): read once, not on every reply.
+_catalog: dict[str, tuple[int, list[Product]]] = {}
+_CATALOG_CACHE = 256
+_vocabularies: dict[str, tuple[int, frozenset[str]]] = {}
+
+
 class DbSource:
     """The business's data through part A's retrieval and catalog services."""
 
     def __init__(self, session: AsyncSession, assistant_id: str) -> None:
+        from repdesk.knowledge import retrieval
+
         self.session = session
         self.assistant_id = assistant_id
         self.seen: list[Fact] = []
         self._products: list[Product] | None = None
+        self._reader = retrieval.Reader(session, assistant_id)
 
     async def search(
         self, query: str, *, k: int = 5, kinds: tuple[str, ...] | None = None
@@ -67,21 +77,13 @@ class DbSource:
         from repdesk.knowledge import retrieval
 
         wanted = set(kinds) if kinds else None
-        hits = await retrieval.search(
-            self.session, assistant_id=self.assistant_id, query=query, k=k, kinds=wanted
-        )
+        hits = await self._reader.search(query, k=k, kinds=wanted)
         # The customer's words plus their synonyms ("close" -> hours) as a second query.
         asked = content_terms(query)
         terms = sorted(expand(asked) - set(asked))
         found = term_set(" ".join(f"{h.title} {h.text}" for h in hits[:3]))
         if terms and not all(t in found for t in asked) and not retrieval.embeddings_enabled():
-            more = await retrieval.search(
-                self.session,
-                assistant_id=self.assistant_id,
-                query=query + " " + " ".join(terms),
-                k=k,
-                kinds=wanted,
-            )
+            more = await self._reader.search(query + " " + " ".join(terms), k=k, kinds=wanted)
             seen = {h.id for h in hits}
             hits += [h for h in more if h.id not in seen]
         facts = [
@@ -93,6 +95,11 @@ class DbSource:
 
     async def products(self) -> list[Product]:
         if self._products is None:
+            version = await self._reader.version()
+            cached = _catalog.get(self.assistant_id)
+            if cached is not None and cached[0] == version:
+                self._products = cached[1]
+                return self._products
             from repdesk.catalog import service as catalog
 
             rows = await catalog.list_products(self.session, assistant_id=self.assistant_id)
@@ -108,7 +115,26 @@ class DbSource:
                 )
                 for p in rows
             ]
+            _catalog.pop(self.assistant_id, None)
+            _catalog[self.assistant_id] = (version, self._products)
+            while len(_catalog) > _CATALOG_CACHE:
+                _catalog.pop(next(iter(_catalog)))
         return self._products
+
+    async def vocabulary(self) -> frozenset[str]:
+        """The words of every indexed chunk (knowledge, FAQs, products), per index version."""
+        from repdesk.ai.engine.text import term_set
+
+        version = await self._reader.version()
+        cached = _vocabularies.get(self.assistant_id)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        words = frozenset(term_set("\n".join(await self._reader.texts())))
+        _vocabularies.pop(self.assistant_id, None)
+        _vocabularies[self.assistant_id] = (version, words)
+        while len(_vocabularies) > _CATALOG_CACHE:
+            _vocabularies.pop(next(iter(_vocabularies)))
+        return words
 
 
 @dataclass

@@ -32,11 +32,21 @@ _EPS = 1e-12
 Vector = npt.NDArray[np.float32]
 
 
+_found: dict[str, Path] = {}
+
+
 def model_dir() -> Path | None:
-    """Where the weights are, or None when they are not installed (or embeddings are off)."""
+    """Where the weights are, or None when they are not installed (or embeddings are off).
+
+    A directory once found is remembered (asked on every reply; looking the package up costs
+    more than the rest of a short reply's work); a missing model is looked for again each
+    time, so ``repdesk models install`` takes effect without a restart."""
     settings = get_knowledge_settings()
     if settings.embeddings != "auto":
         return None
+    known = _found.get(settings.embeddings_model_dir)
+    if known is not None:
+        return known
     if settings.embeddings_model_dir:
         path = Path(settings.embeddings_model_dir)
     else:
@@ -45,6 +55,7 @@ def model_dir() -> Path | None:
             return None
         path = Path(next(iter(spec.submodule_search_locations))) / "model"
     if (path / "model.safetensors").exists() and (path / "tokenizer.json").exists():
+        _found[settings.embeddings_model_dir] = path
         return path
     return None
 

@@ -336,6 +336,49 @@ async def _snapshot(
     return snap
 
 
+class Reader:
+    """One unit of work's view of an assistant's index: the index version is read once, so an
+    engine reply that searches several times (the question, its topic, the catalog) asks the
+    database once. Use one per request or job, not across them."""
+
+    def __init__(self, session: AsyncSession, assistant_id: str) -> None:
+        self.session = session
+        self.assistant_id = assistant_id
+        self._snap: _Snapshot | None = None
+        self._backend: backends.EmbeddingBackend | None = None
+
+    async def snapshot(self) -> _Snapshot:
+        if self._snap is None:
+            self._backend = backends.get_backend()
+            self._snap = await _snapshot(self.session, self.assistant_id, self._backend)
+        return self._snap
+
+    async def version(self) -> int:
+        """The index version: bumped in the same transaction as every change of knowledge,
+        FAQs or products (so it keys caches of them)."""
+        return (await self.snapshot()).key[0]
+
+    async def texts(self) -> list[str]:
+        """Every indexed chunk's title and text (for a vocabulary of the business's words)."""
+        snap = await self.snapshot()
+        return [f"{t} {x}" for t, x in zip(snap.titles, snap.texts, strict=True)]
+
+    async def search(self, query: str, *, k: int = 5, kinds: set[str] | None = None) -> list[Hit]:
+        if kinds is not None:
+            unknown = set(kinds) - KINDS
+            if unknown:
+                raise ValueError(f"unknown kinds: {sorted(unknown)}")
+        if not query.strip() or k <= 0:
+            return []
+        snap = await self.snapshot()
+        backend = self._backend
+        vector = None
+        if backend is not None and snap.vectors is not None and snap.has_vector.any():
+            vector = await query_vector(backend, query.strip()[:2000])
+        embeddings.limit_blas_threads()
+        return _score(snap, query, k, kinds, vector)
+
+
 async def search(
     session: AsyncSession,
     *,
@@ -348,16 +391,4 @@ async def search(
 
     ``kinds`` limits the search to some of faq, policy, knowledge, product.
     """
-    if kinds is not None:
-        unknown = set(kinds) - KINDS
-        if unknown:
-            raise ValueError(f"unknown kinds: {sorted(unknown)}")
-    if not query.strip() or k <= 0:
-        return []
-    backend = backends.get_backend()
-    snap = await _snapshot(session, assistant_id, backend)
-    vector = None
-    if backend is not None and snap.vectors is not None and snap.has_vector.any():
-        vector = await query_vector(backend, query.strip()[:2000])
-    embeddings.limit_blas_threads()
-    return _score(snap, query, k, kinds, vector)
+    return await Reader(session, assistant_id).search(query, k=k, kinds=kinds)

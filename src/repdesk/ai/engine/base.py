@@ -75,6 +75,10 @@ class KnowledgeSource(Protocol):
 
     async def products(self) -> list[Product]: ...
 
+    async def vocabulary(self) -> frozenset[str]:
+        """Every word (stemmed, ``text.term_set``) the business's data uses anywhere."""
+        ...
+
 
 @dataclass
 class Style:

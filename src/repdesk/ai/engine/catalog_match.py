@@ -34,6 +34,22 @@ def _name_terms(name: str) -> list[str]:
     return [stem(t) for t in tokens(name) if t not in STOP]
 
 
+_indexes: dict[int, tuple[list[Product], CatalogIndex]] = {}
+
+
+def catalog_index(products: list[Product]) -> CatalogIndex:
+    """The index of a product list, built once per list (sources hand out the same list
+    until the catalog changes; products are immutable)."""
+    hit = _indexes.get(id(products))
+    if hit is not None and hit[0] is products:
+        return hit[1]
+    index = CatalogIndex(products)
+    _indexes[id(products)] = (products, index)
+    while len(_indexes) > 256:
+        _indexes.pop(next(iter(_indexes)))
+    return index
+
+
 class CatalogIndex:
     def __init__(self, products: list[Product]) -> None:
         self.products = products

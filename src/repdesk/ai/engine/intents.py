@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 GREETING = re.compile(
     r"^\s*(hi+|hello+|hey+|hiya|good\s+(morning|afternoon|evening|day)|morning|evening|"
@@ -266,6 +267,24 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 }
 _LABELS = [label for label, examples in EXAMPLES.items() for _ in examples]
 _PHRASES = [e for examples in EXAMPLES.values() for e in examples]
+# The examples' vectors, once per embedding model (the same for every message and business).
+_example_vectors: dict[str, Any] = {}
+
+
+async def _examples() -> Any:
+    from repdesk.ai.engine import semantic
+    from repdesk.ai.engine.normalise import to_english
+
+    model = semantic.model_name()
+    if model is None:
+        return None
+    cached = _example_vectors.get(model)
+    if cached is None:
+        cached = await semantic.embed_texts([to_english(p) for p in _PHRASES])
+        if cached is None or not len(cached):
+            return None
+        _example_vectors[model] = cached
+    return cached
 
 
 async def classify(vector: object) -> list[tuple[str, float]]:
@@ -273,13 +292,10 @@ async def classify(vector: object) -> list[tuple[str, float]]:
     [] without embeddings."""
     import numpy as np
 
-    from repdesk.ai.engine import semantic
-    from repdesk.ai.engine.normalise import to_english
-
     if vector is None:
         return []
-    examples = await semantic.embed_texts([to_english(p) for p in _PHRASES])
-    if examples is None or not len(examples):
+    examples = await _examples()
+    if examples is None:
         return []
     sims = examples @ np.asarray(vector, dtype=np.float32)
     best: dict[str, float] = {}

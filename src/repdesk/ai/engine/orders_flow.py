@@ -8,7 +8,7 @@ from typing import Any
 
 from repdesk.ai.engine import order_details
 from repdesk.ai.engine.base import Action, DeliveryOption, EngineContext, Product
-from repdesk.ai.engine.catalog_match import CatalogIndex, match_variant, quantity_anywhere
+from repdesk.ai.engine.catalog_match import catalog_index, match_variant, quantity_anywhere
 from repdesk.ai.engine.intents import CANCEL, CONFIRM, NUMBER_WORDS
 from repdesk.ai.grounding import figures
 from repdesk.ai.money import format_money
@@ -75,7 +75,7 @@ class OrderTaker:
     def __init__(self, ctx: EngineContext, products: list[Product]) -> None:
         self.ctx = ctx
         self.products = {p.id: p for p in products}
-        self.index = CatalogIndex(products)
+        self.index = catalog_index(products)
         self.notes: list[str] = []
 
     @property

@@ -22,6 +22,12 @@ def enabled() -> bool:
     return backends.backend_configured()
 
 
+def model_name() -> str | None:
+    """The vector space in use (None without embeddings): what cached vectors are keyed by."""
+    backend = backends.get_backend()
+    return backend.model if backend is not None else None
+
+
 async def embed_query(text: str) -> Vector | None:
     backend = backends.get_backend()
     if backend is None or not text.strip():

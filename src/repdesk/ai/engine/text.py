@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 STOP = frozenset(
     [
@@ -248,6 +249,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 _TOKEN = re.compile(r"[a-z0-9₦]+(?:'[a-z]+)?")
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     w = word.lower()
     if len(w) > 4 and w.endswith("ies"):

@@ -14,7 +14,7 @@ from typing import Any
 
 from repdesk.ai.engine.base import Action, Engine, EngineContext, EngineResult, Product
 from repdesk.ai.engine.builtin import BuiltinEngine, relevant_facts
-from repdesk.ai.engine.catalog_match import CatalogIndex
+from repdesk.ai.engine.catalog_match import catalog_index
 from repdesk.ai.engine.normalise import to_english
 from repdesk.ai.engine.orders_flow import OrderTaker, new_order_state
 from repdesk.ai.grounding import is_injection
@@ -161,7 +161,7 @@ class LLMEngine:
                 ensure_ascii=False,
             )
         if name == "find_products":
-            found = [m.product for m in CatalogIndex(products).match(str(args["query"]))]
+            found = [m.product for m in catalog_index(products).match(str(args["query"]))]
             found = found or products[:10]
             return json.dumps([_product_json(p) for p in found[:10]], ensure_ascii=False)
         if name == "get_product":
