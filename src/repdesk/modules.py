@@ -51,4 +51,7 @@ MODULES: list[str] = [
     "repdesk.channels.widget.pages",
     "repdesk.transcription.tasks",
     "repdesk.transcription.commands",
+    # segments
+    "repdesk.segments.routes",
+    "repdesk.segments.pages",
 ]
