@@ -23,22 +23,26 @@ class _JsonPick(FunctionElement[Any]):
 
 class json_number(_JsonPick):  # noqa: N801 (SQL function style)
     type = Float()
+    inherit_cache = True
 
 
 class json_text(_JsonPick):  # noqa: N801
     type = String()
+    inherit_cache = True
 
 
 class json_bool(_JsonPick):  # noqa: N801
     """``'true'`` or ``'false'`` when the value is a JSON boolean."""
 
     type = String()
+    inherit_cache = True
 
 
 class json_present(_JsonPick):  # noqa: N801
     """True when the key exists and is not JSON ``null``."""
 
     type = Boolean()
+    inherit_cache = True
 
 
 class items_have_product(FunctionElement[bool]):  # noqa: N801
