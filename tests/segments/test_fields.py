@@ -35,7 +35,10 @@ DATES: list[Case] = [
     (c("lastMessageAt", "is_set"), {"ada", "bola", "dayo"}),
     (c("lastMessageAt", "before", "2026-05-20"), {"bola"}),
     (c("lastMessageAt", "after", "2026-05-31T10:00:00Z"), {"ada", "dayo"}),
-    (c("lastMessageAt", "between", [{"ago": {"days": 30}}, {"ago": {"days": 1}}]), {"bola", "dayo"}),
+    (
+        c("lastMessageAt", "between", [{"ago": {"days": 30}}, {"ago": {"days": 1}}]),
+        {"bola", "dayo"},
+    ),
     (c("lastMessageAt", "between", ["2026-06-01", "2026-05-01"]), {"bola", "dayo"}),  # any order
     (c("lastContactedAt", "within", {"days": 1}), {"ada"}),
     (c("lastContactedAt", "is_not_set"), {"chidi", "dayo"}),
@@ -48,6 +51,8 @@ DATES: list[Case] = [
 NUMBERS: list[Case] = [
     (c("engagementScore", "gt", 50), {"ada"}),
     (c("engagementScore", "gte", 50), {"ada", "dayo"}),
+    (c("engagementScore", "gt", 49.5), {"ada", "dayo"}),  # a fraction against an integer
+    (c("interactionCount", "in", [12.0, 5.5]), {"dayo"}),
     (c("engagementScore", "lt", 50), {"bola"}),
     (c("engagementScore", "lte", 50), {"bola", "dayo"}),
     (c("engagementScore", "eq", 20), {"bola"}),

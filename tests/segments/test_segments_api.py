@@ -52,7 +52,9 @@ async def test_save_list_read_members_edit_and_delete(
 ) -> None:
     aid, ids = await _book(client, db)
     lagos = {"all": [{"field": "tags", "op": "has", "value": "lagos"}]}
-    r = await client.post(f"/api/assistants/{aid}/segments", json={"name": "Lagos", "filter": lagos})
+    r = await client.post(
+        f"/api/assistants/{aid}/segments", json={"name": "Lagos", "filter": lagos}
+    )
     assert r.status_code == 201, r.text
     seg = r.json()
     assert seg["name"] == "Lagos" and seg["count"] == 2 and seg["assistantId"] == aid
@@ -62,7 +64,9 @@ async def test_save_list_read_members_edit_and_delete(
     )
     assert r.status_code == 201
     big = r.json()["id"]
-    dup = await client.post(f"/api/assistants/{aid}/segments", json={"name": "Lagos", "filter": lagos})
+    dup = await client.post(
+        f"/api/assistants/{aid}/segments", json={"name": "Lagos", "filter": lagos}
+    )
     assert dup.status_code == 409 and dup.json()["code"] == "CONFLICT"
 
     listed = (await client.get(f"/api/assistants/{aid}/segments")).json()
@@ -70,7 +74,9 @@ async def test_save_list_read_members_edit_and_delete(
 
     members = (await client.get(f"/api/segments/{seg['id']}/contacts?limit=1")).json()
     assert len(members["data"]) == 1 and members["hasMore"] is True
-    rest = await client.get(f"/api/segments/{seg['id']}/contacts?limit=1&cursor={members['nextCursor']}")
+    rest = await client.get(
+        f"/api/segments/{seg['id']}/contacts?limit=1&cursor={members['nextCursor']}"
+    )
     got = {members["data"][0]["id"], rest.json()["data"][0]["id"]}
     assert got == {ids["ada"], ids["bola"]} and rest.json()["hasMore"] is False
 
@@ -118,8 +124,16 @@ BAD: list[tuple[dict[str, Any], str]] = [
         "all[0] (optedOut): operator 'gt' does not apply",
     ),
     (
-        {"all": [{"any": [{"field": "tags", "op": "has", "value": "a"},
-                          {"field": "totalSpent", "op": "gt", "value": 5000}]}]},
+        {
+            "all": [
+                {
+                    "any": [
+                        {"field": "tags", "op": "has", "value": "a"},
+                        {"field": "totalSpent", "op": "gt", "value": 5000},
+                    ]
+                }
+            ]
+        },
         "all[0].any[1] (totalSpent): value",
     ),  # fmt: skip
     (
@@ -162,7 +176,11 @@ async def test_bad_filters_are_refused_naming_the_condition(
         ):
             r = await client.post(url, json=body)
             message = r.json().get("message", "")
-            if r.status_code != 400 or r.json()["code"] != "VALIDATION_ERROR" or expected not in message:
+            if (
+                r.status_code != 400
+                or r.json()["code"] != "VALIDATION_ERROR"
+                or expected not in message
+            ):
                 wrong.append((flt, r.status_code, message))
     assert wrong == []
     async with db.session() as s:
@@ -175,7 +193,9 @@ async def test_money_in_another_currency_than_the_catalog_is_refused(
     aid, _ids = await _book(client, db)
     async with db.transaction() as s:
         s.add(Product(assistant_id=aid, name="Dress", price=100, currency="NGN"))
-    usd = {"all": [{"field": "totalSpent", "op": "gt", "value": {"amount": 100, "currency": "USD"}}]}
+    usd = {
+        "all": [{"field": "totalSpent", "op": "gt", "value": {"amount": 100, "currency": "USD"}}]
+    }
     r = await client.post(f"/api/assistants/{aid}/segments/preview", json={"filter": usd})
     assert r.status_code == 400
     assert r.json()["message"] == (

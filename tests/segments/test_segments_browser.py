@@ -31,7 +31,9 @@ def _seed(url: str) -> str:
     async def run() -> str:
         db = Database(url)
         try:
-            _user, ws = await create_account(db, email="owner@shop.example", password="a-long-password")
+            _user, ws = await create_account(
+                db, email="owner@shop.example", password="a-long-password"
+            )
             assistant = await create_assistant(db, workspace_id=ws.id, name="Sales bot")
             async with db.transaction() as s:
                 for i, (name, spent, tags) in enumerate(PEOPLE):
@@ -44,7 +46,9 @@ def _seed(url: str) -> str:
                     )
                     s.add(c)
                     await s.flush()
-                    s.add_all(ContactTag(contact_id=c.id, tag=t, assistant_id=assistant.id) for t in tags)
+                    s.add_all(
+                        ContactTag(contact_id=c.id, tag=t, assistant_id=assistant.id) for t in tags
+                    )
             return assistant.id
         finally:
             await db.dispose()
@@ -55,7 +59,9 @@ def _seed(url: str) -> str:
 
 
 def _count(page: Any, expected: str) -> None:
-    page.locator("[data-testid=segment-count]").filter(has_text=re.compile(f"^{expected}$")).wait_for()
+    page.locator("[data-testid=segment-count]").filter(
+        has_text=re.compile(f"^{expected}$")
+    ).wait_for()
 
 
 def test_build_a_two_condition_segment_watch_the_count_and_save_it(
@@ -105,4 +111,7 @@ def test_build_a_two_condition_segment_watch_the_count_and_save_it(
     saved.get_by_role("link", name="Edit").click()
     _count(page, "1")
     assert page.locator("[data-testid=segment-condition]").count() == 2
-    assert page.locator("[data-testid=segment-condition]").nth(0).get_by_label("Value").input_value() == "50000"
+    assert (
+        page.locator("[data-testid=segment-condition]").nth(0).get_by_label("Value").input_value()
+        == "50000"
+    )

@@ -12,7 +12,7 @@ comparisons never match an unset value.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,11 +20,11 @@ from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import (
     ColumnElement,
+    Float,
     String,
     and_,
     case,
     exists,
-    false,
     func,
     literal,
     not_,
@@ -60,6 +60,8 @@ class Context:
     checked against the assistant's currency (no session to look it up)."""
 
     now: datetime
+    # The assistant whose contacts are filtered: it narrows the tag lookups to their index.
+    assistant_id: str | None = None
     lapsed_days: int = DEFAULT_LAPSED_DAYS
     currency: str | None = None
     attribute_types: dict[str, str] = field(default_factory=dict)
@@ -108,32 +110,37 @@ def _column(name: str, ctx: Context) -> ColumnElement[Any]:
         return purchase_behaviour_expr(ctx.now, ctx.lapsed_days)
     if name == "channel":
         return _channel_expr()
-    if name == "windowOpen":
-        return case((c.last_message_at >= ctx.now - WINDOW, true()), else_=false())
     return columns[name]
 
 
 def _compare(col: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
-    if op == "eq":
-        return col == value
     if op == "neq":
         return or_(col != value, col.is_(None))
-    if op == "gt":
-        return col > value
-    if op == "gte":
-        return col >= value
-    if op == "lt":
-        return col < value
-    return col <= value  # lte
+    compared: ColumnElement[bool] = {
+        "eq": col.__eq__,
+        "gt": col.__gt__,
+        "gte": col.__ge__,
+        "lt": col.__lt__,
+        "lte": col.__le__,
+    }[op](value)
+    return compared
+
+
+def _float(value: float) -> ColumnElement[float]:
+    # Typed as a float, so 2.5 compares with an integer column (asyncpg refuses to bind 2.5
+    # as the column's integer type).
+    return literal(value, Float())
 
 
 def _presence(col: ColumnElement[Any], op: str) -> ColumnElement[bool]:
     return col.is_not(None) if op == "is_set" else col.is_(None)
 
 
-def _has_tag(tags: Sequence[str]) -> ColumnElement[bool]:
+def _has_tag(tags: Sequence[str], ctx: Context) -> ColumnElement[bool]:
     ct = contact_tags.c
     cond = ct.tag == tags[0] if len(tags) == 1 else ct.tag.in_(list(tags))
+    if ctx.assistant_id is not None:
+        cond = and_(ct.assistant_id == ctx.assistant_id, cond)  # ix_contact_tags_assistant_tag
     return exists().where(ct.contact_id == contacts.c.id, cond)
 
 
@@ -195,9 +202,10 @@ def condition_sql(cond: f.AnyCondition, ctx: Context, where: str) -> ColumnEleme
     if isinstance(cond, f.MoneyCompare | f.MoneyBetween):
         return _money(cond, ctx, where)
     if isinstance(cond, f.TagsHas):
-        return _has_tag([cond.value]) if cond.op == "has" else not_(_has_tag([cond.value]))
+        has = _has_tag([cond.value], ctx)
+        return has if cond.op == "has" else not_(has)
     if isinstance(cond, f.TagsIn):
-        return _has_tag(cond.value)
+        return _has_tag(cond.value, ctx)
     if isinstance(cond, f.TagsPresence):
         any_tag = exists().where(contact_tags.c.contact_id == contacts.c.id)
         return any_tag if cond.op == "is_set" else not_(any_tag)
@@ -205,6 +213,11 @@ def condition_sql(cond: f.AnyCondition, ctx: Context, where: str) -> ColumnEleme
         return _ordered([cond.value]) if cond.op == "has" else not_(_ordered([cond.value]))
     if isinstance(cond, f.ProductIn):
         return _ordered(cond.value)
+    if isinstance(cond, f.BooleanCompare) and cond.field == "windowOpen":
+        # Open: the last inbound message is under 24 hours old (a plain range on the column).
+        is_open = contacts.c.last_message_at >= ctx.now - WINDOW
+        wanted = cond.value if cond.op == "eq" else not cond.value
+        return is_open if wanted else or_(not_(is_open), contacts.c.last_message_at.is_(None))
     col = _column(cond.field, ctx)
     if isinstance(cond, f.DateCompare | f.DateBetween | f.DateWithin | f.DatePresence):
         return _dates(cond, col, ctx)
@@ -212,8 +225,12 @@ def condition_sql(cond: f.AnyCondition, ctx: Context, where: str) -> ColumnEleme
         return _presence(col, cond.op)
     if isinstance(cond, f.NumberBetween):
         lo, hi = sorted(cond.value)
-        return col.between(lo, hi)
-    if isinstance(cond, f.NumberIn | f.EnumIn | f.TextIn):
+        return col.between(_float(lo), _float(hi))
+    if isinstance(cond, f.NumberIn):
+        return col.in_([_float(v) for v in cond.value])
+    if isinstance(cond, f.NumberCompare):
+        return _compare(col, cond.op, _float(cond.value))
+    if isinstance(cond, f.EnumIn | f.TextIn):
         return col.in_(list(cond.value))
     if isinstance(cond, f.BooleanCompare):
         return col == cond.value if cond.op == "eq" else col != cond.value
@@ -291,9 +308,10 @@ def _attribute(cond: f.AttributeCondition, ctx: Context, where: str) -> ColumnEl
         target = json_text(col, key)
     if kind == "date":
         # Stored as ISO 8601 text: compared on the date part.
-        day = func.substr(target, 1, 10)
+        day: ColumnElement[str] = func.substr(target, 1, 10)
         if cond.op == "within":
-            return day >= (ctx.now - value.delta()).date().isoformat()
+            since: str = (ctx.now - value.delta()).date().isoformat()
+            return day >= since
         if cond.op == "between":
             lo, hi = sorted(f.resolve_date(v, ctx.now).date().isoformat() for v in value)
             return day.between(lo, hi)
@@ -332,6 +350,8 @@ def filter_sql(flt: f.SegmentFilter, ctx: Context, prefix: str = "filter") -> Co
 
 def contact_ids(assistant_id: str, flt: f.SegmentFilter, ctx: Context) -> Any:
     """``SELECT contacts.id`` of the assistant's contacts matching the filter."""
+    if ctx.assistant_id != assistant_id:
+        ctx = replace(ctx, assistant_id=assistant_id)
     return select(contacts.c.id).where(
         contacts.c.assistant_id == assistant_id, filter_sql(flt, ctx)
     )

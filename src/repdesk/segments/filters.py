@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -109,12 +109,12 @@ ENUM_VALUES: dict[str, tuple[str, ...]] = {
 }
 
 FIELD_TYPES: dict[str, str] = {
-    **dict.fromkeys(DateField.__args__, "date"),
-    **dict.fromkeys(NumberField.__args__, "number"),
-    **dict.fromkeys(MoneyField.__args__, "money"),
-    **dict.fromkeys(EnumField.__args__, "enum"),
-    **dict.fromkeys(BooleanField.__args__, "boolean"),
-    **dict.fromkeys(TextField.__args__, "text"),
+    **dict.fromkeys(get_args(DateField), "date"),
+    **dict.fromkeys(get_args(NumberField), "number"),
+    **dict.fromkeys(get_args(MoneyField), "money"),
+    **dict.fromkeys(get_args(EnumField), "enum"),
+    **dict.fromkeys(get_args(BooleanField), "boolean"),
+    **dict.fromkeys(get_args(TextField), "text"),
     "tags": "tags",
     "orderedProduct": "product",
 }
@@ -186,28 +186,33 @@ class MoneyBetween(_Strict):
     value: tuple[Money, Money]
 
 
-class _EnumValues(_Strict):
-    @model_validator(mode="after")
-    def _known(self) -> Any:
-        field: str = getattr(self, "field")
-        value = getattr(self, "value")
-        allowed = ENUM_VALUES[field]
-        for v in value if isinstance(value, list) else [] if value is None else [value]:
-            if v not in allowed:
-                raise ValueError(f"{v!r} is not one of {', '.join(allowed)}")
-        return self
+def _check_choices(field: str, values: list[str]) -> None:
+    allowed = ENUM_VALUES[field]
+    for v in values:
+        if v not in allowed:
+            raise ValueError(f"{v!r} is not one of {', '.join(allowed)}")
 
 
-class EnumCompare(_EnumValues):
+class EnumCompare(_Strict):
     field: EnumField
     op: Literal["eq", "neq"]
     value: Text
 
+    @model_validator(mode="after")
+    def _known(self) -> EnumCompare:
+        _check_choices(self.field, [self.value])
+        return self
 
-class EnumIn(_EnumValues):
+
+class EnumIn(_Strict):
     field: EnumField
     op: Literal["in"]
     value: list[Text] = Field(min_length=1, max_length=MAX_LIST)
+
+    @model_validator(mode="after")
+    def _known(self) -> EnumIn:
+        _check_choices(self.field, self.value)
+        return self
 
 
 class EnumPresence(_Strict):

@@ -70,10 +70,11 @@ async def compile_context(
 ) -> compiler.Context:
     when = ensure_utc(now) if now is not None else utcnow()
     if session is None:
-        return compiler.Context(now=when)
+        return compiler.Context(now=when, assistant_id=assistant_id)
     assistant = await session.get(Assistant, assistant_id)
     return compiler.Context(
         now=when,
+        assistant_id=assistant_id,
         lapsed_days=lapsed_days(assistant),
         currency=await assistant_currency(session, assistant_id),
         attribute_types=await attribute_types(session, assistant_id),
@@ -83,7 +84,7 @@ async def compile_context(
 async def matching_contacts_query(
     session_or_none: AsyncSession | None,
     assistant_id: str,
-    filter: SegmentFilter | dict[str, Any],  # noqa: A002 (the API's word)
+    filter: SegmentFilter | dict[str, Any],
     now: datetime | None = None,
 ) -> Select[tuple[str]]:
     """``SELECT contacts.id`` of the assistant's contacts that match ``filter`` at ``now``
@@ -108,7 +109,9 @@ async def count(
     cond = await _condition(session, assistant_id, flt, now)
     c = compiler.contacts.c
     total = await session.scalar(
-        select(func.count()).select_from(compiler.contacts).where(c.assistant_id == assistant_id, cond)
+        select(func.count())
+        .select_from(compiler.contacts)
+        .where(c.assistant_id == assistant_id, cond)
     )
     return int(total or 0)
 
@@ -146,21 +149,23 @@ async def contact_rows(session: AsyncSession, rows: Sequence[Contact]) -> list[S
 async def preview(
     session: AsyncSession, *, assistant_id: str, flt: SegmentFilter, now: datetime | None = None
 ) -> tuple[int, list[SegmentContact]]:
-    """How many contacts match, and the newest few of them."""
+    """How many contacts match, and the newest few of them: one pass over the contacts (the
+    matching ids are computed once, then counted and the newest picked from them)."""
     cond = await _condition(session, assistant_id, flt, now)
     c = compiler.contacts.c
-    total = await session.scalar(
-        select(func.count()).select_from(compiler.contacts).where(c.assistant_id == assistant_id, cond)
-    )
-    sample = (
-        await session.scalars(
-            select(Contact)
-            .where(Contact.assistant_id == assistant_id, cond)
+    matches = select(c.id.label("id")).where(c.assistant_id == assistant_id, cond).cte("matches")
+    total = select(func.count()).select_from(matches).scalar_subquery()
+    newest = select(matches.c.id).order_by(matches.c.id.desc()).limit(SAMPLE_SIZE).subquery()
+    rows = (
+        await session.execute(
+            select(Contact, total.label("total"))
+            .join(newest, Contact.id == newest.c.id)
             .order_by(Contact.id.desc())
-            .limit(SAMPLE_SIZE)
         )
     ).all()
-    return int(total or 0), await contact_rows(session, sample)
+    if not rows:
+        return 0, []
+    return int(rows[0].total), await contact_rows(session, [r[0] for r in rows])
 
 
 async def counts(

@@ -42,8 +42,18 @@ def upgrade() -> None:
         sa.UniqueConstraint("assistant_id", "name", name=op.f("uq_segments_assistant_id_name")),
     )
     op.create_index(op.f("ix_segments_assistant_id"), "segments", ["assistant_id"])
+    # "has ordered product X": JSON containment on PostgreSQL; an empty index on SQLite
+    op.create_index(
+        "ix_orders_items",
+        "orders",
+        ["items"],
+        postgresql_using="gin",
+        postgresql_ops={"items": "jsonb_path_ops"},
+        sqlite_where=sa.text("0"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_orders_items", table_name="orders")
     op.drop_index(op.f("ix_segments_assistant_id"), table_name="segments")
     op.drop_table("segments")
