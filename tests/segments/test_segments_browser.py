@@ -4,6 +4,7 @@ change after each condition, saves it and finds it in the list with its count.""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -15,6 +16,7 @@ from tests.conftest import LiveServer
 from tests.factories import create_account, create_assistant
 
 pytestmark = pytest.mark.browser
+SCREENSHOT = os.environ.get("REPDESK_SEGMENTS_SCREENSHOT")  # a path, to look at the page
 
 PEOPLE = [  # name, total spent (kobo), tags
     ("Ada", 9_000_000, ["vip"]),
@@ -115,3 +117,12 @@ def test_build_a_two_condition_segment_watch_the_count_and_save_it(
         page.locator("[data-testid=segment-condition]").nth(0).get_by_label("Value").input_value()
         == "50000"
     )
+
+    # the builder fits a phone's width (390 px) with its conditions shown
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    _count(page, "1")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width
+    if SCREENSHOT:
+        page.screenshot(path=SCREENSHOT, full_page=True)

@@ -36,3 +36,7 @@ Index(
     postgresql_ops={"items": "jsonb_path_ops"},
     sqlite_where=text("0"),
 )
+
+# The orders of one contact (the correlated lookup behind "has ordered product X" on SQLite,
+# and the anti-join of "has not ordered" on both).
+Index("ix_orders_contact_id", table_of(Order).c["contact_id"])

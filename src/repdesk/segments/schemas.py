@@ -92,7 +92,7 @@ class SegmentContact(CamelModel):
 
 class SegmentPreview(CamelModel):
     count: int
-    sample: list[SegmentContact] = Field(description="Up to 10 matching contacts, newest first")
+    sample: list[SegmentContact] = Field(description="Up to 10 matching contacts (a sample, not the newest)")
 
 
 class SegmentReference(CamelModel):

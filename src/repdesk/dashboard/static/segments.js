@@ -121,7 +121,7 @@
     return s;
   }
   function input(c, prop, attrs) {
-    var i = el("input", attrs);
+    var i = el("input", Object.assign({ type: "text" }, attrs));
     i.value = c[prop] || "";
     i.addEventListener("input", function () { c[prop] = i.value; schedule(); });
     return i;

@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("assistant_id", "name", name=op.f("uq_segments_assistant_id_name")),
     )
     op.create_index(op.f("ix_segments_assistant_id"), "segments", ["assistant_id"])
+    op.create_index("ix_orders_contact_id", "orders", ["contact_id"])
     # "has ordered product X": JSON containment on PostgreSQL; an empty index on SQLite
     op.create_index(
         "ix_orders_items",
@@ -55,5 +56,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_orders_items", table_name="orders")
+    op.drop_index("ix_orders_contact_id", table_name="orders")
     op.drop_index(op.f("ix_segments_assistant_id"), table_name="segments")
     op.drop_table("segments")
