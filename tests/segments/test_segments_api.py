@@ -257,3 +257,18 @@ async def test_list_runs_a_fixed_number_of_queries(client: httpx.AsyncClient, db
         await client.post(url, json={"name": f"B{i}", "filter": INACTIVE_2_WEEKS})
     assert await _queries(db, lambda: client.get(url)) == few
     assert await _queries(db, lambda: client.get(f"/assistants/{aid}/segments")) == page_few
+
+
+async def test_renaming_onto_another_segments_name_is_a_conflict_that_changes_nothing(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    aid, _ids = await _book(client, db)
+    url = f"/api/assistants/{aid}/segments"
+    await client.post(url, json={"name": "Big", "filter": SPENT_OVER_50K})
+    sid = (await client.post(url, json={"name": "Quiet", "filter": INACTIVE_2_WEEKS})).json()["id"]
+    r = await client.patch(f"/api/segments/{sid}", json={"name": "Big", "filter": SPENT_OVER_50K})
+    assert r.status_code == 409 and r.json()["code"] == "CONFLICT", r.text
+    kept = (await client.get(f"/api/segments/{sid}")).json()
+    assert kept["name"] == "Quiet" and kept["filter"] == INACTIVE_2_WEEKS
+    same = await client.patch(f"/api/segments/{sid}", json={"name": "Quiet"})
+    assert same.status_code == 200  # its own name is not taken

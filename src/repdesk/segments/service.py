@@ -241,17 +241,30 @@ async def update(
 ) -> Segment:
     if flt is not None:
         await _check_compiles(session, segment.assistant_id, flt)
-        segment.filter = stored(flt)
     if name is not None:
-        if not name.strip():
+        name = name.strip()
+        if not name:
             raise ValidationError("name: give the segment a name")
-        segment.name = name.strip()
-    segment.updated_at = utcnow()
+        taken = await session.scalar(
+            select(Segment.id).where(
+                Segment.assistant_id == segment.assistant_id,
+                Segment.name == name,
+                Segment.id != segment.id,
+            )
+        )
+        if taken:
+            raise Conflict(f"A segment named {name!r} already exists.")
     try:
+        # The change is flushed inside the savepoint: a rename racing another one is a 409.
         async with session.begin_nested():
+            if flt is not None:
+                segment.filter = stored(flt)
+            if name is not None:
+                segment.name = name
+            segment.updated_at = utcnow()
             await session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"A segment named {segment.name!r} already exists.") from exc
+        raise Conflict(f"A segment named {name!r} already exists.") from exc
     return segment
 
 
