@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
-from sqlalchemy import Table, insert, text  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 from tests.factories import create_account, create_assistant  # noqa: E402
 
@@ -83,10 +83,6 @@ FILTERS: dict[str, dict[str, Any]] = {
     },
 }
 BATCH = 5000
-
-
-def _rows_default(table: Table, row: dict[str, Any]) -> dict[str, Any]:
-    return {c.name: row.get(c.name) for c in table.columns}
 
 
 async def _insert(db: Database, model: Any, rows: list[dict[str, Any]]) -> None:

@@ -92,7 +92,9 @@ class SegmentContact(CamelModel):
 
 class SegmentPreview(CamelModel):
     count: int
-    sample: list[SegmentContact] = Field(description="Up to 10 matching contacts (a sample, not the newest)")
+    sample: list[SegmentContact] = Field(
+        description="Up to 10 matching contacts (a sample, not the newest)"
+    )
 
 
 class SegmentReference(CamelModel):
