@@ -61,4 +61,7 @@ MODULES: list[str] = [
     "repdesk.contacts.consumers",
     "repdesk.contacts.imports",
     "repdesk.contacts.pages",
+    # segments
+    "repdesk.segments.routes",
+    "repdesk.segments.pages",
 ]

@@ -171,3 +171,30 @@ async def test_export_of_a_filtered_list_and_of_a_selection(
     )
     lines = chosen.content.decode("utf-8-sig").splitlines()
     assert len(lines) == 2 and lines[1].startswith("+2348030000002,Bola")
+
+
+async def test_export_of_a_saved_segment(
+    client: httpx.AsyncClient, db: Database, assistant_id: str
+) -> None:
+    a = await inbound(db, assistant_id, phone="+2348030000011", name="Ada")
+    await inbound(db, assistant_id, phone="+2348030000012", name="Bola")
+    await client.patch(f"/api/contacts/{a}", json={"tags": ["vip"]})
+    made = await client.post(
+        f"/api/assistants/{assistant_id}/segments",
+        json={
+            "name": "VIPs",
+            "filter": {"all": [{"field": "tags", "op": "has", "value": "vip"}]},
+        },
+    )
+    assert made.status_code in (200, 201), made.text
+    r = await client.get(
+        f"/api/assistants/{assistant_id}/contacts/export.csv",
+        params={"segmentId": made.json()["id"]},
+    )
+    assert r.status_code == 200, r.text
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert [row["phone"] for row in rows] == ["+2348030000011"]
+    missing = await client.get(
+        f"/api/assistants/{assistant_id}/contacts/export.csv", params={"segmentId": "nope"}
+    )
+    assert missing.status_code == 404

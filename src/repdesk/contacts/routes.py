@@ -3,7 +3,6 @@ attribute definitions and the opt-out settings (session auth, camelCase)."""
 
 from __future__ import annotations
 
-import importlib
 import json
 from datetime import timedelta
 from typing import Annotated, Any, Literal
@@ -32,7 +31,7 @@ from repdesk.contacts.schemas import (
     ImportPreview,
     ImportRead,
 )
-from repdesk.kit.errors import ValidationError
+from repdesk.kit.errors import NotFound, ValidationError
 from repdesk.kit.pagination import page
 from repdesk.kit.schemas import StrictCamelModel
 from repdesk.kit.time import utcnow
@@ -140,13 +139,15 @@ async def list_contacts(
 
 
 async def _segment_ids(session: AsyncSession, assistant: Assistant, segment_id: str) -> Select[Any]:
-    """A saved segment's contact ids, from the segments package when it is installed."""
-    try:
-        segments: Any = importlib.import_module("repdesk.segments.service")
-    except ImportError:
-        raise ValidationError("segmentId: segments are not available.") from None
-    segment = await segments.get_or_404(session, assistant_id=assistant.id, segment_id=segment_id)
-    ids: Select[Any] = segments.matching_contacts_query(session, assistant.id, segment.filter)
+    """A saved segment's contact ids (the segment must be this assistant's)."""
+    from repdesk.segments import service as segments
+
+    segment = await segments.get_or_404(
+        session, workspace_id=assistant.workspace_id, segment_id=segment_id
+    )
+    if segment.assistant_id != assistant.id:
+        raise NotFound("No such segment.")
+    ids: Select[Any] = await segments.matching_contacts_query(session, assistant.id, segment.filter)
     return ids
 
 

@@ -1,0 +1,1 @@
+"""Segments: saved, dynamic contact filters (seed "Segments"), compiled to one SQL query."""
