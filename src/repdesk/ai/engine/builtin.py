@@ -24,7 +24,7 @@ from repdesk.ai.engine.orders_flow import (
 )
 from repdesk.ai.engine.text import GENERIC, content_terms, expand, stem, term_set
 from repdesk.ai.grounding import figures, is_injection
-from repdesk.ai.money import format_money
+from repdesk.kit.money import format_money
 
 CHECK_WITH_TEAM = (
     "I'm not sure about that, and I don't want to tell you something wrong. "
