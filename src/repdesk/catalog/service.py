@@ -15,9 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from repdesk.catalog.models import Product, ProductVariant
-from repdesk.kit.money import format_money
 from repdesk.kit.errors import NotFound, ValidationError
-from repdesk.kit.money import check_minor_units
+from repdesk.kit.money import check_minor_units, format_money
 from repdesk.kit.time import utcnow
 from repdesk.knowledge import index, retrieval
 

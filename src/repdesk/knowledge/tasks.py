@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from repdesk.kit.money import format_money
 from repdesk.jobs.registry import current_attempt, task
 from repdesk.jobs.service import enqueue
 from repdesk.kit.errors import NotFound
+from repdesk.kit.money import format_money
 from repdesk.kit.time import utcnow
 from repdesk.knowledge import backends, contradictions, embeddings
 from repdesk.knowledge.models import IndexChunk, KnowledgeIndex
