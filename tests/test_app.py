@@ -170,12 +170,11 @@ def test_serve_with_several_processes_shares_one_port_and_one_key(
     database_url: str, tmp_path: Path
 ) -> None:
     import os
-    import socket
     import time
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from tests.fakes.server import free_port
+
+    port = free_port()
     root = Path(__file__).resolve().parents[1]
     env = dict(
         os.environ,

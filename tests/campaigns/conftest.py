@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import pytest
 
 from repdesk.campaigns.config import reset_campaign_settings
-from tests.fakes.graph import graph  # noqa: F401  (fixture)
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,6 @@ from repdesk.developer_api import service as keys
 from repdesk.developer_api.config import reset_api_settings
 from tests.campaigns.conftest import no_broadcast_pause  # noqa: F401  (autouse fixture)
 from tests.factories import create_account, create_assistant
-from tests.fakes.graph import graph  # noqa: F401  (fixture)
 
 
 @pytest.fixture(autouse=True)
