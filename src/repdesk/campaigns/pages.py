@@ -9,12 +9,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from repdesk.assistants.deps import PageAssistantDep
-from repdesk.assistants.models import Assistant
 from repdesk.campaigns import service as broadcasts
 from repdesk.channels.base import OutboundMessage, OutboundTemplate
 from repdesk.dashboard import nav
 from repdesk.dashboard.render import redirect, render
-from repdesk.kit.errors import AppError, NotFound
+from repdesk.kit.errors import AppError
 from repdesk.kit.web import PagePrincipalDep, SessionDep
 
 pages = APIRouter(include_in_schema=False)
@@ -22,17 +21,11 @@ pages = APIRouter(include_in_schema=False)
 nav.add_assistant("Broadcasts", "/broadcasts", 40, platforms=("whatsapp",))
 
 
-def _whatsapp(assistant: Assistant) -> Assistant:
-    if assistant.platform != "whatsapp":
-        raise NotFound("Broadcasts are available for WhatsApp assistants.")
-    return assistant
-
-
 @pages.get("/assistants/{assistant_id}/broadcasts")
 async def broadcasts_page(
     assistant: PageAssistantDep, request: Request, session: SessionDep
 ) -> Response:
-    _whatsapp(assistant)
+    broadcasts.require_whatsapp(assistant)
     rows = await broadcasts.list_for_assistant(session, assistant_id=assistant.id)
     items = [(b, await broadcasts.progress(session, b)) for b in rows[:50]]
     return render(request, "campaigns/broadcasts.html", {"assistant": assistant, "items": items})
@@ -50,7 +43,7 @@ async def broadcast_submit(
     recipients: Annotated[str, Form()] = "",
     name: Annotated[str, Form()] = "",
 ) -> Response:
-    _whatsapp(assistant)
+    broadcasts.require_whatsapp(assistant)
     phones = [p.strip() for p in recipients.replace(",", "\n").splitlines() if p.strip()]
     back = f"/assistants/{assistant.id}/broadcasts"
     try:

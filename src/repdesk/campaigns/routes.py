@@ -13,20 +13,12 @@ from typing import Any
 from fastapi import APIRouter
 
 from repdesk.assistants.deps import AssistantDep
-from repdesk.assistants.models import Assistant
 from repdesk.campaigns import service
 from repdesk.campaigns.schemas import BroadcastCreate, BroadcastRead
-from repdesk.kit.errors import NotFound
 from repdesk.kit.pagination import page
 from repdesk.kit.web import PrincipalDep, SessionDep
 
 router = APIRouter(prefix="/api", tags=["broadcasts"])
-
-
-def _whatsapp(assistant: Assistant) -> Assistant:
-    if assistant.platform != "whatsapp":
-        raise NotFound("Broadcasts are available for WhatsApp assistants.")
-    return assistant
 
 
 @router.get("/assistants/{assistant_id}/broadcasts")
@@ -34,7 +26,9 @@ async def list_broadcasts(
     assistant: AssistantDep, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """The assistant's latest 50 broadcasts, newest first, each with its progress."""
-    rows = await service.list_for_assistant(session, assistant_id=_whatsapp(assistant).id)
+    rows = await service.list_for_assistant(
+        session, assistant_id=service.require_whatsapp(assistant).id
+    )
     reads = [await service.read(session, b) for b in rows[:50]]
     return page(
         [r.model_dump(by_alias=True, mode="json", exclude={"recipients"}) for r in reads],
@@ -54,7 +48,7 @@ async def create_broadcast(
     ``INVALID_PHONE_NUMBER``."""
     broadcast = await service.create(
         session,
-        assistant=_whatsapp(assistant),
+        assistant=service.require_whatsapp(assistant),
         outbound=body.outbound(),
         recipients=body.recipients,
         name=body.name,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.assistants.models import Assistant
@@ -87,28 +87,32 @@ async def create(
     return broadcast
 
 
-async def get_or_404(session: AsyncSession, *, assistant_id: str, broadcast_id: str) -> Broadcast:
-    broadcast = await session.scalar(
-        select(Broadcast).where(
-            Broadcast.id == broadcast_id, Broadcast.assistant_id == assistant_id
-        )
-    )
+def require_whatsapp(assistant: Assistant) -> Assistant:
+    """Broadcasts go out on WhatsApp (templates, the 24-hour window): a 404 for other assistants."""
+    if assistant.platform != CHANNEL:
+        raise NotFound("Broadcasts are available for WhatsApp assistants.")
+    return assistant
+
+
+async def _one_or_404(session: AsyncSession, *where: ColumnElement[bool]) -> Broadcast:
+    broadcast = await session.scalar(select(Broadcast).where(*where))
     if broadcast is None:
         raise NotFound("Broadcast not found.")
     return broadcast
+
+
+async def get_or_404(session: AsyncSession, *, assistant_id: str, broadcast_id: str) -> Broadcast:
+    return await _one_or_404(
+        session, Broadcast.id == broadcast_id, Broadcast.assistant_id == assistant_id
+    )
 
 
 async def get_for_workspace_or_404(
     session: AsyncSession, *, workspace_id: str, broadcast_id: str
 ) -> Broadcast:
-    broadcast = await session.scalar(
-        select(Broadcast).where(
-            Broadcast.id == broadcast_id, Broadcast.workspace_id == workspace_id
-        )
+    return await _one_or_404(
+        session, Broadcast.id == broadcast_id, Broadcast.workspace_id == workspace_id
     )
-    if broadcast is None:
-        raise NotFound("Broadcast not found.")
-    return broadcast
 
 
 async def list_for_assistant(session: AsyncSession, *, assistant_id: str) -> list[Broadcast]:
