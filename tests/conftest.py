@@ -2,7 +2,8 @@
 
 ``REPDESK_TEST_DB=sqlite`` (default) or ``postgres`` picks the backend; the test command runs
 the suite once for each. PostgreSQL gets a database of its own per run (so parallel runs do not
-collide), migrated once, and truncated between tests. SQLite gets a copy of a migrated file.
+collide), migrated once, and emptied before every test that gets a database URL (see
+``PostgresCleaner``). SQLite gets a copy of a migrated file.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,7 +21,6 @@ import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from repdesk.app import create_app, load_modules
@@ -32,6 +33,16 @@ from repdesk.db.models_all import import_all_models
 from repdesk.jobs.worker import Worker
 from tests.factories import Account, create_account, create_assistant, signed_in
 from tests.fakes.server import ThreadedServer, free_port
+
+# The fakes' fixtures (graph, llm, embedding_server, node_receiver, fake_stt, no_stt) are every
+# test's to ask for: no per-folder conftest re-exports them.
+pytest_plugins = [
+    "tests.fakes.graph",
+    "tests.fakes.openai_server",
+    "tests.fakes.embeddings",
+    "tests.fakes.webhook_receiver",
+    "tests.fakes.transcription",
+]
 
 BACKEND = os.environ.get("REPDESK_TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("REPDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -79,37 +90,81 @@ def data_dir(tmp_path: Path) -> Path:
     return d
 
 
+class PostgresCleaner:
+    """Empties this run's PostgreSQL database before every test that can reach it.
+
+    Every test that gets a database URL (``database_url``, so ``settings``, ``db``, the live
+    server, a CLI run) starts from empty tables, whether or not it asks for ``db``. It runs on a
+    loop of its own in a thread, with one connection kept for the run, so it works from sync
+    tests (the browser's) as from async ones; it costs one round trip when the previous test
+    wrote nothing (most unit tests), and a TRUNCATE when it did.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.conn: Any = None
+        tables = [t.name for t in Base.metadata.sorted_tables]
+        self.any_row = " OR ".join(f'EXISTS (SELECT 1 FROM "{t}")' for t in tables)
+        self.truncate = "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"
+
+    async def _clean(self) -> None:
+        import asyncpg
+
+        if self.conn is None or self.conn.is_closed():
+            self.conn = await asyncpg.connect(self.url)
+        if not await self.conn.fetchval(f"SELECT {self.any_row}"):
+            return
+        # A previous test's server thread may still be finishing a job: retry a deadlocked or
+        # lock-waiting TRUNCATE instead of failing this test's setup.
+        for attempt in range(10):
+            try:
+                async with self.conn.transaction():
+                    await self.conn.execute("SET LOCAL lock_timeout = '5s'")
+                    await self.conn.execute(self.truncate)
+                return
+            except asyncpg.PostgresError:
+                if attempt == 9:
+                    raise
+                await asyncio.sleep(0.2)
+
+    def clean(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._clean(), self.loop).result(timeout=120)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            asyncio.run_coroutine_threadsafe(self.conn.close(), self.loop).result(timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def pg_cleaner(template_db: str) -> Iterator[PostgresCleaner | None]:
+    if BACKEND != "postgres":
+        yield None
+        return
+    cleaner = PostgresCleaner(template_db)
+    yield cleaner
+    cleaner.close()
+
+
 @pytest.fixture
-def database_url(template_db: str, tmp_path: Path) -> str:
-    if BACKEND == "postgres":
+def database_url(template_db: str, tmp_path: Path, pg_cleaner: PostgresCleaner | None) -> str:
+    """This test's database, empty of rows: PostgreSQL's run database truncated (when the
+    previous test left rows), or a fresh copy of SQLite's migrated file."""
+    if pg_cleaner is not None:
+        pg_cleaner.clean()
         return template_db
     target = tmp_path / "repdesk.db"
     shutil.copyfile(template_db, target)
     return f"sqlite+aiosqlite:///{target}"
 
 
-_TABLES: list[str] = []
-
-
 @pytest_asyncio.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
     database = Database(database_url, pool_size=10)
-    if BACKEND == "postgres":
-        if not _TABLES:
-            _TABLES.extend(t.name for t in Base.metadata.sorted_tables)
-        names = ", ".join(f'"{t}"' for t in _TABLES)
-        # A previous test's server thread may still be finishing a job: retry a deadlocked or
-        # lock-waiting TRUNCATE instead of failing this test's setup.
-        for attempt in range(10):
-            try:
-                async with database.engine.begin() as conn:
-                    await conn.execute(text("SET LOCAL lock_timeout = '5s'"))
-                    await conn.execute(text(f"TRUNCATE {names} CASCADE"))
-                break
-            except DBAPIError:
-                if attempt == 9:
-                    raise
-                await asyncio.sleep(0.2)
     yield database
     await database.dispose()
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -14,6 +18,8 @@ from repdesk.accounts.models import User, Workspace
 from repdesk.assistants import service as assistants
 from repdesk.assistants.models import Assistant
 from repdesk.db.engine import Database
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -86,3 +92,37 @@ async def create_assistant(
         return await assistants.create(
             session, workspace_id=workspace_id, name=name, platform=platform
         )
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run async setup from a sync test on an event loop of its own, in another thread (a
+    browser test's thread belongs to Playwright's loop; a CLI test's to the command's)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def seed_owner(
+    database_url: str,
+    *,
+    email: str,
+    password: str = "a-long-password",
+    name: str = "Sales",
+    demo: bool = False,
+) -> str:
+    """From a sync (browser) test: an owner who can log in with ``email``/``password`` and
+    their assistant (the demo business when ``demo``); the assistant's id."""
+
+    async def seed() -> str:
+        db = Database(database_url)
+        try:
+            _user, ws = await create_account(db, email=email, password=password)
+            if not demo:
+                return (await create_assistant(db, workspace_id=ws.id, name=name)).id
+            from repdesk.ai.demo import load_demo
+
+            async with db.transaction() as session:
+                return str((await load_demo(session, workspace_id=ws.id)).id)
+        finally:
+            await db.dispose()
+
+    return run_sync(seed())

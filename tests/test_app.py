@@ -120,48 +120,22 @@ def test_cli_creates_a_verified_user_from_any_directory(tmp_path: Path) -> None:
     }
     root = Path(__file__).resolve().parents[1]
     env["PYTHONPATH"] = str(root / "src")
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "repdesk.cli",
-            "user",
-            "create",
-            "--email",
-            "op@shop.example",
-            "--password",
-            "long-password",
-            "--business",
-            "Ops",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    argv = ["user", "create", "--email", "op@shop.example", "--password", "long-password"]
+
+    def create_user() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "repdesk.cli", *argv, "--business", "Ops"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    run = create_user()
     assert run.returncode == 0, run.stderr
     assert "created op@shop.example (verified)" in run.stdout
-    again = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "repdesk.cli",
-            "user",
-            "create",
-            "--email",
-            "op@shop.example",
-            "--password",
-            "long-password",
-            "--business",
-            "Ops",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    again = create_user()
     assert again.returncode == 1 and "already exists" in again.stderr
     assert (tmp_path / "data" / "repdesk.db").exists()
 
@@ -170,12 +144,11 @@ def test_serve_with_several_processes_shares_one_port_and_one_key(
     database_url: str, tmp_path: Path
 ) -> None:
     import os
-    import socket
     import time
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from tests.fakes.server import free_port
+
+    port = free_port()
     root = Path(__file__).resolve().parents[1]
     env = dict(
         os.environ,

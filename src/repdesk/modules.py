@@ -1,7 +1,9 @@
-"""Every module that registers routes, pages, jobs or event consumers, in one list.
+"""Every module that registers routes, pages, jobs, CLI commands or event consumers, by domain.
 
-The app imports each; a module may define ``router`` (API) and ``pages`` (dashboard) routers.
-Add a domain's modules under its heading (the order is the routing order: keep /v1 first).
+The app imports each; a module may define ``router`` (API), ``pages`` (dashboard) and
+``setup_app``. A domain lists its ``routes``, ``pages``, ``tasks`` and ``commands`` under its
+heading; the order is the routing order, and only the first entry's place matters (keep /v1
+first). Menus sort by their own weights, not by this order.
 """
 
 from __future__ import annotations
@@ -13,47 +15,62 @@ MODULES: list[str] = [
     # inbound: every provider's webhook POSTs (the other hot path), and the queue's jobs
     "repdesk.inbound.routes",
     "repdesk.inbound.tasks",
-    # events, accounts, assistants, billing, conversations, dashboard, ai jobs, files
+    # events (the domain-event bus and its durable delivery job)
     "repdesk.events.service",
+    # accounts
     "repdesk.accounts.email",
     "repdesk.accounts.routes",
+    # assistants
     "repdesk.assistants.routes",
+    # billing
     "repdesk.billing.routes",
+    # conversations (the message pipeline's jobs; its API and page are the inbox's)
     "repdesk.conversations.service",
+    # inbox
+    "repdesk.inbox.routes",
+    "repdesk.inbox.pages",
+    # dashboard (home, settings, billing pages)
     "repdesk.dashboard.pages",
-    "repdesk.ai.tasks",
+    # files
     "repdesk.files.routes",
-    # channels.whatsapp and inbox
+    # channels.whatsapp
     "repdesk.channels.whatsapp.sender",
     "repdesk.channels.whatsapp.webhook",
     "repdesk.channels.whatsapp.inbound",
     "repdesk.channels.whatsapp.tasks",
     "repdesk.channels.whatsapp.routes",
-    "repdesk.inbox.routes",
-    "repdesk.inbox.pages",
     "repdesk.channels.whatsapp.pages",
-    # developer_api (pages, webhooks) and campaigns
-    "repdesk.developer_api.pages",
-    "repdesk.developer_api.webhooks",
-    "repdesk.campaigns.service",
-    # knowledge, orders, ai, training, catalog
-    "repdesk.knowledge.commands",
-    "repdesk.orders.routes",
-    "repdesk.ai.routes",
-    "repdesk.ai.cli",
-    "repdesk.training.routes",
-    "repdesk.orders.pages",
-    "repdesk.ai.pages",
-    "repdesk.training.pages",
-    "repdesk.knowledge.tasks",
-    "repdesk.knowledge.routes",
-    "repdesk.catalog.routes",
-    "repdesk.knowledge.pages",
-    "repdesk.catalog.pages",
-    # channels.widget and transcription
+    # channels.widget
     "repdesk.channels.widget.routes",
     "repdesk.channels.widget.sender",
     "repdesk.channels.widget.pages",
+    # developer_api (its dashboard page, outbound webhooks)
+    "repdesk.developer_api.pages",
+    "repdesk.developer_api.webhooks",
+    # campaigns (broadcasts)
+    "repdesk.campaigns.routes",
+    "repdesk.campaigns.pages",
+    "repdesk.campaigns.tasks",
+    # ai
+    "repdesk.ai.routes",
+    "repdesk.ai.pages",
+    "repdesk.ai.tasks",
+    "repdesk.ai.cli",
+    # knowledge
+    "repdesk.knowledge.routes",
+    "repdesk.knowledge.pages",
+    "repdesk.knowledge.tasks",
+    "repdesk.knowledge.commands",
+    # catalog
+    "repdesk.catalog.routes",
+    "repdesk.catalog.pages",
+    # orders
+    "repdesk.orders.routes",
+    "repdesk.orders.pages",
+    # training
+    "repdesk.training.routes",
+    "repdesk.training.pages",
+    # transcription
     "repdesk.transcription.tasks",
     "repdesk.transcription.commands",
     # contacts

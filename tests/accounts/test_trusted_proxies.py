@@ -4,7 +4,6 @@ so one client rotating the header cannot escape a per-IP limit."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from pydantic import ValidationError
 import repdesk
 from repdesk.config import Settings
 from repdesk.kit.clientip import parse_networks, resolve
+from tests.fakes.server import free_port
 
 
 def _attempts(client: httpx.Client | Any, forwarded: list[str]) -> list[int]:
@@ -99,16 +99,10 @@ async def test_x_forwarded_for_is_honoured_from_a_trusted_proxy(
     assert [await attempt(ROTATING[0], n) for n in range(3)] == [401, 401, 429]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(data_dir: Path, database_url: str) -> Iterator[str]:
     """``repdesk serve`` as a user runs it (its own uvicorn options), default proxy settings."""
-    port = _free_port()
+    port = free_port()
     env = {
         k: v
         for k, v in os.environ.items()

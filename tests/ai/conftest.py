@@ -11,7 +11,6 @@ from repdesk.ai.demo import load_demo
 from repdesk.assistants.models import Assistant
 from repdesk.db.engine import Database
 from tests.factories import Account, signed_in
-from tests.fakes.openai_server import llm  # noqa: F401  (fixture)
 
 
 @dataclass

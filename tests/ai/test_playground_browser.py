@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
-from repdesk.ai.demo import load_demo
-from repdesk.db.engine import Database
 from tests.conftest import LiveServer
-from tests.factories import create_account
+from tests.factories import seed_owner
 
 pytestmark = pytest.mark.browser
-
-
-def _demo(database_url: str) -> str:
-    async def main() -> str:
-        db = Database(database_url)
-        try:
-            _user, ws = await create_account(db, email="pg@shop.test", password="a-long-password")
-            async with db.transaction() as session:
-                assistant = await load_demo(session, workspace_id=ws.id)
-            return str(assistant.id)
-        finally:
-            await db.dispose()
-
-    # Playwright's sync API keeps an event loop in this thread: set up in another one.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, main()).result()
 
 
 def test_playground_chat_order_and_correction(
     live_server: LiveServer, page, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("REPDESK_EMBEDDINGS", "off")
-    assistant_id = _demo(database_url)
+    assistant_id = seed_owner(database_url, email="pg@shop.test", demo=True)
     page.goto(f"{live_server.url}/login")
     page.get_by_label("Email").fill("pg@shop.test")
     page.get_by_label("Password").fill("a-long-password")

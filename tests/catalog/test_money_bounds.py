@@ -142,3 +142,30 @@ async def test_an_order_over_two_to_the_31_stores_and_one_past_the_bound_is_refu
                 a = await s.get(Assistant, assistant.id)
                 assert a is not None
                 await orders.create(s, assistant=a, new=new(price, fee=fee), test=True)
+
+
+async def test_currencies_without_minor_units_are_typed_stored_and_shown_whole(
+    client: httpx.AsyncClient, assistant_id: str, db: Database
+) -> None:
+    """A yen or a CFA franc has no minor units: ``1,250`` typed is 1250 stored and
+    ``JPY 1,250`` shown (never ``JPY 12.50``); a dinar has three (``1.250`` is 1250 fils)."""
+    csrf = str(client.headers["X-CSRF-Token"])
+    page = f"/assistants/{assistant_id}/catalog"
+    for name, price, currency in [("Fan", "1,250", "JPY"), ("Oud", "1.250", "KWD")]:
+        r = await client.post(
+            f"{page}/save",
+            data={"csrf_token": csrf, "name": name, "price": price, "currency": currency},
+        )
+        assert r.status_code == 303 and "flash=" in r.headers["location"], r.headers["location"]
+    r = await client.post(
+        f"{page}/save",
+        data={"csrf_token": csrf, "name": "Half", "price": "12.5", "currency": "XOF"},
+    )
+    assert "error=" in r.headers["location"]
+    rows = (await client.get(f"/api/assistants/{assistant_id}/products")).json()["data"]
+    assert sorted((p["name"], p["price"], p["currency"]) for p in rows) == [
+        ("Fan", 1250, "JPY"),
+        ("Oud", 1250, "KWD"),
+    ]
+    html = (await client.get(page)).text
+    assert "JPY 1,250" in html and "12.50" not in html and "KWD 1.250" in html

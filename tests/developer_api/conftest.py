@@ -15,15 +15,15 @@ from repdesk.conversations import service as conversations
 from repdesk.db.engine import Database
 from repdesk.developer_api import service as keys
 from repdesk.developer_api.config import reset_api_settings
+from tests.campaigns.conftest import no_broadcast_pause  # noqa: F401  (autouse fixture)
 from tests.factories import create_account, create_assistant
-from tests.fakes.graph import graph  # noqa: F401  (fixture)
 
 
 @pytest.fixture(autouse=True)
 def fast_api_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Webhook retries and broadcast pauses in milliseconds; the seed's rate limits stay."""
+    """Webhook retries in milliseconds (broadcasts: no pause, ``no_broadcast_pause``); the
+    seed's rate limits stay."""
     monkeypatch.setenv("REPDESK_WEBHOOK_RETRY_SCHEDULE", "0.05,0.1,0.2,0.4,0.8")
-    monkeypatch.setenv("REPDESK_BROADCAST_DELAY_SECONDS", "0")
     monkeypatch.setenv("REPDESK_WEBHOOK_TIMEOUT_SECONDS", "1")
     reset_api_settings()
     yield

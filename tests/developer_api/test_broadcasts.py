@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from repdesk.campaigns import service as broadcasts
+from repdesk.campaigns.config import reset_campaign_settings
 from repdesk.campaigns.models import Broadcast
 from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Message
 from repdesk.db.engine import Database
-from repdesk.developer_api.config import reset_api_settings
 from repdesk.jobs.worker import Worker
 from repdesk.kit.time import utcnow
 from tests.developer_api.conftest import Tenant, balance, connected_tenant, customer_writes
@@ -192,7 +192,7 @@ async def test_messages_go_out_one_at_a_time_with_a_pause(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("REPDESK_BROADCAST_DELAY_SECONDS", "0.3")
-    reset_api_settings()
+    reset_campaign_settings()
     r = await client.post(
         "/v1/broadcast",
         headers=shop.headers(),

@@ -3,36 +3,21 @@ it once, uses it, revokes it."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
 from tests.conftest import LiveServer
-from tests.factories import create_account, create_assistant
+from tests.factories import seed_owner
 
 pytestmark = pytest.mark.browser
 
 
 def test_create_use_and_revoke_a_key_in_the_browser(live_server: LiveServer, page) -> None:
-    from repdesk.db.engine import Database
-
-    async def seed() -> str:
-        db = Database(live_server.app.state.db.url)
-        try:
-            _user, ws = await create_account(
-                db, email="dev@shop.example", password="a-long-password"
-            )
-            assistant = await create_assistant(db, workspace_id=ws.id, name="Sales bot")
-            return assistant.id
-        finally:
-            await db.dispose()
-
-    # Playwright's sync API owns this thread's event loop: seed from another thread.
-    with ThreadPoolExecutor(1) as pool:
-        assistant_id = pool.submit(asyncio.run, seed()).result()
+    assistant_id = seed_owner(
+        live_server.app.state.db.url, email="dev@shop.example", name="Sales bot"
+    )
     page.goto(f"{live_server.url}/login")
     page.get_by_label("Email").fill("dev@shop.example")
     page.get_by_label("Password").fill("a-long-password")

@@ -13,7 +13,7 @@ from repdesk.jobs.worker import Worker
 from tests.conftest import LiveServer
 from tests.developer_api.conftest import connected_tenant, customer_writes
 from tests.fakes.graph import FakeGraph
-from tests.fakes.webhook_receiver import NodeReceiver, node_receiver  # noqa: F401
+from tests.fakes.webhook_receiver import NodeReceiver
 
 CUSTOMER = "+2348012345678"
 

@@ -1,5 +1,5 @@
-"""The Developer API and Broadcasts pages: keys shown once, revoke, webhooks with their delivery
-log and redeliver, broadcasts with progress. Through the real pages with CSRF."""
+"""The Developer API page: keys shown once, revoke, webhooks with their delivery log and
+redeliver. Through the real pages with CSRF (the Broadcasts page: tests/campaigns)."""
 
 from __future__ import annotations
 
@@ -119,32 +119,6 @@ async def test_pages_refuse_other_workspaces_and_widget_assistants(
     other = await make_tenant(db, email="rival@shop.test")
     assert (await client.get(f"/assistants/{other.assistant.id}/developer")).status_code == 404
     assert (await client.get(f"/assistants/{other.assistant.id}/broadcasts")).status_code == 404
-
-
-async def test_broadcast_page_creates_and_lists(
-    client: httpx.AsyncClient, db: Database, worker: Worker
-) -> None:
-    account, aid = await _setup(client, db)
-    r = await client.post(
-        f"/assistants/{aid}/broadcasts",
-        data={
-            "kind": "text",
-            "text": "Sale <b>today</b>",
-            "recipients": "+2348012345678\n+2348012345679",
-            "name": "Friday",
-            "csrf_token": account.csrf,
-        },
-    )
-    assert r.status_code == 303 and "flash=" in r.headers["location"]
-    await worker.drain()
-    page = await client.get(f"/assistants/{aid}/broadcasts")
-    assert page.status_code == 200 and "Friday" in page.text
-    assert "completed" in page.text  # both skipped: nobody wrote, so no open window
-    r = await client.post(
-        f"/assistants/{aid}/broadcasts",
-        data={"kind": "text", "text": "x", "recipients": "0801", "csrf_token": account.csrf},
-    )
-    assert r.status_code == 303 and "error=" in r.headers["location"]
 
 
 async def test_webhook_management_api_with_log_and_redeliver(

@@ -22,7 +22,7 @@ from repdesk.jobs.models import Job
 from repdesk.jobs.worker import Worker
 from repdesk.kit.time import utcnow
 from tests.developer_api.conftest import Tenant, customer_writes
-from tests.fakes.webhook_receiver import NodeReceiver, node_receiver  # noqa: F401
+from tests.fakes.webhook_receiver import NodeReceiver
 
 CUSTOMER = "+2348031234567"
 

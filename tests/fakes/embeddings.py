@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.fakes.server import ThreadedServer, free_port
+from tests.fakes.server import kept_fake
 
 DIM = 48
 SYNONYMS = {
@@ -86,24 +86,10 @@ def _build(state: FakeEmbeddings) -> Starlette:
     return Starlette(routes=[Route("/v1/embeddings", embeddings, methods=["POST"])])
 
 
-class _Server:
-    def __init__(self) -> None:
-        port = free_port()
-        self.state = FakeEmbeddings(url=f"http://127.0.0.1:{port}/v1")
-        self.http = ThreadedServer(
-            _build(self.state), port=port, name="fake embeddings server"
-        ).start()
-
-
-_SERVER: _Server | None = None
-
-
 @pytest.fixture
 def embedding_server() -> Iterator[FakeEmbeddings]:
     """The fake provider (one per test process, state reset per test)."""
-    global _SERVER
-    if _SERVER is None:
-        _SERVER = _Server()
-    _SERVER.state.reset()
-    yield _SERVER.state
-    _SERVER.state.reset()
+    fake = kept_fake("fake embeddings server", lambda url: FakeEmbeddings(url=f"{url}/v1"), _build)
+    fake.reset()
+    yield fake
+    fake.reset()

@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.fakes.server import ThreadedServer, free_port
+from tests.fakes.server import kept_fake
 
 
 @dataclass
@@ -189,22 +189,10 @@ def _build(state: FakeLLM) -> Starlette:
     )
 
 
-class _Server:
-    def __init__(self) -> None:
-        port = free_port()
-        self.state = FakeLLM(url=f"http://127.0.0.1:{port}")
-        self.http = ThreadedServer(_build(self.state), port=port, name="fake LLM server").start()
-
-
-_SERVER: _Server | None = None
-
-
 @pytest.fixture
 def llm() -> Iterator[FakeLLM]:
     """The scripted LLM server (one per test process, script reset per test)."""
-    global _SERVER
-    if _SERVER is None:
-        _SERVER = _Server()
-    _SERVER.state.reset()
-    yield _SERVER.state
-    _SERVER.state.reset()
+    fake = kept_fake("fake LLM server", lambda url: FakeLLM(url=url), _build)
+    fake.reset()
+    yield fake
+    fake.reset()

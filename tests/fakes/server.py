@@ -1,14 +1,19 @@
 """One way to serve an ASGI app over real HTTP in a test: uvicorn in a daemon thread on a free
-loopback port. The protocol fakes (Graph API, LLM, embeddings) and the live repdesk server use it."""
+loopback port. The protocol fakes (Graph API, LLM, embeddings) and the live repdesk server use it;
+``kept_fake`` keeps one fake running for the whole test process."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import uvicorn
+
+T = TypeVar("T")
+_KEPT: dict[str, tuple[Any, ThreadedServer]] = {}
 
 
 def free_port() -> int:
@@ -52,3 +57,13 @@ class ThreadedServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+def kept_fake(name: str, state: Callable[[str], T], app: Callable[[T], Any]) -> T:
+    """A fake started once per test process and kept running (its fixture resets the state
+    per test): ``state(base_url)`` makes the fake's state, ``app(state)`` its ASGI app."""
+    if name not in _KEPT:
+        port = free_port()
+        fake = state(f"http://127.0.0.1:{port}")
+        _KEPT[name] = (fake, ThreadedServer(app(fake), port=port, name=name).start())
+    return cast(T, _KEPT[name][0])

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import email
-import socket
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+from tests.fakes.server import free_port
 
 
 @dataclass
@@ -20,16 +21,10 @@ class SmtpSink:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class SmtpServer:
     def __init__(self) -> None:
         self.sink = SmtpSink()
-        self._port = _free_port()
+        self._port = free_port()
         self.controller = Controller(self.sink, hostname="127.0.0.1", port=self._port)
 
     def start(self) -> None:

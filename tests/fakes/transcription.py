@@ -2,7 +2,8 @@
 
 A real HTTP server (stdlib, its own thread) on a free local port. It parses the multipart
 upload like the real endpoint does, records what it received, and answers ``{"text": ...}``
-with the transcript the test scripted (or an error status when told to).
+with the transcript the test scripted (or an error status when told to). ``fake_stt`` points
+repdesk's transcription at it; ``no_stt`` turns transcription off.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ import email
 import email.policy
 import json
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import pytest
 
 
 @dataclass
@@ -96,3 +100,18 @@ class FakeTranscription:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+
+
+@pytest.fixture
+def fake_stt(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTranscription]:
+    fake = FakeTranscription().start()
+    monkeypatch.setenv("REPDESK_TRANSCRIPTION_PROVIDER", "openai")
+    monkeypatch.setenv("REPDESK_TRANSCRIPTION_BASE_URL", fake.base_url)
+    monkeypatch.setenv("REPDESK_TRANSCRIPTION_API_KEY", "sk-test-stt")
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def no_stt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REPDESK_TRANSCRIPTION_PROVIDER", "none")

@@ -16,26 +16,8 @@ from repdesk.db.engine import Database
 from repdesk.jobs.worker import Worker
 from tests.factories import create_assistant, signed_in
 from tests.fakes.graph import FakeGraph
+from tests.inbox.helpers import setup_whatsapp
 from tests.whatsapp.helpers import dumps, envelope, message, sign, text
-
-
-async def setup_whatsapp(
-    client: httpx.AsyncClient, db: Database, graph: FakeGraph
-) -> tuple[str, str]:
-    account = await signed_in(client, db)
-    assistant = await create_assistant(db, workspace_id=account.workspace_id)
-    r = await client.post(
-        f"/api/assistants/{assistant.id}/whatsapp/credentials",
-        json={
-            "accessToken": graph.access_token,
-            "phoneNumberId": graph.phone_number_id,
-            "businessAccountId": graph.business_account_id,
-            "phoneNumber": graph.e164,
-            "appSecret": "test-app-secret-0123456789",
-        },
-    )
-    assert r.status_code == 200, r.text
-    return assistant.id, r.json()["webhookUrl"].replace("http://testserver", "")
 
 
 async def take_over(client: httpx.AsyncClient, conv_id: str) -> None:

@@ -3,9 +3,7 @@ without a reload, a manual reply reaches the fake Graph API, and its ticks updat
 
 from __future__ import annotations
 
-import asyncio
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -15,19 +13,13 @@ from repdesk.assistants.models import Assistant
 from repdesk.channels.whatsapp import service as wa
 from repdesk.db.engine import Database
 from tests.conftest import LiveServer
-from tests.factories import create_account, create_assistant
+from tests.factories import create_account, create_assistant, run_sync
 from tests.fakes.graph import FakeGraph
 from tests.whatsapp.helpers import APP_SECRET, dumps, envelope, sign, text
 
 pytestmark = pytest.mark.browser
 
 EMAIL, PASSWORD = "agent@shop.test", "correct horse battery"
-
-
-def run(coro: Any) -> Any:
-    """Run setup code on its own event loop (Playwright owns the main thread's)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 async def setup(database_url: str) -> tuple[str, str]:
@@ -65,7 +57,7 @@ def post_webhook(server: LiveServer, path: str, payload: dict[str, Any]) -> None
 def test_webhook_message_appears_live_and_reply_reaches_graph(
     live_server: LiveServer, graph: FakeGraph, database_url: str, page: Any
 ) -> None:
-    aid, path = run(setup(database_url))
+    aid, path = run_sync(setup(database_url))
     page.goto(f"{live_server.url}/login")
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password").fill(PASSWORD)

@@ -20,9 +20,9 @@ from repdesk.app import create_app
 from repdesk.config import Settings
 from repdesk.db.engine import Database
 from tests.conftest import LiveServer, free_port
-from tests.factories import create_assistant, signed_in
 from tests.fakes.graph import FakeGraph
-from tests.whatsapp.helpers import APP_SECRET, dumps, envelope, sign, text
+from tests.inbox.helpers import setup_whatsapp
+from tests.whatsapp.helpers import dumps, envelope, sign, text
 
 
 @pytest.fixture
@@ -89,23 +89,11 @@ async def test_stream_on_one_replica_sees_a_webhook_received_by_another(
             httpx.AsyncClient(base_url=a.url) as ca,
             httpx.AsyncClient(base_url=b.url, timeout=20) as cb,
         ):
-            account = await signed_in(ca, db)
-            assistant = await create_assistant(db, workspace_id=account.workspace_id)
-            r = await ca.post(
-                f"/api/assistants/{assistant.id}/whatsapp/credentials",
-                json={
-                    "accessToken": graph.access_token,
-                    "phoneNumberId": graph.phone_number_id,
-                    "businessAccountId": graph.business_account_id,
-                    "phoneNumber": graph.e164,
-                    "appSecret": APP_SECRET,
-                },
-            )
-            assert r.status_code == 200, r.text
-            path = r.json()["webhookUrl"].rsplit("/", 1)[1]
+            aid, webhook_url = await setup_whatsapp(ca, db, graph)
+            path = webhook_url.rsplit("/", 1)[1]
             cb.cookies = ca.cookies
 
-            async with cb.stream("GET", f"/api/assistants/{assistant.id}/inbox/stream") as resp:
+            async with cb.stream("GET", f"/api/assistants/{aid}/inbox/stream") as resp:
                 assert resp.status_code == 200
                 assert resp.headers["content-type"].startswith("text/event-stream")
                 stream = events(resp)
@@ -126,7 +114,7 @@ async def test_stream_on_one_replica_sees_a_webhook_received_by_another(
                     raise AssertionError("stream ended")
 
                 env = await asyncio.wait_for(first_received(), 10)
-                assert env["assistantId"] == assistant.id
+                assert env["assistantId"] == aid
                 assert env["data"]["text"] == "hello <from> replica A"
                 assert env["data"]["channel"] == "whatsapp" and env["data"]["direction"] == "in"
     finally:

@@ -3,39 +3,19 @@ on the pages with scripts of their own, and the widget preview keeps its styles.
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
-from repdesk.ai.demo import load_demo
-from repdesk.db.engine import Database
 from tests.conftest import LiveServer
-from tests.factories import create_account
+from tests.factories import seed_owner
 
 pytestmark = pytest.mark.browser
-
-
-def _demo(database_url: str) -> str:
-    async def main() -> str:
-        db = Database(database_url)
-        try:
-            _user, ws = await create_account(db, email="csp@shop.test", password="a-long-password")
-            async with db.transaction() as session:
-                assistant = await load_demo(session, workspace_id=ws.id)
-            return str(assistant.id)
-        finally:
-            await db.dispose()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, main()).result()
 
 
 def test_pages_run_under_the_policy_without_violations(
     live_server: LiveServer, page, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("REPDESK_EMBEDDINGS", "off")
-    assistant_id = _demo(database_url)
+    assistant_id = seed_owner(database_url, email="csp@shop.test", demo=True)
     violations: list[str] = []
     page.on(
         "console",

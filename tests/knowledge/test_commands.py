@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -14,12 +11,7 @@ from repdesk.config import Settings
 from repdesk.db.engine import Database
 from repdesk.knowledge import service as knowledge
 from repdesk.knowledge.models import IndexChunk, KnowledgeIndex
-from tests.factories import create_account, create_assistant
-
-
-def _run(coro: Any) -> Any:
-    with ThreadPoolExecutor(1) as pool:  # its own loop, away from the test session's
-        return pool.submit(asyncio.run, coro).result()
+from tests.factories import create_account, create_assistant, run_sync
 
 
 def test_reindex_command_embeds_and_marks_the_index_ready(
@@ -58,12 +50,12 @@ def test_reindex_command_embeds_and_marks_the_index_ready(
         finally:
             await db.dispose()
 
-    assistant_id = _run(setup())
-    assert _run(state(assistant_id))[:2] == ("indexing", 0)
+    assistant_id = run_sync(setup())
+    assert run_sync(state(assistant_id))[:2] == ("indexing", 0)
     assert main(["knowledge", "reindex", "--assistant", assistant_id]) == 0
     out = capsys.readouterr().out
     assert f"{assistant_id}: indexed" in out and "1 contradiction(s)" in out
-    status, indexed, flags, embedded = _run(state(assistant_id))
+    status, indexed, flags, embedded = run_sync(state(assistant_id))
     assert status == "ready" and indexed == 3 and flags == 1
     from repdesk.knowledge import embeddings
 

@@ -3,38 +3,21 @@ contradicting prices flagged, adds a policy and a product."""
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from repdesk.db.engine import Database
 from tests.conftest import LiveServer
-from tests.factories import create_account, create_assistant
+from tests.factories import seed_owner
 from tests.knowledge.pdfgen import make_pdf
 
 pytestmark = pytest.mark.browser
 
 
-def _setup(database_url: str) -> str:
-    async def go() -> str:
-        db = Database(database_url)
-        try:
-            _user, ws = await create_account(db, email="ada@shop.test", password="a-long-password")
-            assistant = await create_assistant(db, workspace_id=ws.id, name="Ada Sales")
-            return assistant.id
-        finally:
-            await db.dispose()
-
-    with ThreadPoolExecutor(1) as pool:  # Playwright's loop owns the main thread
-        return pool.submit(asyncio.run, go()).result()
-
-
 def test_owner_teaches_knowledge_and_sees_contradictions(
     live_server: LiveServer, page, database_url: str, tmp_path: Path
 ) -> None:
-    assistant_id = _setup(database_url)
+    assistant_id = seed_owner(database_url, email="ada@shop.test", name="Ada Sales")
     page.goto(f"{live_server.url}/login")
     page.get_by_label("Email").fill("ada@shop.test")
     page.get_by_label("Password").fill("a-long-password")

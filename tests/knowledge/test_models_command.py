@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import pytest
 
 from repdesk.knowledge.commands import MODEL_PACKAGE, installed_model_dir, warn_if_model_missing
 from repdesk.knowledge.config import get_knowledge_settings
+from tests.fakes.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,12 +50,6 @@ def test_warning_when_the_model_is_missing(
         get_knowledge_settings.cache_clear()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.parametrize("missing", [True, False])
 def test_serve_says_loudly_at_start_when_the_model_is_missing(
     tmp_path: Path, missing: bool
@@ -70,7 +64,7 @@ def test_serve_says_loudly_at_start_when_the_model_is_missing(
     env.pop("REPDESK_EMBEDDINGS", None)
     if missing:
         env["REPDESK_EMBEDDINGS_MODEL_DIR"] = str(tmp_path)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,

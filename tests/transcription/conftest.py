@@ -1,3 +1,3 @@
-"""The widget fixtures (widget assistant, fake speech-to-text server) are shared here."""
+"""The widget fixtures (a widget assistant) are shared here."""
 
-from tests.widget.conftest import fake_stt, no_stt, widget_setup  # noqa: F401
+from tests.widget.conftest import widget_setup  # noqa: F401

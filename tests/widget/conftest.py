@@ -1,19 +1,16 @@
 """Fixtures for the web widget: a signed-in owner with a widget assistant whose allowed domains
-include the test pages' origins, and the fake speech-to-text server."""
+include the test pages' origins (the fake speech-to-text server: tests/fakes/transcription.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 import pytest_asyncio
 
 from repdesk.db.engine import Database
 from tests.factories import Account, create_assistant, signed_in
-from tests.fakes.transcription import FakeTranscription
 
 ORIGIN = "https://shop.example.com"
 
@@ -59,18 +56,3 @@ async def visitor(client: httpx.AsyncClient, setup: WidgetSetup, origin: str = O
 
 def vh(token: str, origin: str = ORIGIN) -> dict[str, str]:
     return {"Origin": origin, "X-Widget-Token": token}
-
-
-@pytest.fixture
-def fake_stt(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTranscription]:
-    fake = FakeTranscription().start()
-    monkeypatch.setenv("REPDESK_TRANSCRIPTION_PROVIDER", "openai")
-    monkeypatch.setenv("REPDESK_TRANSCRIPTION_BASE_URL", fake.base_url)
-    monkeypatch.setenv("REPDESK_TRANSCRIPTION_API_KEY", "sk-test-stt")
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def no_stt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("REPDESK_TRANSCRIPTION_PROVIDER", "none")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import http.server
 import re
@@ -18,7 +17,7 @@ import pytest
 
 from repdesk.db.engine import Database
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
-from tests.factories import create_account, create_assistant
+from tests.factories import create_account, create_assistant, run_sync
 from tests.fakes.transcription import FakeTranscription
 
 pytestmark = pytest.mark.browser
@@ -36,19 +35,6 @@ button { background: #00ff00 !important; padding: 40px !important; width: 300px 
          border-radius: 0 !important; }
 div { border: 7px solid #ff00ff !important; margin: 20px !important; }
 """
-
-
-def run_async(coro_fn: Any) -> Any:
-    """Run async setup code on its own loop in a thread (Playwright owns this thread's loop)."""
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        box["result"] = asyncio.run(coro_fn())
-
-    t = threading.Thread(target=target)
-    t.start()
-    t.join()
-    return box["result"]
 
 
 class HostSite:
@@ -118,7 +104,7 @@ def shop(live_server: LiveServer, database_url: str, tmp_path: Path) -> Iterator
         finally:
             await db.dispose()
 
-    assistant_id = run_async(setup)
+    assistant_id = run_sync(setup())
     site_root = tmp_path / "site"
     site_root.mkdir()
     site = HostSite(site_root)

@@ -1,4 +1,5 @@
-"""Broadcasts: accepted at once, then sent one recipient at a time by the ``broadcasts.send`` job.
+"""Broadcasts: accepted at once, then sent one recipient at a time by the ``broadcasts.send`` job
+(``campaigns.tasks``).
 
 Each recipient's message goes through ``conversations.send(origin=Origin.BROADCAST)``, so it is
 charged, stored and sent like any other message (one ``channel.send`` job each); a pause
@@ -11,13 +12,14 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.assistants.models import Assistant
+from repdesk.campaigns.config import get_campaign_settings
 from repdesk.campaigns.models import Broadcast, BroadcastRecipient
+from repdesk.campaigns.schemas import BroadcastProgress, BroadcastRead, BroadcastRecipientRead
 from repdesk.channels.base import OutboundMessage, get_sender
 from repdesk.contacts import service as contacts
 from repdesk.contacts.models import Contact
@@ -28,24 +30,14 @@ from repdesk.conversations.models import (
     Message,
     MessageStatus,
 )
-from repdesk.events.service import emit
-from repdesk.events.types import BroadcastData, Event
-from repdesk.jobs.registry import task
 from repdesk.jobs.service import enqueue
 from repdesk.kit.errors import AppError, NotFound, ValidationError
 from repdesk.kit.phones import normalize_phone
-from repdesk.kit.time import utcnow
 
 log = logging.getLogger("repdesk.broadcasts")
 
 CHANNEL = "whatsapp"
 PROGRESS_KEYS = ("queued", "sent", "delivered", "read", "failed", "skipped")
-
-
-def _settings() -> Any:
-    from repdesk.developer_api.config import get_api_settings
-
-    return get_api_settings()
 
 
 async def create(
@@ -59,7 +51,7 @@ async def create(
     created_by: str | None = None,
 ) -> Broadcast:
     """Validate everything up front (phones, template approval), store, enqueue the sender."""
-    limit = _settings().broadcast_max_recipients
+    limit = get_campaign_settings().broadcast_max_recipients
     phones: list[str] = []
     seen: set[str] = set()
     for raw in recipients:
@@ -95,15 +87,32 @@ async def create(
     return broadcast
 
 
-async def get_or_404(session: AsyncSession, *, assistant_id: str, broadcast_id: str) -> Broadcast:
-    broadcast = await session.scalar(
-        select(Broadcast).where(
-            Broadcast.id == broadcast_id, Broadcast.assistant_id == assistant_id
-        )
-    )
+def require_whatsapp(assistant: Assistant) -> Assistant:
+    """Broadcasts go out on WhatsApp (templates, the 24-hour window): a 404 for other assistants."""
+    if assistant.platform != CHANNEL:
+        raise NotFound("Broadcasts are available for WhatsApp assistants.")
+    return assistant
+
+
+async def _one_or_404(session: AsyncSession, *where: ColumnElement[bool]) -> Broadcast:
+    broadcast = await session.scalar(select(Broadcast).where(*where))
     if broadcast is None:
         raise NotFound("Broadcast not found.")
     return broadcast
+
+
+async def get_or_404(session: AsyncSession, *, assistant_id: str, broadcast_id: str) -> Broadcast:
+    return await _one_or_404(
+        session, Broadcast.id == broadcast_id, Broadcast.assistant_id == assistant_id
+    )
+
+
+async def get_for_workspace_or_404(
+    session: AsyncSession, *, workspace_id: str, broadcast_id: str
+) -> Broadcast:
+    return await _one_or_404(
+        session, Broadcast.id == broadcast_id, Broadcast.workspace_id == workspace_id
+    )
 
 
 async def list_for_assistant(session: AsyncSession, *, assistant_id: str) -> list[Broadcast]:
@@ -140,7 +149,7 @@ async def progress(session: AsyncSession, broadcast: Broadcast) -> dict[str, int
 
 async def recipients(
     session: AsyncSession, broadcast: Broadcast, *, limit: int = 1000
-) -> list[dict[str, Any]]:
+) -> list[BroadcastRecipientRead]:
     rows = await session.execute(
         select(BroadcastRecipient, Message.status)
         .outerjoin(Message, Message.id == BroadcastRecipient.message_id)
@@ -149,14 +158,32 @@ async def recipients(
         .limit(limit)
     )
     return [
-        {
-            "phone": r.phone,
-            "status": _effective(r.status, mstatus),
-            "reason": r.reason,
-            "messageId": r.message_id,
-        }
+        BroadcastRecipientRead(
+            phone=r.phone,
+            status=_effective(r.status, mstatus),
+            reason=r.reason,
+            message_id=r.message_id,
+        )
         for r, mstatus in rows
     ]
+
+
+async def read(
+    session: AsyncSession, broadcast: Broadcast, *, with_recipients: bool = False
+) -> BroadcastRead:
+    """The broadcast with its progress (and, for one broadcast's page, each recipient)."""
+    return BroadcastRead(
+        broadcast_id=broadcast.id,
+        status=broadcast.status,
+        recipient_count=broadcast.recipient_count,
+        type=broadcast.content.get("type"),
+        name=broadcast.name,
+        sandbox=broadcast.sandbox,
+        created_at=broadcast.created_at,
+        completed_at=broadcast.completed_at,
+        progress=BroadcastProgress(**await progress(session, broadcast)),
+        recipients=(await recipients(session, broadcast) if with_recipients else None),
+    )
 
 
 async def _send_one(
@@ -208,41 +235,3 @@ async def _send_one(
 def _skip(recipient: BroadcastRecipient) -> None:
     recipient.status = "skipped"
     recipient.reason = "SERVICE_WINDOW_CLOSED: the 24-hour service window is not open."
-
-
-@task("broadcasts.send", max_attempts=10)
-async def send_next(session: AsyncSession, payload: dict[str, Any]) -> None:
-    """Handle the next pending recipient, then schedule the one after (after a pause)."""
-    broadcast = await session.get(Broadcast, str(payload["broadcastId"]))
-    if broadcast is None or broadcast.status in ("completed", "cancelled"):
-        return
-    recipient = await session.scalar(
-        select(BroadcastRecipient)
-        .where(
-            BroadcastRecipient.broadcast_id == broadcast.id, BroadcastRecipient.status == "pending"
-        )
-        .order_by(BroadcastRecipient.id)
-        .limit(1)
-    )
-    if recipient is None:
-        broadcast.status = "completed"
-        broadcast.completed_at = utcnow()
-        await session.flush()
-        await emit(
-            session,
-            Event.BROADCAST_COMPLETED,
-            BroadcastData(
-                id=broadcast.id,
-                name=broadcast.name or "",
-                status=broadcast.status,
-                counts=await progress(session, broadcast),
-            ),
-            workspace_id=broadcast.workspace_id,
-            assistant_id=broadcast.assistant_id,
-        )
-        return
-    broadcast.status = "sending"
-    await _send_one(session, broadcast, recipient)
-    recipient.handled_at = utcnow()
-    delay = 0.0 if recipient.status == "skipped" else _settings().broadcast_delay_seconds
-    await enqueue(session, "broadcasts.send", {"broadcastId": broadcast.id}, delay=delay)

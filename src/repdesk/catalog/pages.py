@@ -3,53 +3,25 @@ minor units; variants are typed as ``Small; Large=27000; Red!`` (``!`` = out of 
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from repdesk.assistants.deps import PageAssistantDep
-from repdesk.catalog import money, service
+from repdesk.catalog import service
 from repdesk.catalog.models import Product
 from repdesk.dashboard import nav
 from repdesk.dashboard.render import redirect, render
 from repdesk.files import service as files
 from repdesk.kit.errors import AppError, ValidationError
-from repdesk.kit.money import MAX_MINOR_UNITS
+from repdesk.kit.money import parse_money, to_major
 from repdesk.kit.web import PagePrincipalDep, SessionDep
 from repdesk.knowledge.routes import index_status
 
 pages = APIRouter(include_in_schema=False)
 
 nav.add_assistant("Catalog", "/catalog", 22)
-
-
-def to_minor(text: str, currency: str, field: str = "price") -> int:
-    cleaned = re.sub(r"[\s,₦$£€]", "", text or "")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation as exc:
-        raise ValidationError(f"{field}: enter an amount such as 25000 or 25,000.50") from exc
-    decimals = money.decimals(currency)
-    if not amount.is_finite() or amount < 0:
-        raise ValidationError(f"{field}: enter a positive amount such as 25000 or 25,000.50")
-    # Bounded while still a Decimal: 1e999999 never becomes an int.
-    if amount > Decimal(MAX_MINOR_UNITS).scaleb(-decimals):
-        raise ValidationError(f"{field}: at most {to_major(MAX_MINOR_UNITS, currency)}")
-    minor = amount.scaleb(decimals)
-    if minor != minor.to_integral_value():
-        raise ValidationError(f"{field}: enter a positive amount with at most {decimals} decimals")
-    return int(minor)
-
-
-def to_major(minor: int, currency: str) -> str:
-    decimals = money.decimals(currency)
-    if not decimals:
-        return str(minor)
-    text = f"{Decimal(minor) / (10**decimals):.{decimals}f}"
-    return text[: -decimals - 1] if text.endswith("." + "0" * decimals) else text
 
 
 def parse_variants(text: str, currency: str) -> list[service.VariantData]:
@@ -60,7 +32,7 @@ def parse_variants(text: str, currency: str) -> list[service.VariantData]:
             continue
         available = not part.endswith("!")
         name, _, price = part.rstrip("!").partition("=")
-        minor = to_minor(price, currency, f"variant {name.strip()}") if price.strip() else None
+        minor = parse_money(price, currency, f"variant {name.strip()}") if price.strip() else None
         out.append(service.VariantData(name.strip(), minor, available))
     return out
 
@@ -115,7 +87,7 @@ async def catalog_save(
 ) -> Response:
     here = f"/assistants/{assistant.id}/catalog"
     try:
-        minor = to_minor(price, currency)
+        minor = parse_money(price, currency)
         parsed = parse_variants(variants, currency)
         if product_id:
             product = await service.get_product_or_404(

@@ -15,9 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from repdesk.catalog.models import Product, ProductVariant
-from repdesk.catalog.money import format_price
 from repdesk.kit.errors import NotFound, ValidationError
-from repdesk.kit.money import check_minor_units
+from repdesk.kit.money import check_minor_units, format_money
 from repdesk.kit.time import utcnow
 from repdesk.knowledge import index, retrieval
 
@@ -77,11 +76,11 @@ def index_chunks(product: Product) -> list[index.ChunkInput]:
     lines = [product.name]
     if product.description:
         lines.append(product.description)
-    price = format_price(product.price, product.currency)
+    price = format_money(product.price, product.currency)
     lines.append(f"Price: {price}." + ("" if product.available else " Currently out of stock."))
     variants = []
     for v in product.variants:
-        vp = format_price(variant_price(product, v), product.currency)
+        vp = format_money(variant_price(product, v), product.currency)
         variants.append(f"{v.name} ({vp}{'' if v.available else ', out of stock'})")
     if variants:
         lines.append("Options: " + "; ".join(variants) + ".")

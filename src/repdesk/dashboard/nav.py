@@ -1,4 +1,5 @@
-"""The dashboard's menus. Domains add their sections when their module is imported."""
+"""The dashboard's menus. Domains add their sections when their module is imported; the menus
+sort by weight, then label, so the order modules are imported in never changes them."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ ASSISTANT: list[NavItem] = []
 def add_main(label: str, href: str, order: int) -> None:
     if not any(i.href == href for i in MAIN):
         MAIN.append(NavItem(label, href, order))
-        MAIN.sort(key=lambda i: i.order)
+        MAIN.sort(key=lambda i: (i.order, i.label))
 
 
 def add_assistant(
@@ -28,7 +29,7 @@ def add_assistant(
 ) -> None:
     if not any(i.href == suffix for i in ASSISTANT):
         ASSISTANT.append(NavItem(label, suffix, order, platforms))
-        ASSISTANT.sort(key=lambda i: i.order)
+        ASSISTANT.sort(key=lambda i: (i.order, i.label))
 
 
 add_main("Dashboard", "/dashboard", 0)

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from repdesk.dashboard import nav
 from repdesk.kit.ids import token
+from repdesk.kit.money import format_money
 from repdesk.kit.security import csp_nonce
 from repdesk.kit.time import ensure_utc
 from repdesk.kit.web import CSRF_COOKIE, mark_rollback_only
@@ -21,10 +22,8 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 
 def _money(minor: int | None, currency: str = "NGN") -> str:
-    if minor is None:
-        return ""
-    symbol = {"NGN": "₦", "USD": "$", "GBP": "£", "EUR": "€"}.get(currency.upper(), currency + " ")
-    return f"{symbol}{minor / 100:,.2f}"
+    """The ``money`` filter: table amounts with their minor digits (``₦12,500.00``)."""
+    return "" if minor is None else format_money(minor, currency, fixed=True)
 
 
 def _when(value: Any) -> str:

@@ -24,10 +24,6 @@ class DeveloperApiSettings(BaseSettings):
     # Seconds before each retry (5 retries, exponential); then the delivery is failed.
     webhook_retry_schedule: str = "30,120,600,3600,14400"
 
-    # Broadcasts: pause between two recipients ("not a bulk send").
-    broadcast_delay_seconds: float = 1.0
-    broadcast_max_recipients: int = 10000
-
     @property
     def retry_delays(self) -> list[float]:
         return [float(x) for x in self.webhook_retry_schedule.split(",") if x.strip()]

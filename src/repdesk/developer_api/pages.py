@@ -1,5 +1,5 @@
-"""Dashboard: the "Developer API" page of a WhatsApp assistant (keys, webhooks, delivery log)
-and its "Broadcasts" page. Pages call the services; they write no table themselves."""
+"""Dashboard: the "Developer API" page of a WhatsApp assistant (keys, webhooks, delivery log).
+Pages call the services; they write no table themselves."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.assistants import service as assistants
 from repdesk.assistants.models import Assistant
-from repdesk.campaigns import service as broadcasts
-from repdesk.channels.base import OutboundMessage, OutboundTemplate
 from repdesk.dashboard import nav
 from repdesk.dashboard.render import redirect, render
 from repdesk.developer_api import service, webhooks
@@ -21,7 +19,6 @@ from repdesk.kit.web import PagePrincipalDep, SessionDep
 
 pages = APIRouter(include_in_schema=False)
 
-nav.add_assistant("Broadcasts", "/broadcasts", 40, platforms=("whatsapp",))
 nav.add_assistant("Developer API", "/developer", 80, platforms=("whatsapp",))
 
 
@@ -148,58 +145,3 @@ async def redeliver_submit(
     )
     await webhooks.redeliver(session, endpoint=endpoint, delivery_id=delivery_id)
     return redirect(f"/assistants/{assistant_id}/developer", flash="Delivery queued again.")
-
-
-# -- broadcasts -----------------------------------------------------------------------------
-
-
-@pages.get("/assistants/{assistant_id}/broadcasts")
-async def broadcasts_page(
-    assistant_id: str, request: Request, session: SessionDep, principal: PagePrincipalDep
-) -> Response:
-    assistant = await _assistant(session, principal, assistant_id)
-    rows = await broadcasts.list_for_assistant(session, assistant_id=assistant.id)
-    items = [(b, await broadcasts.progress(session, b)) for b in rows[:50]]
-    return render(
-        request, "developer_api/broadcasts.html", {"assistant": assistant, "items": items}
-    )
-
-
-@pages.post("/assistants/{assistant_id}/broadcasts")
-async def broadcast_submit(
-    assistant_id: str,
-    session: SessionDep,
-    principal: PagePrincipalDep,
-    kind: Annotated[str, Form()] = "text",
-    text: Annotated[str, Form()] = "",
-    template_name: Annotated[str, Form()] = "",
-    template_language: Annotated[str, Form()] = "en_US",
-    recipients: Annotated[str, Form()] = "",
-    name: Annotated[str, Form()] = "",
-) -> Response:
-    assistant = await _assistant(session, principal, assistant_id)
-    phones = [p.strip() for p in recipients.replace(",", "\n").splitlines() if p.strip()]
-    back = f"/assistants/{assistant_id}/broadcasts"
-    try:
-        if kind == "template":
-            outbound = OutboundMessage(
-                type="template",
-                template=OutboundTemplate(
-                    name=template_name.strip(), language=template_language.strip() or "en_US"
-                ),
-            )
-        else:
-            if not text.strip():
-                return redirect(back, error="Write the message to send.")
-            outbound = OutboundMessage(type="text", text=text.strip()[:4096])
-        await broadcasts.create(
-            session,
-            assistant=assistant,
-            outbound=outbound,
-            recipients=phones,
-            name=name.strip()[:200] or None,
-            created_by=principal.user.id,
-        )
-    except AppError as exc:
-        return redirect(back, error=exc.message)
-    return redirect(back, flash=f"Broadcast queued for {len(set(phones))} recipients.")

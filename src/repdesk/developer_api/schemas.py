@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -85,24 +84,3 @@ class WebhookCreated(WebhookRead):
 class BroadcastRequest(MessageContent):
     recipients: list[str] = Field(min_length=1, description="E.164 phone numbers")
     name: str | None = Field(default=None, max_length=200)
-
-
-class BroadcastProgress(CamelModel):
-    queued: int = 0
-    sent: int = 0
-    delivered: int = 0
-    read: int = 0
-    failed: int = 0
-    skipped: int = 0
-
-
-class BroadcastRead(CamelModel):
-    broadcast_id: str
-    status: str
-    recipient_count: int
-    sandbox: bool
-    type: str
-    created_at: datetime
-    completed_at: datetime | None
-    progress: BroadcastProgress
-    recipients: list[dict[str, Any]] | None = None

@@ -1,4 +1,5 @@
-"""Inbox management routes (session auth, camelCase JSON) and the live event stream.
+"""Inbox management routes (session auth, camelCase JSON) and the live event stream: the
+conversations' routes (why they live in ``inbox/``, not ``conversations/``: the package docstring).
 
 - ``GET /api/assistants/{id}/conversations``: list, search by name or phone
 - ``GET|PATCH /api/conversations/{id}``: one conversation; automation on/off, close/reopen

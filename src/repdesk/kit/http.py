@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import weakref
+from types import ModuleType
 from typing import Any
 
 import aiohttp
@@ -146,9 +147,29 @@ def _port(scheme: str, port: int | None) -> int:
     return port or (443 if scheme == "https" else 80)
 
 
+async def _pinned(lib: ModuleType, request: Any, reach: Reach) -> Any:
+    """``request`` (an ``httpx`` or ``httpx2`` request, ``lib`` its library) addressed to the
+    address the guard allows for its host; TLS still checks the name (``sni_hostname``)."""
+    url = request.url
+    host, port = url.host, _port(url.scheme, url.port)
+    try:
+        addresses = await urlguard.allowed_addresses(host, port, reach)
+    except BlockedAddressError as exc:
+        raise lib.ConnectError(str(exc), request=request) from exc
+    extensions = dict(request.extensions)
+    if addresses[0] != host.strip("[]"):
+        extensions["sni_hostname"] = host
+    return lib.Request(
+        request.method,
+        url.copy_with(host=addresses[0]),
+        headers=request.headers,
+        stream=request.stream,
+        extensions=extensions,
+    )
+
+
 class _GuardedTransport(httpx.AsyncBaseTransport):
-    """httpx: resolve through the guard, then connect to that address (TLS still checks the
-    name: ``sni_hostname``)."""
+    """httpx: resolve through the guard, then connect to that address."""
 
     def __init__(self, reach: Reach) -> None:
         self.reach = reach
@@ -157,23 +178,7 @@ class _GuardedTransport(httpx.AsyncBaseTransport):
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        host, port = url.host, _port(url.scheme, url.port)
-        try:
-            addresses = await urlguard.allowed_addresses(host, port, self.reach)
-        except BlockedAddressError as exc:
-            raise httpx.ConnectError(str(exc), request=request) from exc
-        extensions = dict(request.extensions)
-        if addresses[0] != host.strip("[]"):
-            extensions["sni_hostname"] = host
-        pinned = httpx.Request(
-            request.method,
-            url.copy_with(host=addresses[0]),
-            headers=request.headers,
-            stream=request.stream,
-            extensions=extensions,
-        )
-        return await self._inner.handle_async_request(pinned)
+        return await self._inner.handle_async_request(await _pinned(httpx, request, self.reach))
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -187,23 +192,7 @@ class _GuardedTransport2(httpx2.AsyncBaseTransport):
         self._inner = httpx2.AsyncHTTPTransport(trust_env=False)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        url = request.url
-        host, port = url.host, _port(url.scheme, url.port)
-        try:
-            addresses = await urlguard.allowed_addresses(host, port, self.reach)
-        except BlockedAddressError as exc:
-            raise httpx2.ConnectError(str(exc), request=request) from exc
-        extensions = dict(request.extensions)
-        if addresses[0] != host.strip("[]"):
-            extensions["sni_hostname"] = host
-        pinned = httpx2.Request(
-            request.method,
-            url.copy_with(host=addresses[0]),
-            headers=request.headers,
-            stream=request.stream,
-            extensions=extensions,
-        )
-        return await self._inner.handle_async_request(pinned)
+        return await self._inner.handle_async_request(await _pinned(httpx2, request, self.reach))
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from repdesk.catalog.money import format_price
 from repdesk.jobs.registry import current_attempt, task
 from repdesk.jobs.service import enqueue
 from repdesk.kit.errors import NotFound
+from repdesk.kit.money import format_money
 from repdesk.kit.time import utcnow
 from repdesk.knowledge import backends, contradictions, embeddings
 from repdesk.knowledge.models import IndexChunk, KnowledgeIndex
@@ -90,7 +90,7 @@ async def find_contradictions(session: AsyncSession, assistant_id: str) -> list[
             prices = {int(meta.get("price", 0))} | {
                 int(v["price"]) for v in meta.get("variants", []) if v.get("price") is not None
             }
-            text = f"{r.title} costs " + " ".join(format_price(p, currency) for p in sorted(prices))
+            text = f"{r.title} costs " + " ".join(format_money(p, currency) for p in sorted(prices))
             statements.append(contradictions.Statement(r.source_id, "product", r.title, text))
         else:
             statements.append(contradictions.Statement(r.source_id, r.kind, r.title, r.text))

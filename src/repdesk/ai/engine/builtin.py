@@ -57,7 +57,7 @@ from repdesk.ai.engine.replies import (
 )
 from repdesk.ai.engine.text import GENERIC, content_terms, expand, stem, term_set
 from repdesk.ai.grounding import figures, is_injection
-from repdesk.ai.money import format_money
+from repdesk.kit.money import format_money
 
 SHORT_QUESTION = 6  # words; see _names_unknown
 

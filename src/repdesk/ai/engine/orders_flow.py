@@ -11,7 +11,7 @@ from repdesk.ai.engine.base import Action, DeliveryOption, EngineContext, Produc
 from repdesk.ai.engine.catalog_match import catalog_index, match_variant, quantity_anywhere
 from repdesk.ai.engine.intents import CANCEL, CONFIRM, NUMBER_WORDS
 from repdesk.ai.grounding import figures
-from repdesk.ai.money import format_money
+from repdesk.kit.money import format_money
 
 DETAILS = ("name", "phone", "address", "method")
 ASK = {

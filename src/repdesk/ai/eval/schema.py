@@ -9,18 +9,25 @@ expected answers do not follow from its own data (a total that is not the catalo
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-CATEGORIES = ("worded_like_data", "paraphrase", "pidgin_texting", "unanswerable", "adversarial")
 Category = Literal[
     "worded_like_data", "paraphrase", "pidgin_texting", "unanswerable", "adversarial"
 ]
+CATEGORIES: tuple[str, ...] = get_args(Category)
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _unique(values: Iterable[str], message: str) -> None:
+    seen = list(values)
+    if len(set(seen)) != len(seen):
+        raise ValueError(message)
 
 
 class VariantIn(_Strict):
@@ -108,19 +115,6 @@ class OrderOut(_Strict):
     delivery_address: str | None = None
 
 
-ORDER_TAGS = (
-    "one_at_a_time",
-    "all_in_one",
-    "details_first",
-    "multi_item",
-    "quantity_correction",
-    "variant_correction",
-    "pickup_to_delivery",
-    "pickup_phrase",
-    "name_phrase",
-    "pidgin_texting",
-    "plus_234_phone",
-)
 OrderTag = Literal[
     "one_at_a_time",
     "all_in_one",
@@ -134,6 +128,7 @@ OrderTag = Literal[
     "pidgin_texting",
     "plus_234_phone",
 ]
+ORDER_TAGS: tuple[str, ...] = get_args(OrderTag)
 
 
 class OrderCase(_Strict):
@@ -173,12 +168,9 @@ class Business(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Business:
-        names = [p.name for p in self.products]
-        if len(set(names)) != len(names):
-            raise ValueError(f"{self.id}: product names repeat")
+        _unique((p.name for p in self.products), f"{self.id}: product names repeat")
         ids = [q.id for q in self.questions] + [o.id for o in self.orders]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"{self.id}: case ids repeat")
+        _unique(ids, f"{self.id}: case ids repeat")
         for o in self.orders:
             e = o.expect
             subtotal = sum(

@@ -20,7 +20,7 @@ from repdesk.ai.engine.orders_flow import OrderTaker, new_order_state
 from repdesk.ai.grounding import is_injection
 from repdesk.ai.llm.prompts import TOOLS, system_prompt
 from repdesk.ai.llm.providers import ChatProvider, ProviderError, ToolCall
-from repdesk.ai.money import format_money
+from repdesk.kit.money import format_money
 
 MAX_ROUNDS = 5
 

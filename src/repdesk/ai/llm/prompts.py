@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from repdesk.ai.engine.base import EngineContext, Fact
 from repdesk.ai.llm.providers import ToolSpec
-from repdesk.ai.money import format_money
+from repdesk.kit.money import format_money
 
 CHANNEL_RULES = {
     "whatsapp": (

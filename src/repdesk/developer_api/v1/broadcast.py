@@ -1,4 +1,5 @@
-"""/v1/broadcast: send one message to many recipients, one at a time."""
+"""/v1/broadcast: the Developer API's door onto ``campaigns`` (one message to many recipients,
+sent one at a time by ``campaigns.tasks``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from repdesk.campaigns.models import Broadcast
 from repdesk.developer_api.schemas import BroadcastRequest
 from repdesk.developer_api.v1.deps import ApiContext, ApiDep, error_responses
 from repdesk.kit.errors import NotFound
-from repdesk.kit.time import isoformat
 
 router = APIRouter(tags=["Broadcast"])
 
@@ -19,21 +19,10 @@ router = APIRouter(tags=["Broadcast"])
 async def broadcast_read(
     api: ApiContext, broadcast: Broadcast, *, with_recipients: bool = False
 ) -> dict[str, Any]:
-    progress = await broadcasts.progress(api.session, broadcast)
-    out: dict[str, Any] = {
-        "broadcastId": broadcast.id,
-        "status": broadcast.status,
-        "recipientCount": broadcast.recipient_count,
-        "type": broadcast.content.get("type"),
-        "name": broadcast.name,
-        "sandbox": broadcast.sandbox,
-        "createdAt": isoformat(broadcast.created_at),
-        "completedAt": isoformat(broadcast.completed_at),
-        "progress": progress,
-    }
-    if with_recipients:
-        out["recipients"] = await broadcasts.recipients(api.session, broadcast)
-    return out
+    read = await broadcasts.read(api.session, broadcast, with_recipients=with_recipients)
+    return read.model_dump(
+        by_alias=True, mode="json", exclude=None if with_recipients else {"recipients"}
+    )
 
 
 @router.post(

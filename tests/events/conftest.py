@@ -1,1 +1,0 @@
-from tests.fakes.graph import graph  # noqa: F401  (fixture)

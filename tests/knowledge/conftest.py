@@ -1,1 +1,0 @@
-from tests.fakes.embeddings import embedding_server  # noqa: F401  (fixture)
