@@ -11,8 +11,8 @@ MODULES: list[str] = [
     # the hot path; behind the dashboard's routes it paid ~0.3 ms of matching per request.
     "repdesk.developer_api.routes",
     # events, accounts, assistants, billing, conversations, dashboard, ai jobs, files
-    "repdesk.events.service",
-    "repdesk.accounts.email",
+    "repdesk.events.tasks",
+    "repdesk.accounts.tasks",
     "repdesk.accounts.routes",
     "repdesk.assistants.routes",
     "repdesk.billing.routes",
@@ -20,6 +20,7 @@ MODULES: list[str] = [
     "repdesk.dashboard.pages",
     "repdesk.ai.tasks",
     "repdesk.files.routes",
+    "repdesk.files.tasks",
     # channels.whatsapp and inbox
     "repdesk.channels.whatsapp.sender",
     "repdesk.channels.whatsapp.tasks",
@@ -30,7 +31,8 @@ MODULES: list[str] = [
     # developer_api (pages, webhooks) and campaigns
     "repdesk.developer_api.pages",
     "repdesk.developer_api.webhooks",
-    "repdesk.campaigns.service",
+    "repdesk.developer_api.tasks",
+    "repdesk.campaigns.tasks",
     # knowledge, orders, ai, training, catalog
     "repdesk.knowledge.commands",
     "repdesk.orders.routes",

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.assistants.models import Assistant
 from repdesk.campaigns.models import Broadcast, BroadcastRecipient
+from repdesk.campaigns.schemas import SendBroadcastJob
 from repdesk.channels.base import OutboundMessage, get_sender
 from repdesk.contacts import service as contacts
 from repdesk.contacts.models import Contact
@@ -30,7 +31,6 @@ from repdesk.conversations.models import (
 )
 from repdesk.events.service import emit
 from repdesk.events.types import BroadcastData, Event
-from repdesk.jobs.registry import task
 from repdesk.jobs.service import enqueue
 from repdesk.kit.errors import AppError, NotFound, ValidationError
 from repdesk.kit.phones import normalize_phone
@@ -91,7 +91,7 @@ async def create(
         BroadcastRecipient(broadcast_id=broadcast.id, phone=p, status="pending") for p in phones
     )
     await session.flush()
-    await enqueue(session, "broadcasts.send", {"broadcastId": broadcast.id})
+    await enqueue(session, SendBroadcastJob(broadcast_id=broadcast.id))
     return broadcast
 
 
@@ -204,10 +204,10 @@ async def _send_one(
     recipient.message_id = message.id
 
 
-@task("broadcasts.send", max_attempts=10)
-async def send_next(session: AsyncSession, payload: dict[str, Any]) -> None:
-    """Handle the next pending recipient, then schedule the one after (after a pause)."""
-    broadcast = await session.get(Broadcast, str(payload["broadcastId"]))
+async def send_next(session: AsyncSession, broadcast_id: str) -> None:
+    """Handle the next pending recipient, then schedule the one after (after a pause): the
+    ``broadcasts.send`` job."""
+    broadcast = await session.get(Broadcast, broadcast_id)
     if broadcast is None or broadcast.status in ("completed", "cancelled"):
         return
     recipient = await session.scalar(
@@ -239,4 +239,4 @@ async def send_next(session: AsyncSession, payload: dict[str, Any]) -> None:
     await _send_one(session, broadcast, recipient)
     recipient.handled_at = utcnow()
     delay = 0.0 if recipient.status == "skipped" else _settings().broadcast_delay_seconds
-    await enqueue(session, "broadcasts.send", {"broadcastId": broadcast.id}, delay=delay)
+    await enqueue(session, SendBroadcastJob(broadcast_id=broadcast.id), delay=delay)

@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -234,3 +234,21 @@ async def commit(session: AsyncSession) -> None:
             asyncio.get_running_loop().call_later(due_in + 0.01, db.on_jobs_committed)
     if pending and db is not None and db.publisher is not None:
         await db.publisher(pending)
+
+
+async def rollback(session: AsyncSession) -> None:
+    """Undo the session's current transaction: nothing it queued is published or run."""
+    session.info.pop(JOBS_ENQUEUED, None)
+    await session.rollback()
+
+
+T = TypeVar("T")
+
+
+async def commit_then(session: AsyncSession, call: Callable[[], Awaitable[T]]) -> T:
+    """Commit what was prepared, then make ``call`` (a network call) with no transaction, so no
+    lock (on SQLite: the write lock) is held while the other side answers. The caller records
+    the answer in the same session afterwards (a new transaction) and the unit of work commits
+    it: prepare, commit, call, record."""
+    await commit(session)
+    return await call()

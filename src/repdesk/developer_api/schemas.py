@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from repdesk.channels.base import OutboundMedia, OutboundMessage, OutboundTemplate
 from repdesk.events import types as events_types
+from repdesk.jobs.registry import JobPayload
 from repdesk.kit.schemas import E164, CamelModel, StrictCamelModel
 
 SendType = Literal["text", "image", "document", "audio", "video", "template", "interactive"]
@@ -203,3 +204,10 @@ class BroadcastRead(CamelModel):
     completed_at: datetime | None
     progress: BroadcastProgress
     recipients: list[dict[str, Any]] | None = None
+
+
+class DeliverWebhookJob(JobPayload):
+    """One attempt of a developer webhook delivery (``webhooks.deliver``)."""
+
+    kind: ClassVar[str] = "webhooks.deliver"
+    delivery_id: str
