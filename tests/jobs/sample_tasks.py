@@ -65,3 +65,16 @@ TICKS: list[str] = []  # one entry per run of test.tick (in-process tests only)
 @task(Tick, max_attempts=1)
 async def tick(session: AsyncSession, job: Tick) -> None:
     TICKS.append("tick")
+
+
+class Echo(JobPayload):
+    """A snake_case field: stored as ``messageId``, as the jobs table always held it."""
+
+    kind: ClassVar[str] = "test.echo"
+    log: str
+    message_id: str
+
+
+@task(Echo, max_attempts=5, backoff_base=0.01)
+async def echo(session: AsyncSession, job: Echo) -> None:
+    _append(job.log, f"echo {job.message_id}")

@@ -3,6 +3,7 @@ workspace settings. Pages call services; they never write tables themselves."""
 
 from __future__ import annotations
 
+import inspect
 from datetime import date
 from typing import Annotated, Any
 
@@ -52,8 +53,8 @@ def setup_app(app: FastAPI) -> None:
         back = page_error(request, exc)
         if back is not None:
             return back
-        response: Response = await api_error(request, exc)
-        return response
+        response = api_error(request, exc)
+        return await response if inspect.isawaitable(response) else response
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
