@@ -48,6 +48,7 @@ class JobPayload(BaseModel):
 
 P = TypeVar("P", bound=JobPayload)
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
+TypedHandler = Callable[[AsyncSession, P], Awaitable[None]]
 # PENDING (issue 13): the untyped handlers of channels/whatsapp/, conversations/ and
 # developer_api/sending.py, which helpers "send" and "intake" own this session. The lead
 # removes this form when tests/jobs/test_typed_payloads.py's allow-list is empty.
@@ -96,9 +97,7 @@ def task(
     max_attempts: int = 5,
     backoff_base: float = 2.0,
     backoff_cap: float = 3600.0,
-) -> Callable[
-    [Callable[[AsyncSession, P], Awaitable[None]]], Callable[[AsyncSession, P], Awaitable[None]]
-]: ...
+) -> Callable[[TypedHandler[P]], TypedHandler[P]]: ...
 
 
 @overload
