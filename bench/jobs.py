@@ -31,10 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("REPDESK_EXTRA_MODULES", "bench.bench_tasks")
 
+from bench.bench_tasks import BenchNoop  # noqa: E402
 from bench.common import pct, rss_mb  # noqa: E402
 from repdesk.db.engine import Database  # noqa: E402
 from repdesk.db.migrate import upgrade  # noqa: E402
-from repdesk.jobs.models import Job  # noqa: E402
+from repdesk.jobs.models import Job, JobStatus  # noqa: E402
 from repdesk.jobs.service import enqueue  # noqa: E402
 from repdesk.jobs.worker import Worker  # noqa: E402
 from repdesk.kit.ids import new_id  # noqa: E402
@@ -48,7 +49,7 @@ async def bulk_enqueue(db: Database, n: int) -> None:
             "id": new_id(),
             "kind": "bench.noop",
             "payload": {},
-            "status": "queued",
+            "status": JobStatus.QUEUED.value,
             "run_at": now,
             "attempts": 0,
             "max_attempts": 3,
@@ -94,7 +95,7 @@ async def steady_latency(db: Database, n: int, rate: float) -> None:
     start = time.perf_counter()
     for i in range(n):
         async with db.transaction() as s:
-            await enqueue(s, "bench.noop", {"t": time.time()})
+            await enqueue(s, BenchNoop(t=time.time()))
         delay = start + (i + 1) * interval - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)

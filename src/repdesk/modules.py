@@ -17,8 +17,10 @@ MODULES: list[str] = [
     "repdesk.inbound.tasks",
     # events (the domain-event bus and its durable delivery job)
     "repdesk.events.service",
+    "repdesk.events.tasks",
     # accounts
     "repdesk.accounts.email",
+    "repdesk.accounts.tasks",
     "repdesk.accounts.routes",
     # assistants
     "repdesk.assistants.routes",
@@ -33,6 +35,7 @@ MODULES: list[str] = [
     "repdesk.dashboard.pages",
     # files
     "repdesk.files.routes",
+    "repdesk.files.tasks",
     # channels.whatsapp
     "repdesk.channels.whatsapp.sender",
     "repdesk.channels.whatsapp.webhook",
@@ -47,6 +50,7 @@ MODULES: list[str] = [
     # developer_api (its dashboard page, outbound webhooks)
     "repdesk.developer_api.pages",
     "repdesk.developer_api.webhooks",
+    "repdesk.developer_api.tasks",
     # campaigns (broadcasts)
     "repdesk.campaigns.routes",
     "repdesk.campaigns.pages",

@@ -81,10 +81,11 @@ async def test_ai_reply_answers_and_costs_exactly_one_credit(
         entry = await s.scalar(select(LedgerEntry).where(LedgerEntry.reference == f"ai:{msg_id}"))
     assert entry is not None and entry.amount == -1
     # Running the same job again changes nothing (idempotent).
+    from repdesk.ai.schemas import AiReplyJob
     from repdesk.ai.tasks import reply
 
     async with db.transaction() as s:
-        await reply(s, {"conversationId": conv_id, "messageId": msg_id})
+        await reply(s, AiReplyJob(conversation_id=conv_id, message_id=msg_id))
     assert len(await _ai_messages(db, conv_id)) == 1
     assert await _credits(db, shop) == before - 1
 

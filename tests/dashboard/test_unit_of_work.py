@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import httpx
 from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 
 from repdesk.accounts.models import Workspace
-from repdesk.dashboard.render import redirect, render
+from repdesk.dashboard.render import back_on_error, redirect, render
 from repdesk.db.engine import Database
+from repdesk.kit.errors import ValidationError
 from repdesk.kit.web import SessionDep
 
 
@@ -55,3 +58,40 @@ async def test_a_form_that_fails_commits_nothing_it_flushed(
     assert await names(db) == ["kept"]
     async with db.session() as s:
         assert await s.scalar(select(func.count()).select_from(Workspace)) == 1
+
+
+def _raising_routes() -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/_probe/raises-back")
+    async def raises_back(request: Request, session: SessionDep):  # type: ignore[no-untyped-def]
+        back_on_error(request, "/the-form?edit=1", prefix="Import failed. ")
+        session.add(Workspace(business_name="half-written", credits=0))
+        await session.flush()
+        raise ValidationError("The file has no rows.")
+
+    @router.post("/_probe/raises-plain")
+    async def raises_plain(session: SessionDep):  # type: ignore[no-untyped-def]
+        session.add(Workspace(business_name="half-written", credits=0))
+        await session.flush()
+        raise ValidationError("The file has no rows.")
+
+    return router
+
+
+async def test_a_page_that_raises_goes_back_to_its_form_with_the_error(
+    app, client: httpx.AsyncClient, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    """One handler for every page: the page raises, the unit of work rolls back, the browser
+    goes back to the form's page with the error shown (the flash mechanism)."""
+    app.include_router(_raising_routes())
+    r = await client.post("/_probe/raises-back")
+    assert r.status_code == 303
+    assert r.headers["location"] == "/the-form?edit=1&error=" + quote(
+        "Import failed. The file has no rows."
+    )
+    assert await names(db) == []
+    # A page that named no form answers as before (the API's error body).
+    r = await client.post("/_probe/raises-plain")
+    assert r.status_code == 400 and r.json()["code"] == "VALIDATION_ERROR"
+    assert await names(db) == []

@@ -18,7 +18,7 @@ from repdesk.conversations import service as conversations
 from repdesk.db.engine import Database
 from repdesk.developer_api.models import WebhookDelivery, WebhookEndpoint
 from repdesk.developer_api.wire import js_stringify
-from repdesk.jobs.models import Job
+from repdesk.jobs.models import Job, JobStatus
 from repdesk.jobs.worker import Worker
 from repdesk.kit.time import utcnow
 from tests.developer_api.conftest import Tenant, customer_writes
@@ -337,9 +337,9 @@ async def test_a_delivery_survives_a_worker_that_died_mid_way(
     await customer_writes(db, tenant.assistant, phone=CUSTOMER, text="do not lose me")
     async with db.session() as s:
         (job,) = await s.scalars(select(Job).where(Job.kind == "webhooks.deliver"))
-        assert job.status == "queued"
+        assert job.status == JobStatus.QUEUED
         # claimed by a worker that then died; time passes and its lease expires
-        job.status, job.locked_by = "running", "worker:dead"
+        job.status, job.locked_by = JobStatus.RUNNING, "worker:dead"
         job.locked_until = utcnow() - timedelta(seconds=1)
         await s.commit()
     assert node_receiver.received() == []

@@ -32,7 +32,7 @@ def only_tick() -> Iterator[None]:
     """``test.tick`` as the only periodic kind (the app's own ones are put back after)."""
     saved = dict(PERIODIC)
     PERIODIC.clear()
-    periodic("test.tick", every_seconds=21600)
+    periodic(sample_tasks.Tick, every_seconds=21600)
     sample_tasks.TICKS.clear()
     try:
         yield
@@ -87,7 +87,7 @@ async def test_a_shortened_period_takes_effect(db: Database) -> None:
     worker = Worker(db, clock=clock)
     await loop_once([worker])
     PERIODIC.clear()
-    periodic("test.tick", every_seconds=60)
+    periodic(sample_tasks.Tick, every_seconds=60)
     clock.advance(61)
     await loop_once([worker])
     assert len(sample_tasks.TICKS) == 2

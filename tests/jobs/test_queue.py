@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from repdesk.db.engine import Database
-from repdesk.jobs.models import Job
+from repdesk.jobs.models import Job, JobStatus
 from repdesk.jobs.registry import periodic
 from repdesk.jobs.service import enqueue
 from repdesk.jobs.worker import Worker
 from tests import workers
-from tests.jobs import sample_tasks  # noqa: F401  (registers the test job kinds)
+from tests.jobs.sample_tasks import AlwaysFails, Noop, Record  # (registers the test kinds)
 from tests.workers import wait_until
 
 
@@ -38,11 +38,11 @@ async def test_job_exists_only_if_its_transaction_commits(
     log = tmp_path / "log"
     with pytest.raises(RuntimeError):
         async with db.transaction() as s:
-            await enqueue(s, "test.record", {"log": str(log), "n": 1})
+            await enqueue(s, Record(log=str(log), n=1))
             raise RuntimeError("the cause failed")
     assert await count_jobs(db) == 0
     async with db.transaction() as s:
-        await enqueue(s, "test.record", {"log": str(log), "n": 2})
+        await enqueue(s, Record(log=str(log), n=2))
     assert await worker.drain() == 1
     assert lines(log)[-1].startswith("done 2")
     assert await count_jobs(db) == 0  # completed jobs are removed with their handler's commit
@@ -52,16 +52,16 @@ async def test_retries_stop_at_the_limit_and_keep_the_last_error(
     db: Database, worker: Worker
 ) -> None:
     async with db.transaction() as s:
-        await enqueue(s, "test.always_fails", {"n": 7})
+        await enqueue(s, AlwaysFails(n=7))
     for _ in range(50):
         await worker.run_once()
-        if await count_jobs(db, status="failed"):
+        if await count_jobs(db, status=JobStatus.FAILED):
             break
         await asyncio.sleep(0.03)
     async with db.session() as s:
         job = await s.scalar(select(Job).where(Job.kind == "test.always_fails"))
     assert job is not None
-    assert job.status == "failed"
+    assert job.status == JobStatus.FAILED
     assert job.attempts == 3
     assert "boom #7" in (job.last_error or "")
     # A failed job is not picked up again.
@@ -71,7 +71,7 @@ async def test_retries_stop_at_the_limit_and_keep_the_last_error(
 async def test_delayed_job_waits_for_its_time(db: Database, worker: Worker, tmp_path: Path) -> None:
     log = tmp_path / "log"
     async with db.transaction() as s:
-        await enqueue(s, "test.record", {"log": str(log), "n": 1}, delay=0.4)
+        await enqueue(s, Record(log=str(log), n=1), delay=0.4)
     assert await worker.run_once() == 0
     await asyncio.sleep(0.5)
     assert await worker.run_once() == 1
@@ -80,14 +80,14 @@ async def test_delayed_job_waits_for_its_time(db: Database, worker: Worker, tmp_
 
 async def test_dedupe_key_enqueues_once(db: Database) -> None:
     async with db.transaction() as s:
-        first = await enqueue(s, "test.noop", {}, dedupe_key="once")
-        second = await enqueue(s, "test.noop", {}, dedupe_key="once")
+        first = await enqueue(s, Noop(), dedupe_key="once")
+        second = await enqueue(s, Noop(), dedupe_key="once")
     assert first is not None and second is None
     assert await count_jobs(db) == 1
 
 
 async def test_periodic_jobs_are_scheduled_once_per_period(db: Database, worker: Worker) -> None:
-    periodic("test.noop", every_seconds=3600)
+    periodic(Noop, every_seconds=3600)
     try:
         await worker.schedule_periodic()
         await Worker(db).schedule_periodic()  # a second worker in the same period adds nothing
@@ -101,7 +101,7 @@ async def test_periodic_jobs_are_scheduled_once_per_period(db: Database, worker:
 async def test_expired_lease_is_claimed_again(db: Database, tmp_path: Path) -> None:
     log = tmp_path / "log"
     async with db.transaction() as s:
-        await enqueue(s, "test.record", {"log": str(log), "n": 1})
+        await enqueue(s, Record(log=str(log), n=1))
     crashed = Worker(db, lease_seconds=1, name="crashed")
     claimed = await crashed.claim(10)  # claims, then "dies" without running it
     assert len(claimed) == 1
@@ -128,7 +128,7 @@ async def test_killed_worker_job_is_rerun_exactly_once(
 ) -> None:
     log = tmp_path / "log"
     async with db.transaction() as s:
-        await enqueue(s, "test.record", {"log": str(log), "n": 1, "sleep": 30})
+        await enqueue(s, Record(log=str(log), n=1, sleep=30))
     victim = spawn_worker(database_url, data_dir, lease=2)
     try:
 
@@ -145,7 +145,7 @@ async def test_killed_worker_job_is_rerun_exactly_once(
     # worker has also scheduled its periodic jobs: pick this one by its kind.)
     async with db.transaction() as s:
         job = await s.scalar(select(Job).where(Job.kind == "test.record"))
-        assert job is not None and job.status == "running", (job and job.status, lines(log))
+        assert job is not None and job.status == JobStatus.RUNNING, (job and job.status, lines(log))
         job.payload = {**job.payload, "sleep": 0}
     rescuer = spawn_worker(database_url, data_dir, lease=2)
     try:
@@ -172,7 +172,7 @@ async def test_several_worker_processes_run_each_job_exactly_once(
     log = tmp_path / "log"
     async with db.transaction() as s:
         for n in range(300):
-            await enqueue(s, "test.record", {"log": str(log), "n": n, "sleep": 0.01})
+            await enqueue(s, Record(log=str(log), n=n, sleep=0.01))
     workers = [spawn_worker(database_url, data_dir, lease=30) for _ in range(3)]
     try:
 
@@ -203,7 +203,7 @@ async def test_a_standalone_worker_is_woken_by_a_commit_in_another_process(
     try:
         # Its first claim (at start) finds nothing; from then on only a wake can start a job.
         async with db.transaction() as s:
-            await enqueue(s, "test.record", {"log": str(log), "n": 0})
+            await enqueue(s, Record(log=str(log), n=0))
 
         async def ran(n: int) -> bool:
             return any(ln.startswith(f"done {n}") for ln in lines(log))
@@ -213,7 +213,7 @@ async def test_a_standalone_worker_is_woken_by_a_commit_in_another_process(
         for n in (1, 2, 3):
             started = time.monotonic()
             async with db.transaction() as s:
-                await enqueue(s, "test.record", {"log": str(log), "n": n})
+                await enqueue(s, Record(log=str(log), n=n))
             await wait_until(lambda n=n: ran(n), timeout=30)
             assert time.monotonic() - started < 5, n
     finally:
@@ -233,7 +233,7 @@ async def test_in_process_worker_runs_jobs_while_serving(
     )
     async with app.router.lifespan_context(app):
         async with db.transaction() as s:
-            await enqueue(s, "test.record", {"log": str(log), "n": 1})
+            await enqueue(s, Record(log=str(log), n=1))
 
         async def done() -> bool:
             return any(ln.startswith("done 1") for ln in lines(log))

@@ -12,12 +12,11 @@ import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from repdesk.accounts.schemas import SendEmailJob
 from repdesk.config import Settings, get_settings
-from repdesk.jobs.registry import task
 from repdesk.jobs.service import enqueue
 from repdesk.kit.ids import new_id
 from repdesk.kit.time import isoformat, utcnow
@@ -26,7 +25,7 @@ log = logging.getLogger("repdesk.email")
 
 
 async def queue_email(session: AsyncSession, *, to: str, subject: str, body: str) -> None:
-    await enqueue(session, "email.send", {"to": to, "subject": subject, "body": body})
+    await enqueue(session, SendEmailJob(to=to, subject=subject, body=body))
 
 
 def _build(settings: Settings, to: str, subject: str, body: str) -> EmailMessage:
@@ -69,8 +68,3 @@ async def deliver(to: str, subject: str, body: str, settings: Settings | None = 
         log.info("email sent via SMTP to %s: %s", to, subject)
     else:
         await asyncio.to_thread(_write_outbox, settings, to, subject, body)
-
-
-@task("email.send", max_attempts=6, backoff_base=10)
-async def send_email_job(session: AsyncSession, payload: dict[str, Any]) -> None:
-    await deliver(str(payload["to"]), str(payload["subject"]), str(payload["body"]))

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, Field
 
+from repdesk.jobs.registry import JobPayload
 from repdesk.kit.schemas import CamelModel, StrictCamelModel
 
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+$")
@@ -65,3 +66,12 @@ class WorkspaceUpdate(StrictCamelModel):
 
 class OkResponse(CamelModel):
     ok: bool = True
+
+
+class SendEmailJob(JobPayload):
+    """Send one email (``email.send``)."""
+
+    kind: ClassVar[str] = "email.send"
+    to: str
+    subject: str
+    body: str

@@ -10,8 +10,7 @@ from fastapi.responses import Response
 from repdesk.ai import settings_service
 from repdesk.assistants.deps import PageAssistantDep
 from repdesk.dashboard import nav
-from repdesk.dashboard.render import redirect, render
-from repdesk.kit.errors import AppError
+from repdesk.dashboard.render import back_on_error, redirect, render
 from repdesk.kit.web import PagePrincipalDep, SessionDep
 
 pages = APIRouter(include_in_schema=False)
@@ -58,6 +57,7 @@ async def ai_settings_page(
 
 @pages.post("/settings/ai")
 async def ai_settings_submit(
+    request: Request,
     session: SessionDep,
     principal: PagePrincipalDep,
     provider: Annotated[str, Form()] = "builtin",
@@ -69,16 +69,14 @@ async def ai_settings_submit(
 ) -> Response:
     if principal.role not in ("owner", "admin"):
         return redirect("/settings/ai", error="Only owners and admins can change the AI engine.")
-    try:
-        await settings_service.put(
-            session,
-            principal.workspace.id,
-            provider=provider,
-            base_url=base_url,
-            model=model,
-            api_key="" if clear_key else (api_key or None),
-            timeout_seconds=timeout_seconds,
-        )
-    except AppError as exc:
-        return redirect("/settings/ai", error=exc.message)
+    back_on_error(request, "/settings/ai")
+    await settings_service.put(
+        session,
+        principal.workspace.id,
+        provider=provider,
+        base_url=base_url,
+        model=model,
+        api_key="" if clear_key else (api_key or None),
+        timeout_seconds=timeout_seconds,
+    )
     return redirect("/settings/ai", flash="AI engine saved.")

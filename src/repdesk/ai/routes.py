@@ -14,6 +14,7 @@ from pydantic import Field
 from repdesk.ai import service, settings_service
 from repdesk.ai.engine.base import Turn
 from repdesk.assistants.deps import AssistantDep
+from repdesk.db.engine import commit_then
 from repdesk.kit.errors import Forbidden, ValidationError
 from repdesk.kit.ids import new_id
 from repdesk.kit.schemas import CamelModel, StrictCamelModel
@@ -52,15 +53,18 @@ async def playground(
     if row.assistant_id != assistant.id:  # cannot happen with the full id in the key
         raise ValidationError("sessionId is not valid.")
     history = [Turn(t["role"], t["text"]) for t in (row.history or [])][-HISTORY:]
-    await session.commit()  # the engine may call an LLM: hold no write locks meanwhile
-    turnout = await service.respond(
+    # The engine may call an LLM: hold no write locks meanwhile.
+    turnout = await commit_then(
         session,
-        assistant=assistant,
-        text=body.text,
-        state_key=key,
-        channel=assistant.platform,
-        history=history,
-        contact_name=None,
+        lambda: service.respond(
+            session,
+            assistant=assistant,
+            text=body.text,
+            state_key=key,
+            channel=assistant.platform,
+            history=history,
+            contact_name=None,
+        ),
     )
     result = turnout.result
     done = await service.apply_actions(

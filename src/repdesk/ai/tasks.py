@@ -11,19 +11,20 @@ flagged for a person and the owners are emailed. Idempotent: replies carry idemp
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.ai import service
 from repdesk.ai.engine.base import Turn
+from repdesk.ai.schemas import AiReplyJob
 from repdesk.assistants.models import Assistant
 from repdesk.billing import prices
 from repdesk.billing import service as billing
 from repdesk.contacts.models import Contact
 from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Conversation, Message
+from repdesk.db.engine import commit_then
 from repdesk.jobs.registry import task
 from repdesk.kit.errors import AppError, InsufficientCredits
 
@@ -31,10 +32,10 @@ log = logging.getLogger("repdesk.ai")
 HISTORY_TURNS = 12
 
 
-@task("ai.reply", max_attempts=3)
-async def reply(session: AsyncSession, payload: dict[str, Any]) -> None:
-    conv = await session.get(Conversation, str(payload["conversationId"]))
-    message = await session.get(Message, str(payload["messageId"]))
+@task(AiReplyJob, max_attempts=3)
+async def reply(session: AsyncSession, job: AiReplyJob) -> None:
+    conv = await session.get(Conversation, job.conversation_id)
+    message = await session.get(Message, job.message_id)
     if conv is None or message is None or not conv.automation_enabled:
         return
     newer = await session.scalar(
@@ -75,17 +76,19 @@ async def reply(session: AsyncSession, payload: dict[str, Any]) -> None:
     ]
     # The engine may call an LLM: hold no write locks during that call.
     await service.load_state(session, key=f"conv:{conv.id}", assistant_id=assistant.id)
-    await session.commit()
-    turnout = await service.respond(
+    turnout = await commit_then(
         session,
-        assistant=assistant,
-        text=message.text,
-        state_key=f"conv:{conv.id}",
-        channel=conv.channel,
-        history=history,
-        contact_name=contact.name,
-        contact_phone=contact.phone,
-        conversation_id=conv.id,
+        lambda: service.respond(
+            session,
+            assistant=assistant,
+            text=message.text,
+            state_key=f"conv:{conv.id}",
+            channel=conv.channel,
+            history=history,
+            contact_name=contact.name,
+            contact_phone=contact.phone,
+            conversation_id=conv.id,
+        ),
     )
     result = turnout.result
     # Lock order shared by every sender: the conversation row, then the workspace's credits.

@@ -4,10 +4,12 @@ Developer API's ``/v1/broadcast`` answers with the same ``BroadcastRead``)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from pydantic import Field, model_validator
 
 from repdesk.channels.base import OutboundMessage, OutboundTemplate
+from repdesk.jobs.registry import JobPayload
 from repdesk.kit.schemas import CamelModel, StrictCamelModel
 
 
@@ -61,3 +63,10 @@ class BroadcastRead(CamelModel):
     recipients: list[BroadcastRecipientRead] | None = Field(
         default=None, description="Each recipient's status and reason (one broadcast's read)."
     )
+
+
+class SendBroadcastJob(JobPayload):
+    """Handle a broadcast's next pending recipient (``broadcasts.send``)."""
+
+    kind: ClassVar[str] = "broadcasts.send"
+    broadcast_id: str

@@ -19,7 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from repdesk.assistants.models import Assistant
 from repdesk.campaigns.config import get_campaign_settings
 from repdesk.campaigns.models import Broadcast, BroadcastRecipient
-from repdesk.campaigns.schemas import BroadcastProgress, BroadcastRead, BroadcastRecipientRead
+from repdesk.campaigns.schemas import (
+    BroadcastProgress,
+    BroadcastRead,
+    BroadcastRecipientRead,
+    SendBroadcastJob,
+)
 from repdesk.channels.base import OutboundMessage, get_sender
 from repdesk.contacts import service as contacts
 from repdesk.contacts.models import Contact
@@ -30,9 +35,12 @@ from repdesk.conversations.models import (
     Message,
     MessageStatus,
 )
+from repdesk.events.service import emit
+from repdesk.events.types import BroadcastData, Event
 from repdesk.jobs.service import enqueue
 from repdesk.kit.errors import AppError, NotFound, ValidationError
 from repdesk.kit.phones import normalize_phone
+from repdesk.kit.time import utcnow
 
 log = logging.getLogger("repdesk.broadcasts")
 
@@ -83,7 +91,7 @@ async def create(
         BroadcastRecipient(broadcast_id=broadcast.id, phone=p, status="pending") for p in phones
     )
     await session.flush()
-    await enqueue(session, "broadcasts.send", {"broadcastId": broadcast.id})
+    await enqueue(session, SendBroadcastJob(broadcast_id=broadcast.id))
     return broadcast
 
 
@@ -235,3 +243,43 @@ async def _send_one(
 def _skip(recipient: BroadcastRecipient) -> None:
     recipient.status = "skipped"
     recipient.reason = "SERVICE_WINDOW_CLOSED: the 24-hour service window is not open."
+
+
+async def send_next(session: AsyncSession, broadcast_id: str) -> None:
+    """Handle the next pending recipient, then schedule the one after (after a pause): the
+    ``broadcasts.send`` job."""
+    broadcast = await session.get(Broadcast, broadcast_id)
+    if broadcast is None or broadcast.status in ("completed", "cancelled"):
+        return
+    recipient = await session.scalar(
+        select(BroadcastRecipient)
+        .where(
+            BroadcastRecipient.broadcast_id == broadcast.id, BroadcastRecipient.status == "pending"
+        )
+        .order_by(BroadcastRecipient.id)
+        .limit(1)
+    )
+    if recipient is None:
+        broadcast.status = "completed"
+        broadcast.completed_at = utcnow()
+        await session.flush()
+        await emit(
+            session,
+            Event.BROADCAST_COMPLETED,
+            BroadcastData(
+                id=broadcast.id,
+                name=broadcast.name or "",
+                status=broadcast.status,
+                counts=await progress(session, broadcast),
+            ),
+            workspace_id=broadcast.workspace_id,
+            assistant_id=broadcast.assistant_id,
+        )
+        return
+    broadcast.status = "sending"
+    await _send_one(session, broadcast, recipient)
+    recipient.handled_at = utcnow()
+    delay = (
+        0.0 if recipient.status == "skipped" else get_campaign_settings().broadcast_delay_seconds
+    )
+    await enqueue(session, SendBroadcastJob(broadcast_id=broadcast.id), delay=delay)

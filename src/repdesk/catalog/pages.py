@@ -12,9 +12,9 @@ from repdesk.assistants.deps import PageAssistantDep
 from repdesk.catalog import service
 from repdesk.catalog.models import Product
 from repdesk.dashboard import nav
-from repdesk.dashboard.render import redirect, render
+from repdesk.dashboard.render import back_on_error, redirect, render
 from repdesk.files import service as files
-from repdesk.kit.errors import AppError, ValidationError
+from repdesk.kit.errors import ValidationError
 from repdesk.kit.money import parse_money, to_major
 from repdesk.kit.web import PagePrincipalDep, SessionDep
 from repdesk.knowledge.routes import index_status
@@ -86,43 +86,39 @@ async def catalog_save(
     image_url: Annotated[str, Form()] = "",
 ) -> Response:
     here = f"/assistants/{assistant.id}/catalog"
-    try:
-        minor = parse_money(price, currency)
-        parsed = parse_variants(variants, currency)
-        if product_id:
-            product = await service.get_product_or_404(
-                session, assistant_id=assistant.id, product_id=product_id
-            )
-            await service.update_product(
-                session,
-                product,
-                name=name,
-                description=description,
-                price=minor,
-                currency=currency,
-                available=bool(available),
-                variants=parsed,
-            )
-            if image_url.strip():
-                await service.add_image(session, product, image_url)
-            flash = f"Saved {product.name}."
-        else:
-            product = await service.create_product(
-                session,
-                assistant_id=assistant.id,
-                name=name,
-                description=description,
-                price=minor,
-                currency=currency,
-                available=bool(available),
-                variants=parsed,
-                images=[image_url] if image_url.strip() else [],
-            )
-            flash = f"Added {product.name}."
-    except AppError as exc:
-        await session.rollback()  # nothing half-done is committed
-        back = f"{here}?edit={product_id}" if product_id else here
-        return redirect(back, error=exc.message)
+    back_on_error(request, f"{here}?edit={product_id}" if product_id else here)
+    minor = parse_money(price, currency)
+    parsed = parse_variants(variants, currency)
+    if product_id:
+        product = await service.get_product_or_404(
+            session, assistant_id=assistant.id, product_id=product_id
+        )
+        await service.update_product(
+            session,
+            product,
+            name=name,
+            description=description,
+            price=minor,
+            currency=currency,
+            available=bool(available),
+            variants=parsed,
+        )
+        if image_url.strip():
+            await service.add_image(session, product, image_url)
+        flash = f"Saved {product.name}."
+    else:
+        product = await service.create_product(
+            session,
+            assistant_id=assistant.id,
+            name=name,
+            description=description,
+            price=minor,
+            currency=currency,
+            available=bool(available),
+            variants=parsed,
+            images=[image_url] if image_url.strip() else [],
+        )
+        flash = f"Added {product.name}."
     return redirect(here, flash=flash)
 
 
@@ -170,11 +166,8 @@ async def catalog_image(
         assistant_id=assistant.id,
         purpose="product_image",
     )
-    try:
-        await service.add_image(session, product, f"/api/files/{stored.id}")
-    except AppError as exc:
-        await session.rollback()  # nothing half-done is committed
-        return redirect(back, error=exc.message)
+    back_on_error(request, back)
+    await service.add_image(session, product, f"/api/files/{stored.id}")
     return redirect(back, flash="Image added.")
 
 
@@ -189,12 +182,9 @@ async def catalog_import(
     if file is None or not file.filename:
         return redirect(here, error="Choose a CSV file to import.")
     data = await file.read(5 * 1024 * 1024 + 1)
-    try:
-        if len(data) > 5 * 1024 * 1024:
-            raise ValidationError("The CSV file is larger than 5 MB.")
-        created, updated = await service.import_csv(session, assistant_id=assistant.id, data=data)
-    except AppError as exc:
-        # Nothing from the file is kept: the request's transaction is rolled back.
-        await session.rollback()
-        return redirect(here, error=f"Import failed, nothing changed. {exc.message}")
+    # Nothing from the file is kept on an error: the request's transaction is rolled back.
+    back_on_error(request, here, prefix="Import failed, nothing changed. ")
+    if len(data) > 5 * 1024 * 1024:
+        raise ValidationError("The CSV file is larger than 5 MB.")
+    created, updated = await service.import_csv(session, assistant_id=assistant.id, data=data)
     return redirect(here, flash=f"Imported: {created} added, {updated} updated.")

@@ -3,6 +3,7 @@ workspace settings. Pages call services; they never write tables themselves."""
 
 from __future__ import annotations
 
+import inspect
 from datetime import date
 from typing import Annotated, Any
 
@@ -24,7 +25,7 @@ from repdesk.billing import service as billing
 from repdesk.billing.models import LedgerEntry
 from repdesk.billing.routes import day_end, day_start
 from repdesk.channels.whatsapp import service as whatsapp
-from repdesk.dashboard.render import redirect, render
+from repdesk.dashboard.render import back_on_error, page_error, redirect, render
 from repdesk.kit.errors import AppError
 from repdesk.kit.pagination import paginate
 from repdesk.kit.web import (
@@ -42,6 +43,19 @@ pages = APIRouter(include_in_schema=False)
 
 
 def setup_app(app: FastAPI) -> None:
+    api_error = app.exception_handlers[AppError]
+
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: Exception) -> Response:
+        # A page's form error goes back to its page (see render.back_on_error); the request's
+        # unit of work has rolled back already. Anything else answers as the API does.
+        assert isinstance(exc, AppError)
+        back = page_error(request, exc)
+        if back is not None:
+            return back
+        response = api_error(request, exc)
+        return await response if inspect.isawaitable(response) else response
+
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
         if request.url.path.startswith(("/api/", "/v1/")):
@@ -242,10 +256,8 @@ async def assistant_settings_submit(
     name: Annotated[str, Form()] = "",
     purpose: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        await assistants.update(session, assistant, name=name, purpose=purpose or None)
-    except AppError as exc:
-        return redirect(f"/assistants/{assistant.id}/settings", error=exc.message)
+    back_on_error(request, f"/assistants/{assistant.id}/settings")
+    await assistants.update(session, assistant, name=name, purpose=purpose or None)
     return redirect(f"/assistants/{assistant.id}/settings", flash="Saved.")
 
 
@@ -319,8 +331,6 @@ async def settings_submit(
     business_name: Annotated[str, Form()] = "",
 ) -> Response:
     ws = await accounts.get_workspace_or_404(session, principal.workspace.id)
-    try:
-        await accounts.update_workspace(session, ws, business_name=business_name)
-    except AppError as exc:
-        return redirect("/settings", error=exc.message)
+    back_on_error(request, "/settings")
+    await accounts.update_workspace(session, ws, business_name=business_name)
     return redirect("/settings", flash="Saved.")

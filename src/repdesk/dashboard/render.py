@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from repdesk.dashboard import nav
+from repdesk.kit.errors import AppError
 from repdesk.kit.ids import token
 from repdesk.kit.money import format_money
 from repdesk.kit.security import csp_nonce
@@ -79,6 +80,23 @@ def render(
             max_age=settings.session_days * 86400,
         )
     return response
+
+
+def back_on_error(request: Request, url: str, *, prefix: str = "") -> None:
+    """From here on, an ``AppError`` this page raises sends the browser back to ``url`` with the
+    error shown (``prefix`` before the message). The page just raises: the unit of work rolls
+    back (nothing the form half-did is committed) and :func:`page_error` answers."""
+    request.state.error_back = (url, prefix)
+
+
+def page_error(request: Request, exc: AppError) -> RedirectResponse | None:
+    """The one answer to a page's failed form (registered in the app by the dashboard): a
+    redirect to the page :func:`back_on_error` named, or None when the page named none."""
+    back: tuple[str, str] | None = getattr(request.state, "error_back", None)
+    if back is None:
+        return None
+    url, prefix = back
+    return redirect(url, error=f"{prefix}{exc.message}")
 
 
 def redirect(url: str, *, flash: str = "", error: str = "") -> RedirectResponse:

@@ -237,9 +237,16 @@ async def commit(session: AsyncSession) -> None:
         await db.publisher(pending)
 
 
+async def rollback(session: AsyncSession) -> None:
+    """Undo the session's current transaction: nothing it queued is published or run."""
+    session.info.pop(JOBS_ENQUEUED, None)
+    await session.rollback()
+
+
 async def commit_then(session: AsyncSession, call: Callable[[], Awaitable[T]]) -> T:
-    """Commit the unit of work so far, then make ``call`` with no transaction open (a network
-    call: no lock, and on SQLite no write lock, is held over it). What the call's outcome
-    changes is the session's next unit of work: prepare, commit, call, record."""
+    """Commit what was prepared, then make ``call`` (a network call) with no transaction, so no
+    lock (on SQLite: the write lock) is held while the other side answers. The caller records
+    the answer in the same session afterwards (a new transaction) and the unit of work commits
+    it: prepare, commit, call, record."""
     await commit(session)
     return await call()

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from repdesk.assistants import service as assistants
 from repdesk.assistants.models import Assistant
 from repdesk.dashboard import nav
-from repdesk.dashboard.render import redirect, render
+from repdesk.dashboard.render import back_on_error, redirect, render
 from repdesk.developer_api import service, webhooks
-from repdesk.kit.errors import AppError, NotFound
+from repdesk.kit.errors import NotFound
 from repdesk.kit.web import PagePrincipalDep, SessionDep
 
 pages = APIRouter(include_in_schema=False)
@@ -66,16 +66,14 @@ async def create_key_submit(
     environment: Annotated[str, Form()] = "live",
 ) -> Response:
     assistant = await _assistant(session, principal, assistant_id)
-    try:
-        created = await service.create_key(
-            session,
-            assistant=assistant,
-            name=name,
-            environment=environment,
-            created_by=principal.user.id,
-        )
-    except AppError as exc:
-        return redirect(f"/assistants/{assistant_id}/developer", error=exc.message)
+    back_on_error(request, f"/assistants/{assistant_id}/developer")
+    created = await service.create_key(
+        session,
+        assistant=assistant,
+        name=name,
+        environment=environment,
+        created_by=principal.user.id,
+    )
     ctx = await _developer_context(session, assistant)
     ctx["new_key"] = created.raw  # shown on this page once, never again
     return render(request, "developer_api/index.html", ctx, status=201)
@@ -105,12 +103,10 @@ async def create_webhook_submit(
     events: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     assistant = await _assistant(session, principal, assistant_id)
-    try:
-        endpoint, secret = await webhooks.create_endpoint(
-            session, assistant_id=assistant.id, url=url, events=events or None
-        )
-    except AppError as exc:
-        return redirect(f"/assistants/{assistant_id}/developer", error=exc.message)
+    back_on_error(request, f"/assistants/{assistant_id}/developer")
+    endpoint, secret = await webhooks.create_endpoint(
+        session, assistant_id=assistant.id, url=url, events=events or None
+    )
     ctx = await _developer_context(session, assistant)
     ctx["new_secret"] = secret
     ctx["new_secret_url"] = endpoint.url

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from repdesk.conversations.content import MessageContent
 from repdesk.events import types as events_types
+from repdesk.jobs.registry import JobPayload
 from repdesk.kit.schemas import E164, CamelModel, StrictCamelModel
 
 
@@ -84,3 +86,10 @@ class WebhookCreated(WebhookRead):
 class BroadcastRequest(MessageContent):
     recipients: list[str] = Field(min_length=1, description="E.164 phone numbers")
     name: str | None = Field(default=None, max_length=200)
+
+
+class DeliverWebhookJob(JobPayload):
+    """One attempt of a developer webhook delivery (``webhooks.deliver``)."""
+
+    kind: ClassVar[str] = "webhooks.deliver"
+    delivery_id: str

@@ -26,14 +26,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk import vault
 from repdesk.config import get_settings
-from repdesk.db.engine import tx_cache
+from repdesk.db.engine import commit_then, tx_cache
 from repdesk.developer_api.config import get_api_settings
 from repdesk.developer_api.models import WebhookDelivery, WebhookEndpoint
-from repdesk.developer_api.schemas import WEBHOOK_EVENTS
+from repdesk.developer_api.schemas import WEBHOOK_EVENTS, DeliverWebhookJob
 from repdesk.developer_api.wire import js_stringify
 from repdesk.events import types as events_types
 from repdesk.events.service import on_event
-from repdesk.jobs.registry import task
 from repdesk.jobs.service import enqueue
 from repdesk.kit import urlguard
 from repdesk.kit.errors import NotFound, ValidationError
@@ -166,7 +165,7 @@ async def redeliver(
     )
     session.add(copy)
     await session.flush()
-    await enqueue(session, "webhooks.deliver", {"deliveryId": copy.id})
+    await enqueue(session, DeliverWebhookJob(delivery_id=copy.id))
     return copy
 
 
@@ -243,7 +242,7 @@ async def fan_out(session: AsyncSession, envelope: dict[str, Any]) -> None:
             attempts=0,
         )
         session.add(delivery)  # flushed with its job at the event's commit
-        await enqueue(session, "webhooks.deliver", {"deliveryId": delivery.id})
+        await enqueue(session, DeliverWebhookJob(delivery_id=delivery.id))
 
 
 # -- delivery -------------------------------------------------------------------------------
@@ -294,10 +293,10 @@ def _secret(ciphertext: str) -> str:
     return vault.decrypt(ciphertext)
 
 
-@task("webhooks.deliver", max_attempts=3)
-async def deliver_job(session: AsyncSession, payload: dict[str, Any]) -> None:
-    """One attempt. Retries are new jobs on our own schedule (configurable, see config)."""
-    delivery = await session.get(WebhookDelivery, str(payload["deliveryId"]))
+async def deliver(session: AsyncSession, delivery_id: str) -> None:
+    """One attempt (the ``webhooks.deliver`` job). Retries are new jobs on our own schedule
+    (configurable, see config)."""
+    delivery = await session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.status in ("delivered", "failed"):
         return
     endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
@@ -306,11 +305,13 @@ async def deliver_job(session: AsyncSession, payload: dict[str, Any]) -> None:
     settings = get_api_settings()
     secret = _secret(endpoint.secret_encrypted)
     url, body = endpoint.url, delivery.body
-    await session.commit()  # no locks held across the network call
 
-    started = time.perf_counter()
-    code, error = await post_signed(url, secret, body, settings.webhook_timeout_seconds)
-    latency = int((time.perf_counter() - started) * 1000)
+    async def attempt() -> tuple[int | None, str, int]:
+        started = time.perf_counter()
+        code, error = await post_signed(url, secret, body, settings.webhook_timeout_seconds)
+        return code, error, int((time.perf_counter() - started) * 1000)
+
+    code, error, latency = await commit_then(session, attempt)  # no locks held meanwhile
 
     now = utcnow()
     delivery.attempts = (delivery.attempts or 0) + 1
@@ -330,7 +331,7 @@ async def deliver_job(session: AsyncSession, payload: dict[str, Any]) -> None:
         delay = delays[retry_index]
         delivery.status = "retrying"
         delivery.next_attempt_at = now + timedelta(seconds=delay)
-        await enqueue(session, "webhooks.deliver", {"deliveryId": delivery.id}, delay=delay)
+        await enqueue(session, DeliverWebhookJob(delivery_id=delivery.id), delay=delay)
     else:
         delivery.status = "failed"
         delivery.next_attempt_at = None

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.db.engine import queue_realtime
+from repdesk.events.schemas import DispatchEventJob
 from repdesk.events.types import EVENTS, Event, EventData, matching
-from repdesk.jobs.registry import task
 from repdesk.jobs.service import enqueue
 from repdesk.kit.time import isoformat, utcnow
 
@@ -86,7 +86,7 @@ async def emit(
     for _consumer_name, fn in _INLINE[event]:
         await fn(session, envelope)
     if _CONSUMERS[event]:
-        await enqueue(session, "events.dispatch", envelope)
+        await enqueue(session, DispatchEventJob.model_validate(envelope))
 
 
 def has_durable_consumers(event: Event) -> bool:
@@ -94,12 +94,13 @@ def has_durable_consumers(event: Event) -> bool:
     return bool(_CONSUMERS[event])
 
 
-@task("events.dispatch", max_attempts=5)
-async def dispatch(session: AsyncSession, envelope: dict[str, Any]) -> None:
+async def dispatch(session: AsyncSession, job: DispatchEventJob) -> None:
+    """Run the durable consumers of the event in ``job`` (the ``events.dispatch`` job)."""
     try:
-        event = Event(str(envelope.get("event", "")))
+        event = Event(job.event)
     except ValueError:
-        log.warning("events.dispatch: unknown event %r dropped", envelope.get("event"))
+        log.warning("events.dispatch: unknown event %r dropped", job.event)
         return
+    envelope = job.envelope()
     for _consumer_name, fn in _CONSUMERS[event]:
         await fn(session, envelope)

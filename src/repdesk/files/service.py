@@ -15,14 +15,12 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.config import get_settings
 from repdesk.files.models import StoredFile
-from repdesk.jobs.registry import periodic, task
 from repdesk.kit.errors import NotFound, ValidationError
 
 log = logging.getLogger("repdesk.files")
@@ -196,11 +194,3 @@ async def collect_unused(session: AsyncSession, *, grace_seconds: float = GRACE_
     if removed:
         log.info("unused files removed", extra={"removed": removed})
     return removed
-
-
-@task("files.collect", max_attempts=1)
-async def collect_job(session: AsyncSession, payload: dict[str, Any]) -> None:
-    await collect_unused(session)
-
-
-periodic("files.collect", every_seconds=COLLECT_EVERY_SECONDS)

@@ -156,7 +156,7 @@ async def stream(assistant_id: str, request: Request) -> StreamingResponse:
     proxies from closing the connection."""
     # No request-scoped session here: the stream must not hold a database connection.
     db = request.app.state.db
-    async with db.session() as session:
+    async with db.transaction() as session:
         raw = request.cookies.get(SESSION_COOKIE, "")
         principal = await authenticate(session, raw) if raw else None
         if principal is None:
@@ -164,7 +164,6 @@ async def stream(assistant_id: str, request: Request) -> StreamingResponse:
         assistant = await assistants.get(
             session, workspace_id=principal.workspace.id, assistant_id=assistant_id
         )
-        await session.commit()
     if assistant is None:
         raise NotFound("Assistant not found.")
     bus = request.app.state.bus

@@ -1,4 +1,8 @@
-"""Enqueueing jobs. Always in the caller's session: the job exists exactly when its cause does."""
+"""Enqueueing jobs. Always in the caller's session: the job exists exactly when its cause does.
+
+``await enqueue(session, SomePayload(...))``: the payload model names the kind (see
+``jobs.registry``) and was validated when it was built.
+"""
 
 from __future__ import annotations
 
@@ -13,59 +17,78 @@ from repdesk.db.base import table_of
 from repdesk.db.engine import JOBS_DUE_IN, JOBS_ENQUEUED
 from repdesk.db.upsert import insert_ignore
 from repdesk.jobs.models import Job
-from repdesk.jobs.registry import TASKS
+from repdesk.jobs.registry import TASKS, JobPayload
 from repdesk.kit.time import utcnow
+
+
+def _row(job: JobPayload | str, untyped: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """The kind and the stored JSON of a job."""
+    if isinstance(job, JobPayload):
+        return job.kind, job.wire()
+    # PENDING (issue 13): ``enqueue(session, "kind", {...})``, left in the files of helpers
+    # "send" and "intake" (tests/jobs/test_typed_payloads.py lists them). A kind that has a
+    # model is still validated here, so a bad payload fails at the enqueueing line.
+    spec = TASKS.get(job)
+    if spec is not None and spec.payload_model is not None:
+        return job, spec.payload_model.model_validate(untyped or {}).wire()
+    return job, untyped or {}
+
+
+def _max_attempts(kind: str) -> int:
+    spec = TASKS.get(kind)
+    return spec.max_attempts if spec else 5
 
 
 async def enqueue(
     session: AsyncSession,
-    kind: str,
-    payload: dict[str, Any] | None = None,
+    job: JobPayload | str,
+    untyped_payload: dict[str, Any] | None = None,
     *,
     run_at: datetime | None = None,
     delay: float | None = None,
     dedupe_key: str | None = None,
     max_attempts: int | None = None,
 ) -> Job | None:
-    """Add a job to ``session``. With ``dedupe_key``, an existing job with that key wins
+    """Add ``job`` to ``session``. With ``dedupe_key``, an existing job with that key wins
     (returns None)."""
+    kind, payload = _row(job, untyped_payload)
     when = run_at or utcnow()
     if delay:
         when = when + timedelta(seconds=delay)
-    spec = TASKS.get(kind)
-    attempts = max_attempts or (spec.max_attempts if spec else 5)
-    job = Job(kind=kind, payload=payload or {}, run_at=when, max_attempts=attempts)
+    row = Job(
+        kind=kind, payload=payload, run_at=when, max_attempts=max_attempts or _max_attempts(kind)
+    )
     session.info[JOBS_ENQUEUED] = True  # db.engine.commit wakes the in-process worker
     if dedupe_key is None:
-        session.add(job)
-        return job
+        session.add(row)
+        return row
     if await session.scalar(select(Job.id).where(Job.dedupe_key == dedupe_key)):
         return None
-    job.dedupe_key = dedupe_key
+    row.dedupe_key = dedupe_key
     try:
         async with session.begin_nested():
-            session.add(job)
+            session.add(row)
     except IntegrityError:
         return None
-    return job
+    return row
 
 
 async def enqueue_once(
     session: AsyncSession,
-    kind: str,
-    payload: dict[str, Any] | None = None,
+    job: JobPayload | str,
+    untyped_payload: dict[str, Any] | None = None,
     *,
     dedupe_key: str,
     run_at: datetime | None = None,
 ) -> bool:
     """Like :func:`enqueue` with a ``dedupe_key``, in one statement (no savepoint): for hot
     paths where the key usually exists already. True when this call added the job."""
-    spec = TASKS.get(kind)
+    kind, payload = _row(job, untyped_payload)
     row = {
         "kind": kind,
-        "payload": payload or {},
+        "payload": payload,
         "run_at": run_at or utcnow(),
-        "max_attempts": spec.max_attempts if spec else 5,
+        "max_attempts": _max_attempts(kind),
         "dedupe_key": dedupe_key,
     }
     added = await insert_ignore(

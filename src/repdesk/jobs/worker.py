@@ -23,18 +23,27 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import case, delete, or_, select, update
 
 from repdesk.db.base import table_of
-from repdesk.db.engine import JOBS_CHANNEL, Database, commit
+from repdesk.db.engine import JOBS_CHANNEL, Database, commit, rollback
 from repdesk.db.upsert import insert_ignore
-from repdesk.jobs.models import Job, JobSchedule
+from repdesk.jobs.models import Job, JobSchedule, JobStatus
 from repdesk.jobs.registry import PERIODIC, TASKS, PermanentError, backoff_seconds, current_attempt
 from repdesk.jobs.service import enqueue
 from repdesk.kit.ids import token
 from repdesk.kit.time import utcnow
 
 log = logging.getLogger("repdesk.jobs")
+
+
+def poison_error(model: str, exc: ValidationError) -> str:
+    """The ``last_error`` of a job whose stored payload does not validate."""
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(payload)'}: {e['msg']}" for e in exc.errors()
+    )
+    return f"invalid payload (set aside, not retried): {model}: {problems}"[:4000]
 
 
 @dataclass
@@ -84,16 +93,19 @@ class Worker:
         async with self.db.session() as session:
             result = await session.execute(
                 update(Job)
-                .where(Job.status == "running", Job.locked_until < now)
+                .where(Job.status == JobStatus.RUNNING, Job.locked_until < now)
                 .values(
-                    status=case((Job.attempts >= Job.max_attempts, "failed"), else_="queued"),
+                    status=case(
+                        (Job.attempts >= Job.max_attempts, JobStatus.FAILED.value),
+                        else_=JobStatus.QUEUED.value,
+                    ),
                     last_error="worker lost: lease expired",
                     locked_by=None,
                     locked_until=None,
                 )
                 .execution_options(synchronize_session=False)
             )
-            await session.commit()
+            await commit(session)
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def claim(self, limit: int, *, job_id: str | None = None) -> list[ClaimedJob]:
@@ -103,7 +115,7 @@ class Worker:
         if now.timestamp() - self._last_reap >= 1.0:
             self._last_reap = now.timestamp()
             await self.reap_expired()
-        inner = select(Job.id).where(Job.status == "queued", Job.run_at <= now)
+        inner = select(Job.id).where(Job.status == JobStatus.QUEUED, Job.run_at <= now)
         if job_id is not None:
             inner = inner.where(Job.id == job_id)
         if self.kinds:
@@ -115,7 +127,7 @@ class Worker:
             update(Job)
             .where(Job.id.in_(inner.scalar_subquery()))
             .values(
-                status="running",
+                status=JobStatus.RUNNING,
                 locked_by=self.name,
                 locked_until=now + timedelta(seconds=self.lease_seconds),
                 attempts=Job.attempts + 1,
@@ -125,7 +137,7 @@ class Worker:
         )
         async with self.db.session() as session:
             rows = (await session.execute(stmt)).all()
-            await session.commit()
+            await commit(session)
         return [ClaimedJob(r[0], r[1], r[2] or {}, r[3], r[4]) for r in rows]
 
     # -- running ----------------------------------------------------------------------------
@@ -135,10 +147,19 @@ class Worker:
         if spec is None:
             await self._fail(job, f"no handler registered for job kind {job.kind!r}", final=True)
             return False
+        payload: Any = job.payload
+        if spec.payload_model is not None:
+            try:
+                payload = spec.payload_model.model_validate(job.payload)
+            except ValidationError as exc:
+                # A stored payload that no longer fits its model (an old row, a bad write) is
+                # set aside at once: retrying cannot make it valid.
+                await self._fail(job, poison_error(spec.payload_model.__name__, exc), final=True)
+                return False
         current_attempt.set((job.attempts, job.max_attempts))
         try:
             async with self.db.session() as session:
-                await spec.handler(session, job.payload)
+                await spec.handler(session, payload)
                 # Complete only if we still hold the lease: a job re-claimed elsewhere after
                 # our lease expired must not be deleted under the other worker.
                 result = await session.execute(
@@ -147,7 +168,7 @@ class Worker:
                     .execution_options(synchronize_session=False)
                 )
                 if getattr(result, "rowcount", 1) == 0:
-                    await session.rollback()
+                    await rollback(session)
                     log.warning("job %s %s lost its lease; not completing", job.kind, job.id)
                     return False
                 await commit(session)
@@ -168,12 +189,12 @@ class Worker:
         spec = TASKS.get(job.kind)
         values: dict[str, Any] = {"last_error": error, "locked_by": None, "locked_until": None}
         if final:
-            values["status"] = "failed"
+            values["status"] = JobStatus.FAILED
             self.failed += 1
             log.error("job %s %s failed for good after %d attempts", job.kind, job.id, job.attempts)
         else:
             delay = backoff_seconds(spec, job.attempts) if spec else 60.0
-            values["status"] = "queued"
+            values["status"] = JobStatus.QUEUED
             values["run_at"] = self.clock() + timedelta(seconds=delay)
         async with self.db.session() as session:
             await session.execute(
@@ -182,7 +203,7 @@ class Worker:
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
-            await session.commit()
+            await commit(session)
 
     async def schedule_periodic(self) -> None:
         """Enqueue each periodic task that is due, and move its schedule on by its period.
@@ -234,7 +255,10 @@ class Worker:
                     .execution_options(synchronize_session=False)
                 )
                 if claimed is not None:
-                    await enqueue(session, spec.kind, {}, run_at=now)
+                    task = TASKS.get(spec.kind)
+                    model = task.payload_model if task is not None else None
+                    # PENDING (issue 13): the str form for the untyped periodic kinds.
+                    await enqueue(session, model() if model else spec.kind, run_at=now)
             await commit(session)
 
     async def run_now(self, job_id: str) -> bool:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.accounts.service import Principal, authenticate
 from repdesk.config import Settings
-from repdesk.db.engine import Database, commit
+from repdesk.db.engine import Database, commit, rollback
 from repdesk.events.bus import MemoryBus, RedisBus
 from repdesk.kit.errors import AppError, Forbidden, Unauthorized
 from repdesk.kit.ratelimit import Limiter
@@ -65,7 +65,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             request.state.session = session
             yield session
             if _ROLLBACK_ONLY.get():
-                await session.rollback()
+                await rollback(session)
             elif session.in_transaction():
                 await commit(session)
     finally:

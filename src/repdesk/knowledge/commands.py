@@ -24,7 +24,7 @@ def knowledge_cmd(args: argparse.Namespace, settings: Settings) -> int:
 
     from repdesk.assistants.models import Assistant
     from repdesk.cli import _upgrade
-    from repdesk.db.engine import Database
+    from repdesk.db.engine import Database, commit
     from repdesk.knowledge import retrieval
     from repdesk.knowledge.models import KnowledgeIndex
     from repdesk.knowledge.tasks import reindex_now
@@ -48,7 +48,7 @@ def knowledge_cmd(args: argparse.Namespace, settings: Settings) -> int:
                 started = time.monotonic()
                 async with db.session() as session:
                     await reindex_now(session, assistant_id, time_slice=1e9, force=True)
-                    await session.commit()
+                    await commit(session)
                     status = await session.get(KnowledgeIndex, assistant_id)
                     flags = len(status.contradictions) if status else 0
                 took = time.monotonic() - started

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.jobs.service import enqueue
 from repdesk.knowledge.models import IndexChunk, KnowledgeIndex
+from repdesk.knowledge.schemas import ReindexJob
 from repdesk.knowledge.text import content_hash
 
 KINDS = frozenset({"faq", "policy", "knowledge", "product"})
@@ -69,7 +70,7 @@ async def mark_changed(session: AsyncSession, assistant_id: str) -> None:
     pending: set[tuple[int, str]] = session.info.setdefault("knowledge_reindex_queued", set())
     if key not in pending:
         pending.add(key)
-        await enqueue(session, "knowledge.reindex", {"assistantId": assistant_id})
+        await enqueue(session, ReindexJob(assistant_id=assistant_id))
 
 
 async def replace_source(

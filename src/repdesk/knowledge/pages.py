@@ -9,8 +9,7 @@ from fastapi.responses import Response
 
 from repdesk.assistants.deps import PageAssistantDep
 from repdesk.dashboard import nav
-from repdesk.dashboard.render import redirect, render
-from repdesk.kit.errors import AppError
+from repdesk.dashboard.render import back_on_error, redirect, render
 from repdesk.kit.web import PagePrincipalDep, SessionDep
 from repdesk.knowledge import retrieval, service
 from repdesk.knowledge.config import get_knowledge_settings
@@ -80,28 +79,21 @@ async def knowledge_add(
     answer: Annotated[str, Form()] = "",
 ) -> Response:
     here = f"/assistants/{assistant.id}/knowledge"
-    try:
-        if type == "qa":
-            await service.create_qa(
-                session, assistant_id=assistant.id, question=question, answer=answer
-            )
-            flash = "Q&A pair added."
-        elif type == "faq_paste":
-            item = await service.create_faq_paste(
-                session, assistant_id=assistant.id, content=content, title=title
-            )
-            n = len(split_faq(item.content))
-            flash = (
-                f"Added {n} questions and answers." if n else "Added as text (no Q/A shape found)."
-            )
-        else:
-            await service.create_text(
-                session, assistant_id=assistant.id, title=title, content=content
-            )
-            flash = "Knowledge added."
-    except AppError as exc:
-        await session.rollback()  # nothing half-done is committed
-        return redirect(here, error=exc.message)
+    back_on_error(request, here)
+    if type == "qa":
+        await service.create_qa(
+            session, assistant_id=assistant.id, question=question, answer=answer
+        )
+        flash = "Q&A pair added."
+    elif type == "faq_paste":
+        item = await service.create_faq_paste(
+            session, assistant_id=assistant.id, content=content, title=title
+        )
+        n = len(split_faq(item.content))
+        flash = f"Added {n} questions and answers." if n else "Added as text (no Q/A shape found)."
+    else:
+        await service.create_text(session, assistant_id=assistant.id, title=title, content=content)
+        flash = "Knowledge added."
     return redirect(here, flash=flash + " Re-indexing…")
 
 
@@ -119,18 +111,15 @@ async def knowledge_upload(
         return redirect(here, error="Choose a PDF, DOCX or TXT file to upload.")
     limit = get_knowledge_settings().knowledge_max_upload_mb * 1024 * 1024
     data = await file.read(limit + 1)
-    try:
-        await service.create_file(
-            session,
-            workspace_id=principal.workspace.id,
-            assistant_id=assistant.id,
-            filename=file.filename,
-            data=data,
-            title=title,
-        )
-    except AppError as exc:
-        await session.rollback()  # nothing half-done is committed
-        return redirect(here, error=f"{file.filename}: {exc.message}")
+    back_on_error(request, here, prefix=f"{file.filename}: ")
+    await service.create_file(
+        session,
+        workspace_id=principal.workspace.id,
+        assistant_id=assistant.id,
+        filename=file.filename,
+        data=data,
+        title=title,
+    )
     return redirect(here, flash=f"Uploaded {file.filename}. Reading it…")
 
 
@@ -160,13 +149,10 @@ async def knowledge_edit_submit(
     item = await service.get_item_or_404(session, assistant_id=assistant.id, item_id=item_id)
     back = f"/assistants/{assistant.id}/knowledge/{item.id}/edit"
     done = f"/assistants/{assistant.id}/knowledge"
-    try:
-        await service.update_item(
-            session, item, title=title, content=content, question=question, answer=answer
-        )
-    except AppError as exc:
-        await session.rollback()  # a half-applied edit must not be committed
-        return redirect(back, error=exc.message)
+    back_on_error(request, back)  # a half-applied edit is rolled back with the request
+    await service.update_item(
+        session, item, title=title, content=content, question=question, answer=answer
+    )
     return redirect(done, flash="Saved. Re-indexing…")
 
 
@@ -216,25 +202,20 @@ async def faq_save(
     category: Annotated[str, Form()] = "general",
 ) -> Response:
     here = f"/assistants/{assistant.id}/faqs"
-    try:
-        if faq_id:
-            faq = await service.get_faq_or_404(session, assistant_id=assistant.id, faq_id=faq_id)
-            await service.update_faq(
-                session, faq, question=question, answer=answer, category=category
-            )
-            flash = "Saved."
-        else:
-            await service.create_faq(
-                session,
-                assistant_id=assistant.id,
-                question=question,
-                answer=answer,
-                category=category,
-            )
-            flash = "Added."
-    except AppError as exc:
-        await session.rollback()  # nothing half-done is committed
-        return redirect(here, error=exc.message)
+    back_on_error(request, here)
+    if faq_id:
+        faq = await service.get_faq_or_404(session, assistant_id=assistant.id, faq_id=faq_id)
+        await service.update_faq(session, faq, question=question, answer=answer, category=category)
+        flash = "Saved."
+    else:
+        await service.create_faq(
+            session,
+            assistant_id=assistant.id,
+            question=question,
+            answer=answer,
+            category=category,
+        )
+        flash = "Added."
     return redirect(here, flash=flash + " Re-indexing…")
 
 

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
+from repdesk.jobs.registry import JobPayload
 from repdesk.kit.schemas import CamelModel, StrictCamelModel
 
 
@@ -146,3 +147,20 @@ class SearchHitRead(CamelModel):
 
 class SearchRead(CamelModel):
     data: list[SearchHitRead]
+
+
+# -- job payloads ---------------------------------------------------------------------------
+
+
+class ReindexJob(JobPayload):
+    """Bring an assistant's knowledge index up to date (``knowledge.reindex``)."""
+
+    kind: ClassVar[str] = "knowledge.reindex"
+    assistant_id: str
+
+
+class ExtractDocumentJob(JobPayload):
+    """Read an uploaded document's text and index it (``knowledge.extract``)."""
+
+    kind: ClassVar[str] = "knowledge.extract"
+    item_id: str

@@ -17,6 +17,7 @@ from repdesk.knowledge import documents, index
 from repdesk.knowledge.chunking import units
 from repdesk.knowledge.config import get_knowledge_settings
 from repdesk.knowledge.models import Faq, IndexChunk, KnowledgeItem
+from repdesk.knowledge.schemas import ExtractDocumentJob
 from repdesk.knowledge.text import chunk_text, split_faq
 
 ITEM_KINDS = ("text", "qa", "faq_paste", "file")
@@ -194,7 +195,7 @@ async def create_file(
     )
     session.add(item)
     await session.flush()
-    await enqueue(session, "knowledge.extract", {"itemId": item.id})
+    await enqueue(session, ExtractDocumentJob(item_id=item.id))
     return item
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 from typing import Any
 
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from repdesk.db.engine import commit, commit_then, rollback
 from repdesk.jobs.registry import current_attempt, task
 from repdesk.jobs.service import enqueue
 from repdesk.kit.errors import NotFound
@@ -24,6 +26,7 @@ from repdesk.kit.time import utcnow
 from repdesk.knowledge import backends, contradictions, embeddings
 from repdesk.knowledge.models import IndexChunk, KnowledgeIndex
 from repdesk.knowledge.retrieval import embedding_input
+from repdesk.knowledge.schemas import ExtractDocumentJob, ReindexJob
 
 log = logging.getLogger("repdesk.knowledge.tasks")
 
@@ -52,8 +55,9 @@ async def embed_missing(session: AsyncSession, assistant_id: str, *, deadline: f
         ).all()
         if not rows:
             return True
-        await session.commit()  # no transaction held open across the (maybe remote) call
-        vectors = await backend.embed([embedding_input(r.title, r.text) for r in rows])
+        # No transaction held open across the (maybe remote) call.
+        texts = [embedding_input(r.title, r.text) for r in rows]
+        vectors = await commit_then(session, partial(backend.embed, texts))
         for row, vector in zip(rows, vectors, strict=True):
             await session.execute(
                 update(IndexChunk)
@@ -61,7 +65,7 @@ async def embed_missing(session: AsyncSession, assistant_id: str, *, deadline: f
                 .values(embedding=embeddings.to_bytes(vector), embedding_model=model)
                 .execution_options(synchronize_session=False)
             )
-        await session.commit()  # each batch is kept even if a later one fails
+        await commit(session)  # each batch is kept even if a later one fails
         if time.monotonic() > deadline:
             return False
 
@@ -80,7 +84,7 @@ async def find_contradictions(session: AsyncSession, assistant_id: str) -> list[
             .order_by(IndexChunk.source_id, IndexChunk.position)
         )
     ).all()
-    await session.commit()  # no transaction (on SQLite: the write lock) across the comparison
+    await commit(session)  # no transaction (on SQLite: the write lock) across the comparison
     statements = []
     for r in rows:
         if r.kind == "product":
@@ -118,7 +122,7 @@ async def reindex_now(
         return True
     deadline = time.monotonic() + (TIME_SLICE_SECONDS if time_slice is None else time_slice)
     if not await embed_missing(session, assistant_id, deadline=deadline):
-        await enqueue(session, "knowledge.reindex", {"assistantId": assistant_id})
+        await enqueue(session, ReindexJob(assistant_id=assistant_id))
         return False
     found = await find_contradictions(session, assistant_id)
     await session.execute(
@@ -136,9 +140,9 @@ async def reindex_now(
     return True
 
 
-@task("knowledge.reindex", max_attempts=4, backoff_base=5.0)
-async def reindex(session: AsyncSession, payload: dict[str, Any]) -> None:
-    assistant_id = str(payload.get("assistantId", ""))
+@task(ReindexJob, max_attempts=4, backoff_base=5.0)
+async def reindex(session: AsyncSession, job: ReindexJob) -> None:
+    assistant_id = job.assistant_id
     try:
         await reindex_now(session, assistant_id)
     except Exception as exc:
@@ -146,7 +150,7 @@ async def reindex(session: AsyncSession, payload: dict[str, Any]) -> None:
         if attempt is None or attempt[0] < attempt[1]:
             raise
         log.exception("re-indexing assistant %s failed for good", assistant_id)
-        await session.rollback()
+        await rollback(session)
         await session.execute(
             update(KnowledgeIndex)
             .where(KnowledgeIndex.assistant_id == assistant_id)
@@ -169,7 +173,7 @@ async def extract_now(session: AsyncSession, item_id: str) -> None:
     if item is None or item.status != "processing":
         return
     stored = await files.get(session, item.file_id) if item.file_id else None
-    await session.commit()
+    await commit(session)
     if stored is None:
         await service.document_failed(
             session, item_id=item_id, code="INVALID_DOCUMENT", reason="The upload is missing."
@@ -193,9 +197,9 @@ async def extract_now(session: AsyncSession, item_id: str) -> None:
     )
 
 
-@task("knowledge.extract", max_attempts=3, backoff_base=5.0)
-async def extract(session: AsyncSession, payload: dict[str, Any]) -> None:
-    item_id = str(payload.get("itemId", ""))
+@task(ExtractDocumentJob, max_attempts=3, backoff_base=5.0)
+async def extract(session: AsyncSession, job: ExtractDocumentJob) -> None:
+    item_id = job.item_id
     try:
         await extract_now(session, item_id)
     except Exception:
@@ -205,7 +209,7 @@ async def extract(session: AsyncSession, payload: dict[str, Any]) -> None:
         log.exception("reading document %s failed for good", item_id)
         from repdesk.knowledge import service
 
-        await session.rollback()
+        await rollback(session)
         await service.document_failed(
             session,
             item_id=item_id,

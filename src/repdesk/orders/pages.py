@@ -11,8 +11,7 @@ from repdesk.assistants import service as assistants
 from repdesk.assistants.deps import PageAssistantDep
 from repdesk.contacts.models import Contact
 from repdesk.dashboard import nav
-from repdesk.dashboard.render import redirect, render
-from repdesk.kit.errors import AppError
+from repdesk.dashboard.render import back_on_error, redirect, render
 from repdesk.kit.web import PagePrincipalDep, SessionDep
 from repdesk.orders import service
 from repdesk.orders.models import FULFILMENT_STATUSES, ORDER_STATUSES, PAYMENT_STATUSES
@@ -68,16 +67,13 @@ def _delivery_lines(options: list[dict[str, Any]]) -> str:
 @pages.post("/assistants/{assistant_id}/orders/delivery")
 async def delivery_submit(
     assistant: PageAssistantDep,
+    request: Request,
     session: SessionDep,
     options: Annotated[str, Form(max_length=20000)] = "",
 ) -> Response:
     url = f"/assistants/{assistant.id}/orders"
-    try:
-        await service.set_delivery_options(
-            session, assistant, service.parse_delivery_lines(options)
-        )
-    except AppError as exc:
-        return redirect(url, error=exc.message)
+    back_on_error(request, url)
+    await service.set_delivery_options(session, assistant, service.parse_delivery_lines(options))
     return redirect(url, flash="Delivery options saved.")
 
 
@@ -111,6 +107,7 @@ async def order_page(
 async def order_update(
     assistant_id: str,
     order_id: str,
+    request: Request,
     session: SessionDep,
     principal: PagePrincipalDep,
     status: Annotated[str, Form()] = "",
@@ -125,16 +122,14 @@ async def order_update(
     order = await service.get_for_workspace(
         session, workspace_id=principal.workspace.id, order_id=order_id
     )
-    try:
-        await service.update(
-            session,
-            order,
-            by=principal.user.id,
-            status=status or None,
-            payment_status=payment_status or None,
-            fulfilment_status=fulfilment_status or None,
-            note=note.strip() or None,
-        )
-    except AppError as exc:
-        return redirect(url, error=exc.message)
+    back_on_error(request, url)
+    await service.update(
+        session,
+        order,
+        by=principal.user.id,
+        status=status or None,
+        payment_status=payment_status or None,
+        fulfilment_status=fulfilment_status or None,
+        note=note.strip() or None,
+    )
     return redirect(url, flash="Order updated.")

@@ -9,8 +9,7 @@ from fastapi.responses import Response
 
 from repdesk.assistants.deps import PageAssistantDep
 from repdesk.dashboard import nav
-from repdesk.dashboard.render import redirect, render
-from repdesk.kit.errors import AppError
+from repdesk.dashboard.render import back_on_error, redirect, render
 from repdesk.kit.web import PagePrincipalDep, SessionDep
 from repdesk.training import chat_export, service
 
@@ -43,22 +42,21 @@ async def training_page(
 @pages.post("/assistants/{assistant_id}/training/chat-export")
 async def training_upload(
     assistant: PageAssistantDep,
+    request: Request,
     session: SessionDep,
     file: Annotated[UploadFile, File()],
     business_name: Annotated[str, Form(max_length=80)] = "",
 ) -> Response:
     url = f"/assistants/{assistant.id}/training"
     data = await file.read(chat_export.MAX_EXPORT_BYTES + 1)
-    try:
-        _row, added, _people = await service.import_chat_export(
-            session,
-            assistant_id=assistant.id,
-            data=data,
-            filename=file.filename or "chat.txt",
-            business_name=business_name,
-        )
-    except AppError as exc:
-        return redirect(url, error=exc.message)
+    back_on_error(request, url)
+    _row, added, _people = await service.import_chat_export(
+        session,
+        assistant_id=assistant.id,
+        data=data,
+        filename=file.filename or "chat.txt",
+        business_name=business_name,
+    )
     return redirect(url, flash=f"Chat imported: style profile updated, {added} examples added.")
 
 

@@ -14,17 +14,19 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from repdesk.ai.schemas import AiReplyJob
 from repdesk.assistants.models import Assistant
 from repdesk.contacts.models import Contact
 from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Conversation, Message
-from repdesk.db.engine import queue_realtime
+from repdesk.db.engine import commit, queue_realtime
 from repdesk.events.service import on_event
 from repdesk.events.types import Event
 from repdesk.files import service as files
 from repdesk.jobs.registry import PermanentError, current_attempt, task
 from repdesk.jobs.service import enqueue
 from repdesk.transcription.base import TranscriptionError
+from repdesk.transcription.schemas import TranscribeJob
 from repdesk.transcription.service import get_transcriber
 
 log = logging.getLogger("repdesk.transcription")
@@ -32,22 +34,20 @@ log = logging.getLogger("repdesk.transcription")
 MAX_TRANSCRIPT = 4000
 
 
-@task("transcription.transcribe", max_attempts=4, backoff_base=2.0, backoff_cap=60.0)
-async def transcribe_job(session: AsyncSession, payload: dict[str, Any]) -> None:
-    message_id = str(payload["messageId"])
+@task(TranscribeJob, max_attempts=4, backoff_base=2.0, backoff_cap=60.0)
+async def transcribe_job(session: AsyncSession, job: TranscribeJob) -> None:
+    message_id = job.message_id
     message = await session.get(Message, message_id)
     if message is None:
         raise PermanentError(f"message {message_id} no longer exists")
     if (message.content or {}).get("transcript") is not None:
         return  # done already (the job ran twice)
-    stored = await files.get(
-        session, str(payload.get("fileId") or (message.content or {}).get("fileId"))
-    )
+    stored = await files.get(session, job.file_id or str((message.content or {}).get("fileId")))
     if stored is None:
         raise PermanentError("the voice message's audio is missing")
     audio = await files.read(stored)
     mime, filename = stored.mime_type, stored.filename
-    await session.commit()  # hold no lock while transcribing
+    await commit(session)  # hold no lock while transcribing
 
     transcriber = get_transcriber()
     error: str | None = None
@@ -105,8 +105,7 @@ async def apply_transcript(
     if conv.automation_enabled:
         await enqueue(
             session,
-            "ai.reply",
-            {"conversationId": conv.id, "messageId": message.id},
+            AiReplyJob(conversation_id=conv.id, message_id=message.id),
             dedupe_key=f"ai.reply:{message.id}",
         )
 
@@ -119,7 +118,6 @@ async def on_media_stored(session: AsyncSession, envelope: dict[str, Any]) -> No
         return
     await enqueue(
         session,
-        "transcription.transcribe",
-        {"messageId": str(data["messageId"]), "fileId": str(data.get("fileId") or "")},
+        TranscribeJob(message_id=str(data["messageId"]), file_id=str(data.get("fileId") or "")),
         dedupe_key=f"transcribe:{data['messageId']}",
     )

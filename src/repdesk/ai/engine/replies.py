@@ -8,7 +8,7 @@ import re
 from repdesk.ai.engine import intents as intent_rx
 from repdesk.ai.engine.base import Action, EngineContext, EngineResult, Fact, Product
 from repdesk.ai.engine.catalog_match import Mention
-from repdesk.ai.money import format_money
+from repdesk.kit.money import format_money
 
 CHECK_WITH_TEAM = (
     "I'm not sure about that, and I don't want to tell you something wrong. "

@@ -73,21 +73,19 @@ async def _authorize(
     db: Database, limiter: Any, *, public_id: str, origin: str | None, token: str | None, ip: str
 ) -> tuple[str, str]:
     await check_ip_rate(limiter, ip)
-    async with db.session() as session:
+    # Committed, not rolled back, at the end: a rollback would expire the loaded rows.
+    async with db.transaction() as session:
         assistant, s = await widget.get_by_public_id(session, public_id)
         widget.check_origin(s, origin)
         visitor_id = widget.verify_visitor_token(assistant.id, token)
         assistant_id = assistant.id
-        await session.commit()  # (not rollback: that would expire the loaded rows)
     return assistant_id, visitor_id
 
 
 async def _history(db: Database, assistant_id: str, visitor_id: str) -> list[dict[str, Any]]:
-    async with db.session() as session:
+    async with db.transaction() as session:  # (committed: a rollback would expire the rows)
         assistant = await session.get(Assistant, assistant_id)
-        rows = await widget.history(session, assistant, visitor_id) if assistant else []
-        await session.commit()  # (not rollback: that would expire the loaded rows)
-    return rows
+        return await widget.history(session, assistant, visitor_id) if assistant else []
 
 
 async def websocket_gateway(websocket: WebSocket, public_id: str) -> None:
@@ -99,7 +97,7 @@ async def websocket_gateway(websocket: WebSocket, public_id: str) -> None:
             # One short transaction: check the widget, the Origin and the token, subscribe
             # (before reading the history, so nothing falls in between), read the history.
             await check_ip_rate(app.state.limiter, ip)
-            async with db.session() as session:
+            async with db.transaction() as session:
                 assistant, s = await widget.get_by_public_id(session, public_id)
                 widget.check_origin(s, websocket.headers.get("origin"))
                 visitor_id = widget.verify_visitor_token(
@@ -110,7 +108,6 @@ async def websocket_gateway(websocket: WebSocket, public_id: str) -> None:
                     app.state.bus.subscribe(widget.visitor_topic(visitor_id))
                 )
                 history = await widget.history(session, assistant, visitor_id)
-                await session.commit()
         except AppError as exc:
             # Accept, say why, close: the widget shows the reason instead of retrying blindly.
             await websocket.accept()

@@ -11,8 +11,7 @@ from fastapi.responses import Response
 from repdesk.assistants.deps import PageAssistantDep
 from repdesk.channels.widget import service as widget
 from repdesk.dashboard import nav
-from repdesk.dashboard.render import redirect, render
-from repdesk.kit.errors import AppError
+from repdesk.dashboard.render import back_on_error, redirect, render
 from repdesk.kit.web import PagePrincipalDep, SessionDep
 from repdesk.transcription.service import get_transcriber
 
@@ -51,6 +50,7 @@ async def widget_page(
 @pages.post("/assistants/{assistant_id}/widget")
 async def widget_save(
     assistant: PageAssistantDep,
+    request: Request,
     session: SessionDep,
     color: Annotated[str, Form()] = "#2563eb",
     theme: Annotated[str, Form()] = "auto",
@@ -64,39 +64,34 @@ async def widget_save(
 ) -> Response:
     url = f"/assistants/{assistant.id}/widget"
     domains = [d for d in allowed_domains.replace(",", "\n").split() if d.strip()]
-    try:
-        await widget.update_widget(
-            session,
-            assistant,
-            {
-                "color": color,
-                "theme": theme,
-                "position": position,
-                "welcomeMessage": welcome_message,
-                "businessName": business_name,
-                "font": font,
-                "voiceEnabled": voice_enabled is not None,
-                "filesEnabled": files_enabled is not None,
-                "allowedDomains": domains,
-            },
-        )
-    except AppError as exc:
-        await session.rollback()
-        return redirect(url, error=exc.message)
+    back_on_error(request, url)
+    await widget.update_widget(
+        session,
+        assistant,
+        {
+            "color": color,
+            "theme": theme,
+            "position": position,
+            "welcomeMessage": welcome_message,
+            "businessName": business_name,
+            "font": font,
+            "voiceEnabled": voice_enabled is not None,
+            "filesEnabled": files_enabled is not None,
+            "allowedDomains": domains,
+        },
+    )
     return redirect(url, flash="Widget settings saved.")
 
 
 @pages.post("/assistants/{assistant_id}/widget/avatar")
 async def widget_avatar(
     assistant: PageAssistantDep,
+    request: Request,
     session: SessionDep,
     file: Annotated[UploadFile, File()],
 ) -> Response:
     url = f"/assistants/{assistant.id}/widget"
-    try:
-        data = await widget.read_limited(file, widget.MAX_AVATAR_BYTES)
-        await widget.set_avatar(session, assistant, data=data, filename=file.filename or "")
-    except AppError as exc:
-        await session.rollback()
-        return redirect(url, error=exc.message)
+    back_on_error(request, url)
+    data = await widget.read_limited(file, widget.MAX_AVATAR_BYTES)
+    await widget.set_avatar(session, assistant, data=data, filename=file.filename or "")
     return redirect(url, flash="Avatar updated.")
