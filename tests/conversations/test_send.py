@@ -3,7 +3,6 @@ service window for channels that have one, recipients, idempotency."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,13 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from repdesk.assistants.models import Assistant
 from repdesk.billing import service as billing
 from repdesk.billing.models import LedgerEntry
-from repdesk.channels import base as channels
 from repdesk.channels.base import (
     ChannelError,
     OutboundMessage,
     OutboundTemplate,
     SendResult,
-    register_sender,
 )
 from repdesk.contacts import service as contacts
 from repdesk.contacts.models import Contact
@@ -75,13 +72,6 @@ class ToyChannel:
             raise exc
         self.posted.append(prepared)
         return SendResult(external_id=f"toy-{len(self.posted)}")
-
-
-@pytest.fixture
-def toy() -> Iterator[ToyChannel]:
-    channel = register_sender(ToyChannel())
-    yield channel
-    channels._SENDERS.pop(TOY, None)  # the registry has no other channel to restore
 
 
 @dataclass

@@ -10,6 +10,8 @@ sender validates what it can send (a WhatsApp text over 4,096 characters is spli
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -50,10 +52,50 @@ class TemplateLanguage(_Strict):
     policy: str | None = None
 
 
+class TemplateVariable(_Strict):
+    """One template variable: a fixed ``value``, or a contact ``field`` with a ``fallback`` for
+    contacts that lack it (``repdesk.conversations.variables`` lists the fields)."""
+
+    value: str | None = Field(default=None, min_length=1, max_length=1024)
+    field: str | None = Field(default=None, min_length=1, max_length=80)
+    fallback: str | None = Field(default=None, min_length=1, max_length=1024)
+
+    @model_validator(mode="after")
+    def _value_or_field(self) -> TemplateVariable:
+        if (self.value is None) == (self.field is None):
+            raise ValueError("a variable is either a value or a field (with a fallback)")
+        if self.value is not None and self.fallback is not None:
+            raise ValueError("a fallback goes with a field, not with a value")
+        return self
+
+
+_VARIABLE_KEY = re.compile(r"^(header|[1-9][0-9]?)$")
+
+
 class TemplateContent(_Strict):
     name: str = Field(min_length=1, max_length=512)
     language: str | TemplateLanguage = "en_US"
     components: list[dict[str, Any]] = Field(default_factory=list)
+    # {"1": {"field": "name", "fallback": "there"}, "2": {"value": "20%"}}: filled in for each
+    # recipient by the send path (repdesk.conversations.variables).
+    variables: dict[str, TemplateVariable] | None = None
+
+    @model_validator(mode="after")
+    def _variables_shape(self) -> TemplateContent:
+        if not self.variables:
+            return self
+        for key in self.variables:
+            if not _VARIABLE_KEY.match(key):
+                raise ValueError(f"variables: {key!r} is not a variable number (1, 2, …) or header")
+        numbers = sorted(int(k) for k in self.variables if k != "header")
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise ValueError("variables: numbered from 1 with none missing ({{1}}, {{2}}, …)")
+        kinds = {str(c.get("type", "")).lower() for c in self.components}
+        if numbers and "body" in kinds:
+            raise ValueError("give the body's values as variables or as components, not both")
+        if "header" in self.variables and "header" in kinds:
+            raise ValueError("give the header's value as a variable or as a component, not both")
+        return self
 
     @property
     def language_code(self) -> str:
@@ -71,9 +113,13 @@ class MessageContent(_Strict):
     video: MediaContent | None = None
     template: TemplateContent | None = None
     interactive: dict[str, Any] | None = None
+    # Sent instead of a free-form message when the recipient's 24-hour window is closed.
+    fallback_template: TemplateContent | None = Field(default=None, alias="fallbackTemplate")
 
     @model_validator(mode="after")
     def _content_matches_type(self) -> MessageContent:
+        if self.fallback_template is not None and self.type == "template":
+            raise ValueError("fallbackTemplate is for free-form messages; this is a template")
         if getattr(self, self.type) is None:
             raise ValueError(f"type is {self.type!r} but the {self.type!r} object is missing")
         for other in ("text", "image", "document", "audio", "video", "template", "interactive"):
@@ -113,6 +159,24 @@ class MessageContent(_Strict):
                 ),
             )
         return OutboundMessage(type="interactive", interactive=self.interactive)
+
+    def with_variable_values(self, values: Mapping[str, str]) -> MessageContent:
+        """This content with fixed values for some variables (a broadcast's per-row CSV
+        columns), in the template and in the fallback template; other variables are kept."""
+
+        def filled(template: TemplateContent | None) -> TemplateContent | None:
+            if template is None or not values:
+                return template
+            merged = dict(template.variables or {})
+            merged.update({k: TemplateVariable(value=v) for k, v in values.items() if v})
+            return template.model_copy(update={"variables": merged})
+
+        return self.model_copy(
+            update={
+                "template": filled(self.template),
+                "fallback_template": filled(self.fallback_template),
+            }
+        )
 
     @classmethod
     def of_text(cls, body: str) -> MessageContent:

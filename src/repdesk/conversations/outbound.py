@@ -25,9 +25,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from repdesk.assistants.models import Assistant
 from repdesk.billing import prices
 from repdesk.billing import service as billing
-from repdesk.channels.base import OutboundMessage, get_sender
+from repdesk.channels.base import OutboundMessage, OutboundTemplate, get_sender
 from repdesk.contacts import service as contact_service
 from repdesk.contacts.models import Contact
+from repdesk.conversations import variables
 from repdesk.conversations.base import (
     ServiceWindowClosed,
     emit_message,
@@ -119,8 +120,9 @@ async def send(
     more is charged for it. Otherwise the price is ``billing.prices.outbound_price``.
     A Workspace loaded in the session is left holding the balance after the charge.
     """
-    outbound = content.outbound()
-    conversation = await _resolve(session, assistant, to, outbound)
+    conversation = await _resolve(
+        session, assistant, to, starts=content.type == "template" or bool(content.fallback_template)
+    )
     if idempotency_key:
         # Under the conversation's lock, so that a concurrent send with the same key waits
         # for this one and then finds its message.
@@ -132,6 +134,7 @@ async def send(
         )
         if prior is not None:
             return Sent(prior, conversation, created=False)
+    outbound = await _outbound_for(session, conversation, content)
     await check_sendable(session, conversation, outbound)
     message = await _store(
         session,
@@ -150,10 +153,37 @@ async def send(
     return Sent(message, conversation, created=True)
 
 
+async def _outbound_for(
+    session: AsyncSession, conversation: Conversation, content: MessageContent
+) -> OutboundMessage:
+    """What goes to this recipient: the content, or its fallback template when the service
+    window is closed, with the template's variables filled in from the recipient's contact."""
+    template = content.template if content.type == "template" else None
+    if content.fallback_template is not None and not window_open(conversation):
+        channel_sender = get_sender(conversation.channel)
+        if channel_sender is not None and channel_sender.requires_service_window:
+            template = content.fallback_template
+    if template is None:
+        return content.outbound()
+    components = template.components
+    if template.variables:
+        contact = (
+            await session.get(Contact, conversation.contact_id) if conversation.contact_id else None
+        )
+        components = await variables.resolve(session, template, contact)
+    return OutboundMessage(
+        type="template",
+        template=OutboundTemplate(
+            name=template.name, language=template.language_code, components=components
+        ),
+    )
+
+
 async def _resolve(
-    session: AsyncSession, assistant: Assistant, to: Recipient, outbound: OutboundMessage
+    session: AsyncSession, assistant: Assistant, to: Recipient, *, starts: bool
 ) -> Conversation:
-    """The recipient's conversation (loaded rows come from the session: no statement)."""
+    """The recipient's conversation (loaded rows come from the session: no statement).
+    ``starts``: the content may open a conversation (a template, or a fallback template)."""
     if to.conversation_id:
         conv = await session.get(Conversation, to.conversation_id)
         if conv is None or conv.assistant_id != assistant.id:
@@ -189,7 +219,7 @@ async def _resolve(
     channel = assistant.platform
     channel_sender = get_sender(channel)
     needs_window = channel_sender is not None and channel_sender.requires_service_window
-    if needs_window and outbound.type != "template":
+    if needs_window and not starts:
         # Only a template may start a conversation (whoever it is addressed to).
         who = to.phone or (contact.phone if contact is not None else None) or "This contact"
         raise ServiceWindowClosed(
