@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from repdesk.assistants.models import Assistant
 from repdesk.contacts import attributes as attribute_defs
 from repdesk.contacts import computed
-from repdesk.contacts import service as contacts
+from repdesk.contacts import tags as contact_tags
 from repdesk.contacts.models import Contact
 from repdesk.kit.time import isoformat, utcnow
 
@@ -91,7 +91,7 @@ async def export_csv(session: AsyncSession, assistant: Assistant, ids: Select[An
         if not batch:
             break
         last_id = batch[-1].id
-        tags = await contacts.tags_of(session, [c.id for c in batch])
+        tags = await contact_tags.tags_of(session, [c.id for c in batch])
         for c in batch:
             for key in c.attributes or {}:
                 if key not in keys and key not in extra_keys:

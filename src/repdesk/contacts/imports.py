@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from repdesk.assistants.models import Assistant
 from repdesk.contacts import attributes as attribute_defs
 from repdesk.contacts import service as contacts
+from repdesk.contacts import tags as contact_tags
 from repdesk.contacts.models import Contact, ContactImport, ContactTag
 from repdesk.db.base import table_of
 from repdesk.db.upsert import insert_ignore
@@ -266,7 +267,7 @@ def _parse_row(
     if name and len(name) > 200:
         raise ValidationError("name: at most 200 characters.")
     email = contacts.clean_email(fields.get("email"))
-    tags = contacts.clean_tags(t for t in _TAG_SPLIT.split(fields.get("tags", "")) if t.strip())
+    tags = contact_tags.clean_tags(t for t in _TAG_SPLIT.split(fields.get("tags", "")) if t.strip())
     attrs = contacts.clean_attributes(attribute_defs.apply(definitions, raw_attributes))
     return _Row(line, phone, name, email, tags, attrs)
 
@@ -402,7 +403,7 @@ async def _write_batch(session: AsyncSession, job: ContactImport, rows: list[_Ro
             ids[str(raced_phone)] = cid
     for group in _same_keys(changes):
         await session.execute(update(Contact), group)
-    position = contacts.later_position()
+    position = contact_tags.later_position()
     tag_rows = [
         {
             "contact_id": ids[phone],

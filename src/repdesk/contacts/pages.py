@@ -18,6 +18,7 @@ from repdesk.contacts import attributes as attribute_defs
 from repdesk.contacts import computed, imports, optout, query
 from repdesk.contacts import export as exporter
 from repdesk.contacts import service as contacts
+from repdesk.contacts import tags as contact_tags
 from repdesk.contacts.routes import detail
 from repdesk.conversations.models import Conversation
 from repdesk.dashboard import nav
@@ -86,7 +87,7 @@ async def contacts_page(
         )
     except AppError as exc:
         rows, has_more, nxt, error = [], False, None, exc.message
-    tags = await contacts.tags_of(session, [c.id for c in rows])
+    tags = await contact_tags.tags_of(session, [c.id for c in rows])
     filters = {k: v for k, v in params.items() if v}
     return render(
         request,
@@ -102,7 +103,7 @@ async def contacts_page(
             "f": params,
             "sort": sort,
             "sorts": SORT_LABELS,
-            "all_tags": await contacts.assistant_tags(session, assistant.id),
+            "all_tags": await contact_tags.assistant_tags(session, assistant.id),
             "behaviours": computed.PURCHASE_BEHAVIOURS,
             "sentiments": computed.SENTIMENTS,
             "error": error or request.query_params.get("error", ""),
@@ -162,7 +163,7 @@ async def bulk_action(
     if action not in ("tag", "untag"):
         return redirect(back, error="Choose an action.")
     try:
-        changed = await contacts.bulk_tag(
+        changed = await contact_tags.bulk_tag(
             session, assistant=assistant, contact_ids=ids, tag=tag, remove=action == "untag"
         )
     except AppError as exc:
@@ -275,7 +276,7 @@ async def contact_page(
 ) -> Response:
     contact = await contacts.get_or_404(session, assistant_id=assistant.id, contact_id=contact_id)
     lapsed = computed.lapsed_days_of(assistant.settings)
-    tags = await contacts.tag_list(session, contact)
+    tags = await contact_tags.tag_list(session, contact)
     conversations = list(
         await session.scalars(
             select(Conversation)

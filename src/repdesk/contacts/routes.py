@@ -19,6 +19,7 @@ from repdesk.contacts import attributes as attribute_defs
 from repdesk.contacts import computed, imports, optout, query
 from repdesk.contacts import export as exporter
 from repdesk.contacts import service as contacts
+from repdesk.contacts import tags as contact_tags
 from repdesk.contacts.models import Contact, ContactImport
 from repdesk.contacts.schemas import (
     AttributeCreate,
@@ -55,7 +56,7 @@ def detail(contact: Contact, tags: list[str], *, lapsed_days: int) -> dict[str, 
 async def details(
     session: AsyncSession, assistant: Assistant, rows: list[Contact]
 ) -> list[dict[str, Any]]:
-    tags = await contacts.tags_of(session, [c.id for c in rows])
+    tags = await contact_tags.tags_of(session, [c.id for c in rows])
     lapsed = computed.lapsed_days_of(assistant.settings)
     return [detail(c, tags[c.id], lapsed_days=lapsed) for c in rows]
 
@@ -182,7 +183,7 @@ async def export_contacts(
 @router.post("/api/assistants/{assistant_id}/contacts/tags")
 async def bulk_tag(assistant: AssistantDep, session: SessionDep, body: BulkTag) -> dict[str, Any]:
     """Add (or with `remove`, take off) one tag on the given contacts: `{"changed"}`."""
-    changed = await contacts.bulk_tag(
+    changed = await contact_tags.bulk_tag(
         session, assistant=assistant, contact_ids=body.contact_ids, tag=body.tag, remove=body.remove
     )
     return {"changed": changed}

@@ -17,35 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from repdesk.assistants.models import Assistant
 from repdesk.contacts import attributes as attribute_defs
 from repdesk.contacts.models import Contact, ContactNote, ContactTag
-
-# Tags are their own module; these names stay importable from here.
 from repdesk.contacts.tags import (
-    MAX_TAG_LEN as MAX_TAG_LEN,
-)
-from repdesk.contacts.tags import (
-    MAX_TAGS as MAX_TAGS,
-)
-from repdesk.contacts.tags import _emit_tag_events, _write_tags
-from repdesk.contacts.tags import (
-    assistant_tags as assistant_tags,
-)
-from repdesk.contacts.tags import (
-    bulk_tag as bulk_tag,
-)
-from repdesk.contacts.tags import (
-    clean_tags as clean_tags,
-)
-from repdesk.contacts.tags import (
-    later_position as later_position,
-)
-from repdesk.contacts.tags import (
-    set_tags as set_tags,
-)
-from repdesk.contacts.tags import (
-    tag_list as tag_list,
-)
-from repdesk.contacts.tags import (
-    tags_of as tags_of,
+    _emit_tag_events,
+    _write_tags,
+    clean_tags,
+    set_tags,
+    tag_list,
+    tags_of,
 )
 from repdesk.events.service import emit
 from repdesk.events.types import ContactData, Event

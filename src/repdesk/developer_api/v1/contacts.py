@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from repdesk.contacts import service as contacts
+from repdesk.contacts import tags as contact_tags
 from repdesk.contacts.models import Contact
 from repdesk.contacts.schemas import ContactCreate, ContactRead, ContactUpdate
 from repdesk.developer_api.v1.deps import (
@@ -80,7 +81,7 @@ async def create_contact(body: ContactCreate, api: ApiDep) -> dict[str, Any]:
             name=body.name,
             attributes=body.attributes,
         )
-        return contacts.read(sandboxed, contacts.clean_tags(body.tags))
+        return contacts.read(sandboxed, contact_tags.clean_tags(body.tags))
     contact = await contacts.create(
         api.session,
         assistant=api.assistant,
