@@ -28,6 +28,7 @@ MODULES: list[str] = [
     "repdesk.billing.routes",
     # conversations (the message pipeline's jobs; its API and page are the inbox's)
     "repdesk.conversations.service",
+    "repdesk.conversations.tasks",
     # inbox
     "repdesk.inbox.routes",
     "repdesk.inbox.pages",

@@ -14,6 +14,7 @@ from repdesk.conversations.models import Conversation, Message
 from repdesk.db.engine import Database
 from repdesk.developer_api.config import reset_api_settings
 from repdesk.developer_api.models import ApiKey
+from repdesk.developer_api.schemas import ResumeSendsJob
 from repdesk.developer_api.service import hash_key
 from repdesk.jobs.models import Job
 from repdesk.jobs.service import enqueue
@@ -410,7 +411,7 @@ async def test_a_send_whose_request_died_after_commit_is_sent_once_by_a_worker(
 
     async def sweep() -> None:
         async with db.transaction() as s:
-            await enqueue(s, "developer_api.resume_sends", {})
+            await enqueue(s, ResumeSendsJob())
         await worker.drain()
 
     await sweep()  # too early: the request might still be sending it

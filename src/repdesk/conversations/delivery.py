@@ -11,7 +11,6 @@ post (the network call, no transaction open), record (:func:`record_sent` or
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +30,7 @@ from repdesk.conversations.models import (
 from repdesk.db.base import table_of
 from repdesk.db.engine import commit, commit_then
 from repdesk.events.types import Event
-from repdesk.jobs.registry import PermanentError, current_attempt, task
+from repdesk.jobs.registry import PermanentError
 from repdesk.kit.time import ensure_utc, utcnow
 
 _M = table_of(Message).c
@@ -108,23 +107,6 @@ async def record_unsent(session: AsyncSession, message: Message, exc: ChannelErr
         ),
         provider_code=exc.provider_code,
     )
-
-
-@task("channel.send", max_attempts=6, backoff_base=2.0, backoff_cap=300.0)
-async def send_job(session: AsyncSession, payload: dict[str, Any]) -> None:
-    message_id = str(payload["messageId"])
-    try:
-        await deliver(session, message_id)
-    except ChannelError as exc:
-        attempt = current_attempt.get()
-        if attempt is None or attempt[0] < attempt[1]:
-            raise
-        # Out of attempts: say so on the message (and refund) instead of leaving it queued.
-        message = await session.get(Message, message_id)
-        if message is not None:
-            await mark_failed(
-                session, message, code=exc.code, title=exc.message, provider_code=exc.provider_code
-            )
 
 
 async def record_sent(session: AsyncSession, message: Message, external_id: str) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from repdesk.ai.schemas import AiReplyJob
 from repdesk.assistants.models import Assistant
 from repdesk.contacts import service as contact_service
 from repdesk.contacts.models import Contact
@@ -165,7 +166,7 @@ async def _apply_inbound(
     contact.message_count = (contact.message_count or 0) + 1
     contact.last_message_at = now
     if trigger_ai and conv.automation_enabled:
-        await enqueue(session, "ai.reply", {"conversationId": conv.id, "messageId": message.id})
+        await enqueue(session, AiReplyJob(conversation_id=conv.id, message_id=message.id))
     if reopened:
         await emit_conversation(session, conv, event=Event.CONVERSATION_OPENED)
     await emit_message(session, Event.MESSAGE_RECEIVED, message, conv)

@@ -39,6 +39,7 @@ from repdesk.conversations.base import (
 )
 from repdesk.conversations.content import MessageContent
 from repdesk.conversations.models import Conversation, Message, MessageStatus
+from repdesk.conversations.schemas import SendMessageJob
 from repdesk.db.base import table_of
 from repdesk.events.types import Event
 from repdesk.jobs.service import enqueue
@@ -148,7 +149,7 @@ async def send(
         status=MessageStatus.SENDING if delivery == Delivery.NOW else MessageStatus.QUEUED,
     )
     if delivery == Delivery.QUEUED:
-        await enqueue(session, "channel.send", {"messageId": message.id})
+        await enqueue(session, SendMessageJob(message_id=message.id))
     await emit_message(session, Event.MESSAGE_QUEUED, message, conversation)
     return Sent(message, conversation, created=True)
 

@@ -36,7 +36,6 @@ from repdesk.conversations.delivery import (
     mark_failed,
     record_sent,
     record_unsent,
-    send_job,
 )
 from repdesk.conversations.inbound import Inbound, NewInbound, record_inbound, record_inbound_many
 from repdesk.conversations.outbound import (
@@ -76,7 +75,6 @@ __all__ = [
     "record_unsent",
     "request_human",
     "send",
-    "send_job",
     "set_automation",
     "set_status",
     "update_content",

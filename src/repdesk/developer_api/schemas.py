@@ -93,3 +93,9 @@ class DeliverWebhookJob(JobPayload):
 
     kind: ClassVar[str] = "webhooks.deliver"
     delivery_id: str
+
+
+class ResumeSendsJob(JobPayload):
+    """Periodic: hand API messages a dead request left ``sending`` to ``channel.send``."""
+
+    kind: ClassVar[str] = "developer_api.resume_sends"

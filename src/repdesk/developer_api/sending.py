@@ -19,12 +19,10 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,12 +47,9 @@ from repdesk.developer_api.models import ApiKey
 from repdesk.developer_api.schemas import SendRequest, SendResponse
 from repdesk.events import service as events
 from repdesk.events.types import Event
-from repdesk.jobs.registry import periodic, task
-from repdesk.jobs.service import enqueue
 from repdesk.kit.errors import AppError, Conflict, ValidationError
 from repdesk.kit.ids import new_id
 from repdesk.kit.phones import normalize_phone
-from repdesk.kit.time import utcnow
 
 CLIENT_ERRORS = (
     "SERVICE_WINDOW_CLOSED",
@@ -310,33 +305,3 @@ async def _sandbox(
         credits_used=0,
         credits_remaining=workspace.credits,
     )
-
-
-@task("developer_api.resume_sends", max_attempts=1)
-async def resume_sends(session: AsyncSession, payload: dict[str, Any]) -> None:
-    """Periodic: API messages left ``sending`` by a request that died after its first commit go
-    to the ordinary send job (once: they become ``queued``). Only the API's own messages: the
-    other senders' messages in flight already have their job."""
-    cutoff = utcnow() - timedelta(seconds=SEND_LEASE_SECONDS)
-    left = list(
-        await session.scalars(
-            select(Message.id)
-            .where(
-                Message.status == "sending", Message.sender == "api", Message.created_at < cutoff
-            )
-            .order_by(Message.created_at)
-            .limit(500)
-        )
-    )
-    for message_id in left:
-        resumed = await session.execute(
-            update(Message)
-            .where(Message.id == message_id, Message.status == "sending")
-            .values(status="queued")
-            .execution_options(synchronize_session=False)
-        )
-        if getattr(resumed, "rowcount", 0):
-            await enqueue(session, "channel.send", {"messageId": message_id})
-
-
-periodic("developer_api.resume_sends", every_seconds=RESUME_EVERY_SECONDS)

@@ -22,12 +22,13 @@ from repdesk.inbound.registry import (
     Stored,
     get_provider,
 )
+from repdesk.inbound.schemas import IngestJob
 from repdesk.jobs.service import enqueue_once
 from repdesk.kit.ids import new_id
 from repdesk.kit.time import utcnow
 
-INGEST_JOB = "inbound.ingest"
-SWEEP_JOB = "inbound.sweep"
+INGEST = IngestJob()  # frozen: the hot path enqueues this one instance
+INGEST_JOB = IngestJob.kind
 BATCH = 100  # events per transaction
 MAX_ATTEMPTS = 5  # failed attempts before an event is set aside
 _TABLE = table_of(InboundEvent)
@@ -111,7 +112,7 @@ async def store(
     if out.new:
         key, due = ingest_slot(now, batch_ms)
         if key not in _scheduled_slots:
-            await enqueue_once(session, INGEST_JOB, {}, dedupe_key=key, run_at=due)
+            await enqueue_once(session, INGEST, dedupe_key=key, run_at=due)
             out.slot = key
     return out
 

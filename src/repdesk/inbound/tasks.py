@@ -6,13 +6,13 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.db.engine import Database
 from repdesk.inbound import service
 from repdesk.inbound.config import get_inbound_settings
+from repdesk.inbound.schemas import IngestJob, SweepJob
 from repdesk.jobs.registry import periodic, task
 from repdesk.jobs.service import enqueue
 
@@ -32,8 +32,8 @@ def _database(session: AsyncSession) -> Database:
     return db
 
 
-@task(service.INGEST_JOB, max_attempts=10, backoff_base=1.0, backoff_cap=60.0)
-async def ingest(session: AsyncSession, payload: dict[str, Any]) -> None:
+@task(IngestJob, max_attempts=10, backoff_base=1.0, backoff_cap=60.0)
+async def ingest(session: AsyncSession, job: IngestJob) -> None:
     """Turn pending inbound events into our state, a batch per transaction, until the queue
     is empty. A batch that fails is retried one event at a time, so one bad event cannot hold
     back the others (it is set aside after a few attempts, with its error)."""
@@ -53,7 +53,7 @@ async def ingest(session: AsyncSession, payload: dict[str, Any]) -> None:
         if taken == 0:
             return
     # Out of time with work left: a fresh job continues (the worker may run others first).
-    await enqueue(session, service.INGEST_JOB, {})
+    await enqueue(session, service.INGEST)
 
 
 async def _one_by_one(db: Database) -> tuple[int, int]:
@@ -73,13 +73,13 @@ async def _one_by_one(db: Database) -> tuple[int, int]:
     return len(ids), failed
 
 
-@task(service.SWEEP_JOB, max_attempts=1)
-async def sweep(session: AsyncSession, payload: dict[str, Any]) -> None:
+@task(SweepJob, max_attempts=1)
+async def sweep(session: AsyncSession, job: SweepJob) -> None:
     """Periodic: pick up events no job is scheduled for (a POST whose commit landed just after
     its batch ran, a crash) and forget processed events after 7 days."""
     if await service.pending_ids(session, limit=1):
-        await enqueue(session, service.INGEST_JOB, {})
+        await enqueue(session, service.INGEST)
     await service.prune(session, older_than=KEEP_PROCESSED)
 
 
-periodic(service.SWEEP_JOB, every_seconds=get_inbound_settings().ingest_sweep_seconds)
+periodic(SweepJob, every_seconds=get_inbound_settings().ingest_sweep_seconds)

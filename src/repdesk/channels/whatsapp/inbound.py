@@ -19,6 +19,7 @@ from repdesk.channels.whatsapp.parser import (
     TemplateStatusUpdate,
     parse,
 )
+from repdesk.channels.whatsapp.schemas import DownloadMediaJob
 from repdesk.channels.whatsapp.templates import apply_template_status
 from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Message
@@ -107,8 +108,7 @@ async def process_webhook(
             if msg.media is not None:
                 await enqueue(
                     session,
-                    "whatsapp.download_media",
-                    {"messageId": inbound.message.id, "mediaId": msg.media.media_id},
+                    DownloadMediaJob(message_id=inbound.message.id, media_id=msg.media.media_id),
                 )
     for st in parsed.statuses:
         status_conn = connections.get(st.phone_number_id)

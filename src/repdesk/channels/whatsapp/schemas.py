@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
+from repdesk.jobs.registry import JobPayload
 from repdesk.kit.schemas import CamelModel, StrictCamelModel
 
 
@@ -82,3 +83,24 @@ class TemplateRead(CamelModel):
 
 class TemplateList(CamelModel):
     data: list[TemplateRead]
+
+
+class DownloadMediaJob(JobPayload):
+    """Fetch an inbound media file from the Graph API into storage (``whatsapp.download_media``)."""
+
+    kind: ClassVar[str] = "whatsapp.download_media"
+    message_id: str
+    media_id: str
+
+
+class SyncTemplatesJob(JobPayload):
+    """Read one number's message templates from Meta (``whatsapp.sync_templates``)."""
+
+    kind: ClassVar[str] = "whatsapp.sync_templates"
+    assistant_id: str
+
+
+class SyncAllTemplatesJob(JobPayload):
+    """Periodic: a template sync job per connected number (``whatsapp.sync_all_templates``)."""
+
+    kind: ClassVar[str] = "whatsapp.sync_all_templates"

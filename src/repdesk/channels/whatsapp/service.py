@@ -20,6 +20,7 @@ from repdesk import vault
 from repdesk.assistants.models import Assistant
 from repdesk.channels.whatsapp.client import GraphClient, GraphError, PhoneNumberInfo
 from repdesk.channels.whatsapp.models import WhatsAppConnection, WhatsAppTemplate
+from repdesk.channels.whatsapp.schemas import SyncTemplatesJob
 from repdesk.channels.whatsapp.webhook import forget_webhook_target
 from repdesk.config import get_settings
 from repdesk.jobs.service import enqueue
@@ -235,8 +236,7 @@ async def _save_connection(
     await session.flush()
     await enqueue(
         session,
-        "whatsapp.sync_templates",
-        {"assistantId": assistant.id},
+        SyncTemplatesJob(assistant_id=assistant.id),
         dedupe_key=f"wa-sync:{assistant.id}",
     )
     return conn

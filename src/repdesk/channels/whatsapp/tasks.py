@@ -5,7 +5,6 @@ periodically). Webhook events are drained by the inbound intake (``inbound.inges
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +12,11 @@ from repdesk.assistants.models import Assistant
 from repdesk.channels.whatsapp import service, templates
 from repdesk.channels.whatsapp.client import GraphClient, GraphError
 from repdesk.channels.whatsapp.config import get_whatsapp_settings
+from repdesk.channels.whatsapp.schemas import (
+    DownloadMediaJob,
+    SyncAllTemplatesJob,
+    SyncTemplatesJob,
+)
 from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Message
 from repdesk.db.engine import commit
@@ -36,15 +40,14 @@ _EXT = {
 }
 
 
-@task("whatsapp.download_media", max_attempts=6, backoff_base=5.0, backoff_cap=600.0)
-async def download_media(session: AsyncSession, payload: dict[str, Any]) -> None:
+@task(DownloadMediaJob, max_attempts=6, backoff_base=5.0, backoff_cap=600.0)
+async def download_media(session: AsyncSession, job: DownloadMediaJob) -> None:
     """Fetch an inbound media file through the Graph media endpoint and keep it in storage.
 
     Then emit ``message.media_stored`` (durable): the transcription consumer listens for voice
     notes (whose AI reply waits for it). Safe to run twice: a message with a ``fileId`` is done.
     """
-    message_id = str(payload["messageId"])
-    media_id = str(payload["mediaId"])
+    message_id, media_id = job.message_id, job.media_id
     message = await session.get(Message, message_id)
     if message is None:
         raise PermanentError(f"message {message_id} no longer exists")
@@ -97,9 +100,9 @@ async def download_media(session: AsyncSession, payload: dict[str, Any]) -> None
     )
 
 
-@task("whatsapp.sync_templates", max_attempts=5, backoff_base=30.0)
-async def sync_templates(session: AsyncSession, payload: dict[str, Any]) -> None:
-    assistant_id = str(payload["assistantId"])
+@task(SyncTemplatesJob, max_attempts=5, backoff_base=30.0)
+async def sync_templates(session: AsyncSession, job: SyncTemplatesJob) -> None:
+    assistant_id = job.assistant_id
     conn = await service.get_connection(session, assistant_id)
     if conn is None or conn.status != "connected":
         return
@@ -121,16 +124,15 @@ async def sync_templates(session: AsyncSession, payload: dict[str, Any]) -> None
     await templates.store_templates(session, assistant_id, infos)
 
 
-@task("whatsapp.sync_all_templates", max_attempts=1)
-async def sync_all_templates(session: AsyncSession, payload: dict[str, Any]) -> None:
+@task(SyncAllTemplatesJob, max_attempts=1)
+async def sync_all_templates(session: AsyncSession, job: SyncAllTemplatesJob) -> None:
     """Periodic: one sync job per connected number (each retried on its own)."""
     for conn in await service.all_connected(session):
         await enqueue(
             session,
-            "whatsapp.sync_templates",
-            {"assistantId": conn.assistant_id},
+            SyncTemplatesJob(assistant_id=conn.assistant_id),
             dedupe_key=f"wa-sync-periodic:{conn.assistant_id}",
         )
 
 
-periodic("whatsapp.sync_all_templates", every_seconds=get_whatsapp_settings().template_sync_seconds)
+periodic(SyncAllTemplatesJob, every_seconds=get_whatsapp_settings().template_sync_seconds)

@@ -30,6 +30,7 @@ from repdesk.kit.errors import NotFound, ValidationError
 from repdesk.kit.ids import new_id
 from repdesk.kit.time import isoformat
 from repdesk.transcription import service as transcription
+from repdesk.transcription.schemas import TranscribeJob
 
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -256,8 +257,7 @@ async def receive_voice(
     if inbound.created:
         await enqueue(
             session,
-            "transcription.transcribe",
-            {"messageId": inbound.message.id, "fileId": stored.id},
+            TranscribeJob(message_id=inbound.message.id, file_id=stored.id),
             dedupe_key=f"transcribe:{inbound.message.id}",
         )
     return _after_inbound(session, inbound, visitor_id, typing=True)
