@@ -140,6 +140,27 @@ def test_cli_creates_a_verified_user_from_any_directory(tmp_path: Path) -> None:
     assert (tmp_path / "data" / "repdesk.db").exists()
 
 
+@pytest.mark.parametrize("module", ["repdesk.cli", "repdesk"])
+def test_python_dash_m_knows_the_commands_domains_register(module: str, tmp_path: Path) -> None:
+    """``python -m repdesk.cli`` once ran a second copy of the CLI module, whose registry the
+    domains never filled: ``eval`` was an "invalid choice"."""
+    root = Path(__file__).resolve().parents[1]
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(root / "src"),
+        "REPDESK_DATA_DIR": str(tmp_path),
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", module, "eval", "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "usage: repdesk eval" in run.stdout
+
+
 def test_serve_with_several_processes_shares_one_port_and_one_key(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -285,4 +285,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # ``python -m repdesk.cli`` runs this file as ``__main__``, a second copy of the module: the
+    # domains register their commands (eval, demo, models...) in ``repdesk.cli``'s registry, so
+    # run that module's ``main``, not this copy's.
+    from repdesk.cli import main as _main
+
+    raise SystemExit(_main())

@@ -83,3 +83,22 @@ def test_a_line_quoted_from_the_business_data_is_not_misattributed() -> None:
     assert misattributed(reply, phone, quoted=[price_list]) == []
     # Quoting is word for word: a different amount next to the product still fails.
     assert misattributed("iPhone 12 screen replacement: N60,000", phone, quoted=[price_list])
+
+
+def test_evidence_reads_amounts_in_the_currencys_own_minor_unit() -> None:
+    """A price of 5,000 in a currency with no minor unit (XOF) is 5000, not 50; one in a
+    currency with three (KWD) is 1.25; naira keeps two."""
+    assert "5000" in Evidence.build([], amounts_minor=[5000], currency="XOF").numbers
+    assert "50" not in Evidence.build([], amounts_minor=[5000], currency="XOF").numbers
+    assert "1.25" in Evidence.build([], amounts_minor=[1250], currency="KWD").numbers
+    assert "12500" in Evidence.build([], amounts_minor=[1250000]).numbers
+
+
+def test_a_product_priced_in_a_currency_without_minor_units_is_not_misattributed() -> None:
+    from repdesk.ai.engine.base import Product
+    from repdesk.ai.grounding import misattributed
+
+    cloth = Product("p1", "Wax Print Cloth", "", 5000, "XOF", True, ())
+    reply = "The Wax Print Cloth is ₦5,000."  # the amount form the checker reads
+    assert misattributed(reply, [cloth], currency="XOF") == []
+    assert [f.raw for f in misattributed("The Wax Print Cloth is ₦50.", [cloth], currency="XOF")]

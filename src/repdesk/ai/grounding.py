@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from repdesk.kit.money import minor_digits
+
 _CUR = r"(?:₦|#|\$|£|€|GH₵|KSh|NGN|USD|GBP|EUR|\bN(?=\s?\d))"
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _MONEY_PREFIX = re.compile(rf"{_CUR}\s?({_NUM})\s?([kKmM](?![a-zA-Z]))?")
@@ -81,6 +83,12 @@ def figures(text: str) -> list[Figure]:
     return found
 
 
+def _major(minor: int, currency: str) -> str:
+    """An amount in minor units as the plain number a reply states: ``2500050`` NGN ->
+    ``25000.5``, ``2500000`` -> ``25000``, ``1250`` JPY (no minor unit) -> ``1250``."""
+    return format(Decimal(minor).scaleb(-minor_digits(currency)).normalize(), "f")
+
+
 @dataclass
 class Evidence:
     """What a reply may state: numbers from the business's texts and computed totals."""
@@ -96,6 +104,7 @@ class Evidence:
         amounts_minor: Iterable[int] = (),
         customer_texts: Iterable[str] = (),
         phones: Iterable[str] = (),
+        currency: str = "NGN",
     ) -> Evidence:
         numbers: set[str] = set()
         phone_set: set[str] = set()
@@ -112,7 +121,7 @@ class Evidence:
                 if v is not None:
                     numbers.add(v)
         for minor in amounts_minor:
-            numbers.add(format((Decimal(minor) / 100).normalize(), "f"))
+            numbers.add(_major(minor, currency))
         for text in customer_texts:
             # A customer may give their own phone number, address and quantities; never an
             # amount the business has to honour.
@@ -177,6 +186,7 @@ def misattributed(
     fees: Iterable[int] = (),
     max_quantity: int = 50,
     quoted: Iterable[str] = (),
+    currency: str = "NGN",
 ) -> list[Figure]:
     """Amounts stated next to exactly one product that are not that product's price (or a
     multiple of it, or one plus a delivery fee): "the maxi dress is ₦15,000" when ₦15,000 is
@@ -207,7 +217,7 @@ def misattributed(
         for unit in unit_prices:
             for q in range(1, max_quantity + 1):
                 for fee in fee_list:
-                    allowed.add(format((Decimal(unit * q + fee) / 100).normalize(), "f"))
-        allowed |= {format((Decimal(fee) / 100).normalize(), "f") for fee in fee_list if fee}
+                    allowed.add(_major(unit * q + fee, currency))
+        allowed |= {_major(fee, currency) for fee in fee_list if fee}
         bad += [f for f in amounts if f.value not in allowed]
     return bad

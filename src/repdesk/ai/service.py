@@ -310,11 +310,12 @@ async def respond(
             + [o.fee for o in ctx.delivery if o.fee is not None],
             customer_texts=[text, *(t.text for t in history if t.role == "customer")],
             phones=[contact_phone] if contact_phone else [],
+            currency=ctx.currency,
         )
 
     fees = [o.fee for o in ctx.delivery if o.fee is not None]
     quoted = [f.text for f in source.seen]
-    blocked = _blocked(result, evidence_for(result), products, fees, quoted)
+    blocked = _blocked(result, evidence_for(result), products, fees, quoted, ctx.currency)
     reported = list(blocked)
     if blocked and engine.name != "builtin":
         # The model stated a figure no source supports: answer with the built-in engine.
@@ -323,7 +324,7 @@ async def respond(
         ctx.state.update(state_before)
         result = await BuiltinEngine().respond(ctx)
         result.engine = "builtin-after-grounding"
-        blocked = _blocked(result, evidence_for(result), products, fees, quoted)
+        blocked = _blocked(result, evidence_for(result), products, fees, quoted, ctx.currency)
     if blocked:
         log.warning("ai reply blocked by grounding check", extra={"figures": blocked[:5]})
         result.replies = [CHECK_WITH_TEAM]
@@ -341,12 +342,16 @@ def _blocked(
     evidence: Evidence,
     products: list[Product],
     fees: list[int],
-    quoted: list[str] = (),  # type: ignore[assignment]
+    quoted: list[str],
+    currency: str,
 ) -> list[str]:
     out = []
     for reply in result.replies:
         out += [f.raw for f in unsupported(reply, evidence)]
-        out += [f.raw for f in misattributed(reply, products, fees=fees, quoted=quoted)]
+        out += [
+            f.raw
+            for f in misattributed(reply, products, fees=fees, quoted=quoted, currency=currency)
+        ]
     return out
 
 
