@@ -81,7 +81,7 @@ MODULES: list[str] = [
     # contacts
     "repdesk.contacts.routes",
     "repdesk.contacts.consumers",
-    "repdesk.contacts.imports",
+    "repdesk.contacts.tasks",
     "repdesk.contacts.pages",
     # segments
     "repdesk.segments.routes",

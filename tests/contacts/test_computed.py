@@ -143,6 +143,6 @@ async def test_refresh_lowers_engagement_as_recency_fades(
             .values(last_message_at=utcnow() - timedelta(days=15))
         )
     async with db.transaction() as session:
-        await consumers.refresh_engagement(session, {})
+        await consumers.refresh_engagement(session)
     # 40 x 0.5 (a hair less: the refresh runs a moment later) + 30 x 1/20
     assert (await contact(db, cid)).engagement_score == 21

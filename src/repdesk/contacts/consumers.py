@@ -23,7 +23,6 @@ from repdesk.contacts.sentiment import score_text
 from repdesk.conversations.models import Conversation
 from repdesk.events.service import on_event
 from repdesk.events.types import Event
-from repdesk.jobs.registry import periodic, task
 from repdesk.kit.time import utcnow
 from repdesk.orders.models import Order
 
@@ -152,8 +151,7 @@ async def _budget_range(
     return computed.budget_range(sum(prices) / len(prices), terciles)
 
 
-@task("contacts.refresh_engagement", max_attempts=3)
-async def refresh_engagement(session: AsyncSession, payload: dict[str, Any]) -> None:
+async def refresh_engagement(session: AsyncSession) -> None:
     """Recency decays with time: recompute the engagement of every contact who wrote within
     the recency window (and one more hour, to reach 0), in batches, writing only changes."""
     now = utcnow()
@@ -191,6 +189,3 @@ async def refresh_engagement(session: AsyncSession, payload: dict[str, Any]) -> 
         if changes:
             await session.execute(update(Contact), changes)
         last_id = rows[-1][0]
-
-
-periodic("contacts.refresh_engagement", every_seconds=REFRESH_EVERY_SECONDS)

@@ -24,17 +24,17 @@ from repdesk.contacts import attributes as attribute_defs
 from repdesk.contacts import service as contacts
 from repdesk.contacts import tags as contact_tags
 from repdesk.contacts.models import Contact, ContactImport, ContactTag
+from repdesk.contacts.schemas import ImportContactsJob
 from repdesk.db.base import table_of
 from repdesk.db.upsert import insert_ignore
 from repdesk.files import service as files
-from repdesk.jobs.registry import task
 from repdesk.jobs.service import enqueue
 from repdesk.kit.errors import AppError, NotFound, ValidationError
 from repdesk.kit.ids import new_id
 from repdesk.kit.phones import known_region, normalize_phone
 from repdesk.kit.time import utcnow
 
-JOB = "contacts.import"
+JOB = ImportContactsJob.kind
 MAX_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 200_000
 MAX_COLUMNS = 100
@@ -195,7 +195,7 @@ async def start(
     )
     session.add(job)
     await session.flush()
-    await enqueue(session, JOB, {"importId": job.id})
+    await enqueue(session, ImportContactsJob(import_id=job.id))
     return job
 
 
@@ -278,9 +278,9 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
         yield reader.line_num, values
 
 
-@task(JOB, max_attempts=5)
-async def run(session: AsyncSession, payload: dict[str, Any]) -> None:
-    job = await session.get(ContactImport, str(payload["importId"]))
+async def run_chunk(session: AsyncSession, import_id: str) -> None:
+    """One run of the ``contacts.import`` job: the next chunk of rows."""
+    job = await session.get(ContactImport, import_id)
     if job is None or job.status in ("done", "failed"):
         return
     stored = await files.get(session, job.file_id) if job.file_id else None
@@ -331,7 +331,7 @@ async def run(session: AsyncSession, payload: dict[str, Any]) -> None:
         job.file_id = None
         await files.discard(session, stored)
     else:
-        await enqueue(session, JOB, {"importId": job.id})
+        await enqueue(session, ImportContactsJob(import_id=job.id))
 
 
 async def _write_batch(session: AsyncSession, job: ContactImport, rows: list[_Row]) -> None:

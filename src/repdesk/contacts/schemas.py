@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 from pydantic.config import JsonDict
 
+from repdesk.jobs.registry import JobPayload
 from repdesk.kit.schemas import E164, CamelModel, StrictCamelModel
 
 TAGS: JsonDict = {"items": {"type": "string", "minLength": 1, "maxLength": 50}}
@@ -130,3 +131,16 @@ class ContactSettings(StrictCamelModel):
     opt_out_reply: str = Field(min_length=1, max_length=1000)
     opt_in_reply: str = Field(min_length=1, max_length=1000)
     lapsed_days: int = Field(ge=1, le=3650)
+
+
+class ImportContactsJob(JobPayload):
+    """Import the next chunk of rows of a contacts CSV (``contacts.import``)."""
+
+    kind: ClassVar[str] = "contacts.import"
+    import_id: str
+
+
+class RefreshEngagementJob(JobPayload):
+    """Periodic: recompute engagement scores as recency decays (``contacts.refresh_engagement``)."""
+
+    kind: ClassVar[str] = "contacts.refresh_engagement"

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar, overload
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -49,17 +49,13 @@ class JobPayload(BaseModel):
 P = TypeVar("P", bound=JobPayload)
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
 TypedHandler = Callable[[AsyncSession, P], Awaitable[None]]
-# PENDING (issue 13): the untyped handlers of channels/whatsapp/, conversations/ and
-# developer_api/sending.py, which helpers "send" and "intake" own this session. The lead
-# removes this form when tests/jobs/test_typed_payloads.py's allow-list is empty.
-UntypedHandler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class TaskSpec:
     kind: str
     handler: Handler
-    payload_model: type[JobPayload] | None  # None only for the PENDING untyped handlers
+    payload_model: type[JobPayload]
     max_attempts: int
     backoff_base: float  # seconds; attempt n waits base * 2**(n-1), capped
     backoff_cap: float
@@ -90,48 +86,27 @@ def _kind_of(payload: type[JobPayload]) -> str:
     return kind
 
 
-@overload
 def task(
     payload: type[P],
     *,
     max_attempts: int = 5,
     backoff_base: float = 2.0,
     backoff_cap: float = 3600.0,
-) -> Callable[[TypedHandler[P]], TypedHandler[P]]: ...
-
-
-@overload
-def task(
-    payload: str,
-    *,
-    max_attempts: int = 5,
-    backoff_base: float = 2.0,
-    backoff_cap: float = 3600.0,
-) -> Callable[[UntypedHandler], UntypedHandler]: ...
-
-
-def task(
-    payload: type[JobPayload] | str,
-    *,
-    max_attempts: int = 5,
-    backoff_base: float = 2.0,
-    backoff_cap: float = 3600.0,
-) -> Callable[[Any], Any]:
+) -> Callable[[TypedHandler[P]], TypedHandler[P]]:
     """Register the decorated function as the handler of ``payload``'s kind."""
-    model = None if isinstance(payload, str) else payload
-    kind = payload if isinstance(payload, str) else _kind_of(payload)
+    kind = _kind_of(payload)
 
-    def register(fn: Handler) -> Handler:
-        TASKS[kind] = TaskSpec(kind, fn, model, max_attempts, backoff_base, backoff_cap)
+    def register(fn: TypedHandler[P]) -> TypedHandler[P]:
+        TASKS[kind] = TaskSpec(kind, fn, payload, max_attempts, backoff_base, backoff_cap)
         return fn
 
     return register
 
 
-def periodic(payload: type[JobPayload] | str, *, every_seconds: int) -> None:
+def periodic(payload: type[JobPayload], *, every_seconds: int) -> None:
     """Run ``payload``'s kind every ``every_seconds`` (once per period across all workers); the
     run's payload is the model built with no arguments."""
-    kind = payload if isinstance(payload, str) else _kind_of(payload)
+    kind = _kind_of(payload)
     PERIODIC[kind] = PeriodicSpec(kind, every_seconds)
 
 

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,19 +20,6 @@ from repdesk.jobs.registry import TASKS, JobPayload
 from repdesk.kit.time import utcnow
 
 
-def _row(job: JobPayload | str, untyped: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
-    """The kind and the stored JSON of a job."""
-    if isinstance(job, JobPayload):
-        return job.kind, job.wire()
-    # PENDING (issue 13): ``enqueue(session, "kind", {...})``, left in the files of helpers
-    # "send" and "intake" (tests/jobs/test_typed_payloads.py lists them). A kind that has a
-    # model is still validated here, so a bad payload fails at the enqueueing line.
-    spec = TASKS.get(job)
-    if spec is not None and spec.payload_model is not None:
-        return job, spec.payload_model.model_validate(untyped or {}).wire()
-    return job, untyped or {}
-
-
 def _max_attempts(kind: str) -> int:
     spec = TASKS.get(kind)
     return spec.max_attempts if spec else 5
@@ -41,8 +27,7 @@ def _max_attempts(kind: str) -> int:
 
 async def enqueue(
     session: AsyncSession,
-    job: JobPayload | str,
-    untyped_payload: dict[str, Any] | None = None,
+    job: JobPayload,
     *,
     run_at: datetime | None = None,
     delay: float | None = None,
@@ -51,7 +36,7 @@ async def enqueue(
 ) -> Job | None:
     """Add ``job`` to ``session``. With ``dedupe_key``, an existing job with that key wins
     (returns None)."""
-    kind, payload = _row(job, untyped_payload)
+    kind, payload = job.kind, job.wire()
     when = run_at or utcnow()
     if delay:
         when = when + timedelta(seconds=delay)
@@ -75,15 +60,14 @@ async def enqueue(
 
 async def enqueue_once(
     session: AsyncSession,
-    job: JobPayload | str,
-    untyped_payload: dict[str, Any] | None = None,
+    job: JobPayload,
     *,
     dedupe_key: str,
     run_at: datetime | None = None,
 ) -> bool:
     """Like :func:`enqueue` with a ``dedupe_key``, in one statement (no savepoint): for hot
     paths where the key usually exists already. True when this call added the job."""
-    kind, payload = _row(job, untyped_payload)
+    kind, payload = job.kind, job.wire()
     row = {
         "kind": kind,
         "payload": payload,

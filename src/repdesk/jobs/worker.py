@@ -147,15 +147,13 @@ class Worker:
         if spec is None:
             await self._fail(job, f"no handler registered for job kind {job.kind!r}", final=True)
             return False
-        payload: Any = job.payload
-        if spec.payload_model is not None:
-            try:
-                payload = spec.payload_model.model_validate(job.payload)
-            except ValidationError as exc:
-                # A stored payload that no longer fits its model (an old row, a bad write) is
-                # set aside at once: retrying cannot make it valid.
-                await self._fail(job, poison_error(spec.payload_model.__name__, exc), final=True)
-                return False
+        try:
+            payload = spec.payload_model.model_validate(job.payload)
+        except ValidationError as exc:
+            # A stored payload that no longer fits its model (an old row, a bad write) is set
+            # aside at once: retrying cannot make it valid.
+            await self._fail(job, poison_error(spec.payload_model.__name__, exc), final=True)
+            return False
         current_attempt.set((job.attempts, job.max_attempts))
         try:
             async with self.db.session() as session:
@@ -256,9 +254,8 @@ class Worker:
                 )
                 if claimed is not None:
                     task = TASKS.get(spec.kind)
-                    model = task.payload_model if task is not None else None
-                    # PENDING (issue 13): the str form for the untyped periodic kinds.
-                    await enqueue(session, model() if model else spec.kind, run_at=now)
+                    if task is not None:
+                        await enqueue(session, task.payload_model(), run_at=now)
             await commit(session)
 
     async def run_now(self, job_id: str) -> bool:
