@@ -5,6 +5,8 @@ customer messages (``conversations.record_inbound``); what the visitor sees of a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -159,6 +161,48 @@ async def read_limited(stream: Any, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+@dataclass(frozen=True)
+class _UploadRule:
+    """What an upload of one kind must be, and what the visitor is told when it is not."""
+
+    empty: str
+    too_large: str
+    unsupported: str
+    sniff: Callable[[bytes], str | None]
+    max_bytes: Callable[[], int]
+
+
+_FILE = _UploadRule(
+    empty="The file is empty.",
+    too_large="The file is too large.",
+    unsupported=(
+        "This kind of file cannot be shared: send an image (PNG, JPEG, GIF, WebP), a PDF, "
+        "a Word document (DOCX) or a text file."
+    ),
+    sniff=sniff_file,
+    max_bytes=lambda: widget_settings().max_upload_bytes,
+)
+_VOICE = _UploadRule(
+    empty="The recording is empty.",
+    too_large="The recording is too long.",
+    unsupported="The recording is not in a supported audio format.",
+    sniff=sniff_audio,
+    max_bytes=lambda: widget_settings().max_voice_bytes,
+)
+
+
+def _checked_upload(data: bytes, rule: _UploadRule) -> str:
+    """The sniffed MIME type of an upload that is not empty, fits, and is of a kind we take."""
+    if not data:
+        raise ValidationError(rule.empty)
+    if len(data) > rule.max_bytes():
+        raise FileTooLargeError(rule.too_large)
+    mime = rule.sniff(data)
+    if mime is None:
+        raise UnsupportedFileTypeError(rule.unsupported)
+    return mime
+
+
 async def receive_file(
     session: AsyncSession,
     assistant: Assistant,
@@ -173,16 +217,7 @@ async def receive_file(
     if not settings["filesEnabled"]:
         raise FeatureDisabledError("File sharing is turned off for this chat.")
     client_id = _check_client_id(client_id)
-    if not data:
-        raise ValidationError("The file is empty.")
-    if len(data) > widget_settings().max_upload_bytes:
-        raise FileTooLargeError("The file is too large.")
-    mime = sniff_file(data)
-    if mime is None:
-        raise UnsupportedFileTypeError(
-            "This kind of file cannot be shared: send an image (PNG, JPEG, GIF, WebP), a PDF, "
-            "a Word document (DOCX) or a text file."
-        )
+    mime = _checked_upload(data, _FILE)
     caption = (caption or "").strip()[: widget_settings().max_message_chars]
     name = _safe_filename(filename, mime)
     stored = await files.save(
@@ -226,13 +261,7 @@ async def receive_voice(
     if not settings["voiceEnabled"] or not transcription.is_available():
         raise FeatureDisabledError("Voice messages are not available for this chat.")
     client_id = _check_client_id(client_id)
-    if not data:
-        raise ValidationError("The recording is empty.")
-    if len(data) > widget_settings().max_voice_bytes:
-        raise FileTooLargeError("The recording is too long.")
-    mime = sniff_audio(data)
-    if mime is None:
-        raise UnsupportedFileTypeError("The recording is not in a supported audio format.")
+    mime = _checked_upload(data, _VOICE)
     name = f"voice-{client_id}.{EXTENSIONS[mime]}"
     stored = await files.save(
         session,
