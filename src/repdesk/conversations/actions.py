@@ -30,7 +30,7 @@ async def set_status(session: AsyncSession, conv: Conversation, status: str) -> 
     conv.status = status
     await session.flush()
     if changed:
-        opened = status == "open"
+        opened = status == ConversationStatus.OPEN
         await emit_conversation(
             session, conv, event=Event.CONVERSATION_OPENED if opened else Event.CONVERSATION_CLOSED
         )

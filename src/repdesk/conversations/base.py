@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from repdesk.accounts.models import Workspace
 from repdesk.assistants.models import Assistant
 from repdesk.contacts.models import Contact
-from repdesk.conversations.models import Conversation, Message
+from repdesk.conversations.models import Conversation, ConversationStatus, Message
 from repdesk.events.service import conversation_topic, emit
 from repdesk.events.types import ConversationData, Event, MessageData
 from repdesk.kit.errors import AppError, NotFound
@@ -43,7 +43,7 @@ async def get_or_create_conversation(
         assistant_id=assistant.id,
         contact_id=contact.id,
         channel=channel,
-        status="open",
+        status=ConversationStatus.OPEN,
         automation_enabled=True,
         needs_human=False,
         unread_count=0,

@@ -37,7 +37,9 @@ _M = table_of(Message).c
 _MARK_SENT = (
     update(table_of(Message))
     .where(_M.id == bindparam("message_id"))
-    .values(status="sent", external_id=bindparam("external_id"), sent_at=bindparam("now"))
+    .values(
+        status=MessageStatus.SENT, external_id=bindparam("external_id"), sent_at=bindparam("now")
+    )
 )
 
 
@@ -116,7 +118,7 @@ async def record_sent(session: AsyncSession, message: Message, external_id: str)
         _MARK_SENT, {"message_id": message.id, "external_id": external_id, "now": now}
     )
     set_committed_value(message, "external_id", external_id)
-    set_committed_value(message, "status", "sent")
+    set_committed_value(message, "status", MessageStatus.SENT)
     set_committed_value(message, "sent_at", now)
     conv = await session.get(Conversation, message.conversation_id)
     assert conv is not None
@@ -146,9 +148,9 @@ async def mark_failed(
     provider_code: int | None = None,
     refund: bool = True,
 ) -> None:
-    if message.status == "failed":
+    if message.status == MessageStatus.FAILED:
         return
-    message.status = "failed"
+    message.status = MessageStatus.FAILED
     message.error_code = code
     message.error_title = title[:300]
     message.meta_error_code = provider_code
@@ -180,8 +182,8 @@ async def apply_status(
     if message is None:
         return None
     when = ensure_utc(timestamp) if timestamp else utcnow()
-    if status == "failed":
-        if message.status in ("read", "failed"):
+    if status == MessageStatus.FAILED:
+        if message.status in (MessageStatus.READ, MessageStatus.FAILED):
             return message
         await mark_failed(
             session,
@@ -194,11 +196,12 @@ async def apply_status(
         return message
     if status not in STATUS_RANK:
         return message
-    if status in ("delivered", "read") and message.delivered_at is None:
+    if status in (MessageStatus.DELIVERED, MessageStatus.READ) and message.delivered_at is None:
         message.delivered_at = when
-    if status == "read" and message.read_at is None:
+    if status == MessageStatus.READ and message.read_at is None:
         message.read_at = when
-    if message.status == "failed" or STATUS_RANK.get(message.status, -1) >= STATUS_RANK[status]:
+    behind = STATUS_RANK.get(message.status, -1) >= STATUS_RANK[status]
+    if message.status == MessageStatus.FAILED or behind:
         await session.flush()
         return message
     message.status = status

@@ -24,7 +24,7 @@ from repdesk.conversations.base import (
     get_or_create_conversation,
     preview,
 )
-from repdesk.conversations.models import Conversation, ConversationStatus, Message
+from repdesk.conversations.models import Conversation, ConversationStatus, Message, MessageStatus
 from repdesk.events.types import Event
 from repdesk.jobs.service import enqueue
 from repdesk.kit.ids import new_id
@@ -128,7 +128,7 @@ def _inbound_message(
         type=type,
         text=text or "",
         content=content or {},
-        status="received",
+        status=MessageStatus.RECEIVED,
         sender="customer",
         external_id=external_id,
         reply_to_external_id=reply_to_external_id,

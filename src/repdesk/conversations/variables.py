@@ -65,13 +65,13 @@ def _contact_field(contact: Contact | None, field: str, order: Mapping[str, str]
 async def _last_order(session: AsyncSession, contact: Contact | None) -> dict[str, str]:
     """The contact's last order that is not cancelled, as template values (one query, made
     only when a variable asks for it)."""
-    from repdesk.orders.models import Order
+    from repdesk.orders.models import Order, OrderStatus
 
     if contact is None:
         return {}
     order = await session.scalar(
         select(Order)
-        .where(Order.contact_id == contact.id, Order.status != "cancelled")
+        .where(Order.contact_id == contact.id, Order.status != OrderStatus.CANCELLED)
         .order_by(Order.created_at.desc())
         .limit(1)
     )

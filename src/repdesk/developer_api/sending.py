@@ -36,6 +36,7 @@ from repdesk.conversations import service as conversations
 from repdesk.conversations.models import (
     HANDED_TO_CHANNEL,
     Conversation,
+    ConversationStatus,
     Message,
     MessageStatus,
 )
@@ -102,7 +103,7 @@ _LOOKUP = (
 
 
 def _response(message: Message, credits_remaining: int) -> SendResponse:
-    if message.status == "failed":
+    if message.status == MessageStatus.FAILED:
         code = message.error_code or "META_API_ERROR"
         text = message.error_title or "The WhatsApp Cloud API refused the message."
         if code in CLIENT_ERRORS:
@@ -111,7 +112,7 @@ def _response(message: Message, credits_remaining: int) -> SendResponse:
     return SendResponse(
         message_id=message.id,
         whatsapp_message_id=message.external_id,
-        status="sent" if message.status in HANDED_TO_CHANNEL else message.status,
+        status=MessageStatus.SENT if message.status in HANDED_TO_CHANNEL else message.status,
         credits_used=message.credits_charged,
         credits_remaining=credits_remaining,
     )
@@ -295,7 +296,9 @@ async def _sandbox(
     if conv is None:
         if outbound.type != "template":
             raise _never_wrote(phone)
-        conv = Conversation(assistant_id=assistant.id, channel=assistant.platform, status="open")
+        conv = Conversation(
+            assistant_id=assistant.id, channel=assistant.platform, status=ConversationStatus.OPEN
+        )
     await conversations.check_sendable(session, conv, outbound)
     await commit(session)  # the key's last-used time, nothing else
     return SendResponse(

@@ -23,7 +23,7 @@ from repdesk.channels.widget.sniff import EXTENSIONS, kind_of, sniff_audio, snif
 from repdesk.channels.widget.visitors import visitor_topic
 from repdesk.contacts.models import Contact
 from repdesk.conversations import service as conversations
-from repdesk.conversations.models import Conversation, Message
+from repdesk.conversations.models import Conversation, Message, MessageStatus
 from repdesk.db.engine import queue_realtime
 from repdesk.files import service as files
 from repdesk.files.models import StoredFile
@@ -88,7 +88,7 @@ async def history(
         return []
     rows = await session.scalars(
         select(Message)
-        .where(Message.conversation_id == conv.id, Message.status != "failed")
+        .where(Message.conversation_id == conv.id, Message.status != MessageStatus.FAILED)
         .order_by(Message.id.desc())
         .limit(limit or widget_settings().history_limit)
     )
