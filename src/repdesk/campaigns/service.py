@@ -32,6 +32,7 @@ from repdesk.conversations import service as conversations
 from repdesk.conversations.models import (
     HANDED_TO_CHANNEL,
     Conversation,
+    ConversationStatus,
     Message,
     MessageStatus,
 )
@@ -73,7 +74,9 @@ async def create(
         raise ValidationError(f"recipients: at most {limit} per broadcast.")
     sender = get_sender(CHANNEL)
     if sender is not None and outbound.type == "template":
-        probe = Conversation(assistant_id=assistant.id, channel=CHANNEL, status="open")
+        probe = Conversation(
+            assistant_id=assistant.id, channel=CHANNEL, status=ConversationStatus.OPEN
+        )
         await sender.validate(session, probe, outbound)
     broadcast = Broadcast(
         workspace_id=assistant.workspace_id,

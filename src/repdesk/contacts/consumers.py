@@ -24,7 +24,7 @@ from repdesk.conversations.models import Conversation
 from repdesk.events.service import on_event
 from repdesk.events.types import Event
 from repdesk.kit.time import utcnow
-from repdesk.orders.models import Order
+from repdesk.orders.models import Order, OrderStatus, PaymentStatus
 
 REFRESH_EVERY_SECONDS = 3600
 
@@ -108,14 +108,19 @@ async def on_order(session: AsyncSession, envelope: dict[str, Any]) -> None:
 async def refresh_orders(session: AsyncSession, contact_id: str, assistant_id: str) -> None:
     """Orders count, total spent, total paid, last order date and budget range of one contact,
     from its orders (a handful of rows: this runs per order event, not per message)."""
-    counted = (Order.contact_id == contact_id) & (Order.status != "cancelled") & (~Order.test)
+    counted = (
+        (Order.contact_id == contact_id) & (Order.status != OrderStatus.CANCELLED) & (~Order.test)
+    )
     count, spent, paid, last = (
         await session.execute(
             select(
                 func.count(),
                 func.coalesce(func.sum(Order.total), 0),
                 func.coalesce(
-                    func.sum(case((Order.payment_status == "paid", Order.total), else_=0)), 0
+                    func.sum(
+                        case((Order.payment_status == PaymentStatus.PAID, Order.total), else_=0)
+                    ),
+                    0,
                 ),
                 func.max(Order.created_at),
             ).where(counted)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -39,6 +40,15 @@ class WebhookEndpoint(IdMixin, TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class DeliveryStatus(StrEnum):
+    """A webhook delivery: pending -> delivered | retrying -> ... -> failed."""
+
+    PENDING = "pending"
+    RETRYING = "retrying"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
 class WebhookDelivery(IdMixin, TimestampMixin, Base):
     """One event to one endpoint: the exact signed body and how its attempts went."""
 
@@ -48,8 +58,7 @@ class WebhookDelivery(IdMixin, TimestampMixin, Base):
     endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
     event: Mapped[str] = mapped_column(String(40))
     body: Mapped[str] = mapped_column(Text)  # the compact JSON that is signed and sent
-    # pending -> delivered | retrying -> ... -> failed
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     response_code: Mapped[int | None] = mapped_column(Integer)
     latency_ms: Mapped[int | None] = mapped_column(Integer)

@@ -304,7 +304,7 @@ async def _sandbox(
     return SendResponse(
         message_id=new_id(),
         whatsapp_message_id="wamid.TEST" + new_id().upper(),
-        status="sent",
+        status=MessageStatus.SENT,
         credits_used=0,
         credits_remaining=workspace.credits,
     )

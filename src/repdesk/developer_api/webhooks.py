@@ -28,7 +28,7 @@ from repdesk import vault
 from repdesk.config import get_settings
 from repdesk.db.engine import commit_then, tx_cache
 from repdesk.developer_api.config import get_api_settings
-from repdesk.developer_api.models import WebhookDelivery, WebhookEndpoint
+from repdesk.developer_api.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from repdesk.developer_api.schemas import WEBHOOK_EVENTS, DeliverWebhookJob
 from repdesk.developer_api.wire import js_stringify
 from repdesk.events import types as events_types
@@ -160,7 +160,7 @@ async def redeliver(
         endpoint_id=endpoint.id,
         event=delivery.event,
         body=delivery.body,
-        status="pending",
+        status=DeliveryStatus.PENDING,
         attempts=0,
     )
     session.add(copy)
@@ -238,7 +238,7 @@ async def fan_out(session: AsyncSession, envelope: dict[str, Any]) -> None:
             endpoint_id=endpoint_id,
             event=event,
             body=body,
-            status="pending",
+            status=DeliveryStatus.PENDING,
             attempts=0,
         )
         session.add(delivery)  # flushed with its job at the event's commit
@@ -297,7 +297,7 @@ async def deliver(session: AsyncSession, delivery_id: str) -> None:
     """One attempt (the ``webhooks.deliver`` job). Retries are new jobs on our own schedule
     (configurable, see config)."""
     delivery = await session.get(WebhookDelivery, delivery_id)
-    if delivery is None or delivery.status in ("delivered", "failed"):
+    if delivery is None or delivery.status in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED):
         return
     endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
     if endpoint is None:
@@ -319,7 +319,7 @@ async def deliver(session: AsyncSession, delivery_id: str) -> None:
     delivery.latency_ms = latency
     delivery.last_attempt_at = now
     if not error:
-        delivery.status = "delivered"
+        delivery.status = DeliveryStatus.DELIVERED
         delivery.delivered_at = now
         delivery.last_error = None
         delivery.next_attempt_at = None
@@ -329,10 +329,10 @@ async def deliver(session: AsyncSession, delivery_id: str) -> None:
     retry_index = delivery.attempts - 1  # 0 after the first attempt
     if retry_index < len(delays):
         delay = delays[retry_index]
-        delivery.status = "retrying"
+        delivery.status = DeliveryStatus.RETRYING
         delivery.next_attempt_at = now + timedelta(seconds=delay)
         await enqueue(session, DeliverWebhookJob(delivery_id=delivery.id), delay=delay)
     else:
-        delivery.status = "failed"
+        delivery.status = DeliveryStatus.FAILED
         delivery.next_attempt_at = None
         log.info("webhook delivery %s failed after %d attempts", delivery.id, delivery.attempts)

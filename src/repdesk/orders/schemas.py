@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
 
 from repdesk.kit.schemas import CamelModel, StrictCamelModel
+from repdesk.orders.models import FulfilmentStatus, OrderStatus, PaymentStatus
 
 
 class OrderItem(CamelModel):
@@ -43,9 +44,7 @@ class OrderRead(CamelModel):
 
 
 class OrderUpdate(StrictCamelModel):
-    status: Literal["pending", "confirmed", "shipped", "delivered", "cancelled"] | None = None
-    payment_status: Literal["unpaid", "pending", "paid", "refunded"] | None = None
-    fulfilment_status: (
-        Literal["unfulfilled", "packed", "out_for_delivery", "fulfilled", "returned"] | None
-    ) = None
+    status: OrderStatus | None = None
+    payment_status: PaymentStatus | None = None
+    fulfilment_status: FulfilmentStatus | None = None
     note: str | None = Field(default=None, min_length=1, max_length=2000)

@@ -25,7 +25,10 @@ from repdesk.orders.models import (
     FULFILMENT_STATUSES,
     ORDER_STATUSES,
     PAYMENT_STATUSES,
+    FulfilmentStatus,
     Order,
+    OrderStatus,
+    PaymentStatus,
 )
 
 
@@ -113,9 +116,9 @@ async def create(
         conversation_id=conversation_id,
         contact_id=contact_id,
         number=int(last or 0) + 1,
-        status="pending",
-        payment_status="unpaid",
-        fulfilment_status="unfulfilled",
+        status=OrderStatus.PENDING,
+        payment_status=PaymentStatus.UNPAID,
+        fulfilment_status=FulfilmentStatus.UNFULFILLED,
         test=test,
         currency=new.currency,
         items=[i.as_dict() for i in new.items],
@@ -127,7 +130,7 @@ async def create(
         delivery_address=new.delivery_address,
         delivery_method=new.delivery_method,
         notes=[],
-        history=[{"at": now, "status": "pending", "by": "ai"}],
+        history=[{"at": now, "status": OrderStatus.PENDING.value, "by": "ai"}],
     )
     session.add(order)
     await session.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, event
@@ -14,6 +15,11 @@ from repdesk.inbound.models import InboundEvent
 
 # The provider name of WhatsApp's events in the inbound intake (inbound_events.provider).
 PROVIDER = "whatsapp"
+
+
+class ConnectionStatus(StrEnum):
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
 
 
 class WhatsAppConnection(IdMixin, TimestampMixin, Base):
@@ -35,7 +41,7 @@ class WhatsAppConnection(IdMixin, TimestampMixin, Base):
     # Random, >= 128 bits, never derived from the number or account ids.
     webhook_path: Mapped[str] = mapped_column(String(64), unique=True)
     verify_token: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20), default="connected")  # connected|disconnected
+    status: Mapped[str] = mapped_column(String(20), default=ConnectionStatus.CONNECTED)
     status_reason: Mapped[str | None] = mapped_column(String(300))
     display_name: Mapped[str | None] = mapped_column(String(200))
     quality_rating: Mapped[str | None] = mapped_column(String(20))

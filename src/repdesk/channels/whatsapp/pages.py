@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from repdesk.assistants.deps import PageAssistantDep
 from repdesk.channels.whatsapp import service, templates
 from repdesk.channels.whatsapp.config import get_whatsapp_settings
+from repdesk.channels.whatsapp.models import ConnectionStatus
 from repdesk.channels.whatsapp.routes import connection_read, sync_now
 from repdesk.dashboard import nav
 from repdesk.dashboard.render import redirect, render
@@ -110,7 +111,7 @@ async def check(
     # The check's finding (connected or disconnected) is kept even though a failed check is
     # reported as an error redirect, which would otherwise roll the request back.
     await commit(session)
-    if conn.status != "connected":
+    if conn.status != ConnectionStatus.CONNECTED:
         return redirect(back, error=conn.status_reason or "Disconnected.")
     return redirect(back, flash="Connection checked: Meta accepts the token.")
 
@@ -148,7 +149,7 @@ async def templates_sync(
 ) -> Response:
     back = f"/assistants/{assistant.id}/templates"
     conn = await service.get_connection(session, assistant.id)
-    if conn is None or conn.status != "connected":
+    if conn is None or conn.status != ConnectionStatus.CONNECTED:
         return redirect(back, error="Connect a WhatsApp number first.")
     try:
         await sync_now(session, conn)

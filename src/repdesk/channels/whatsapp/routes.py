@@ -26,7 +26,7 @@ from repdesk.assistants.models import Assistant
 from repdesk.channels.whatsapp import service, templates
 from repdesk.channels.whatsapp.client import GraphClient, GraphError
 from repdesk.channels.whatsapp.config import get_whatsapp_settings
-from repdesk.channels.whatsapp.models import WhatsAppConnection
+from repdesk.channels.whatsapp.models import ConnectionStatus, WhatsAppConnection
 from repdesk.channels.whatsapp.schemas import (
     AppSecretUpdate,
     ConnectionRead,
@@ -57,7 +57,7 @@ def connection_read(conn: WhatsAppConnection | None) -> ConnectionRead:
     if conn is None:
         return ConnectionRead(connected=False, status="not_connected")
     return ConnectionRead(
-        connected=conn.status == "connected",
+        connected=conn.status == ConnectionStatus.CONNECTED,
         status=conn.status,
         status_reason=conn.status_reason,
         mode=conn.mode,

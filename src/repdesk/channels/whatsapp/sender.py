@@ -27,7 +27,7 @@ from repdesk.channels.base import (
 from repdesk.channels.whatsapp import service, templates
 from repdesk.channels.whatsapp.client import GraphClient, GraphError, message_body, split_text
 from repdesk.channels.whatsapp.formatter import to_whatsapp
-from repdesk.channels.whatsapp.models import WhatsAppConnection
+from repdesk.channels.whatsapp.models import ConnectionStatus, WhatsAppConnection
 from repdesk.contacts import service as contacts
 from repdesk.contacts.models import Contact
 from repdesk.conversations.models import Conversation, Message
@@ -131,7 +131,7 @@ class WhatsAppSender:
         conn = await service.get_connection_for_send(session, conversation.assistant_id)
         if conn is None:
             raise service.NotConnectedError("This assistant has no WhatsApp number connected.")
-        if conn.status != "connected":
+        if conn.status != ConnectionStatus.CONNECTED:
             raise service.NotConnectedError(
                 "The WhatsApp connection is disconnected (the access token was rejected): "
                 "reconnect it in Settings."
@@ -201,7 +201,7 @@ class WhatsAppSender:
         assistant_text: bool,
     ) -> Outgoing:
         """Everything a send needs from the database, read before its transaction ends."""
-        if conn is None or conn.status != "connected":
+        if conn is None or conn.status != ConnectionStatus.CONNECTED:
             raise ChannelError("The WhatsApp number is not connected.", code="CHANNEL_DISCONNECTED")
         if not to:
             raise ChannelError(

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from repdesk import vault
 from repdesk.assistants.models import Assistant
 from repdesk.channels.whatsapp.client import GraphClient, GraphError, PhoneNumberInfo
-from repdesk.channels.whatsapp.models import WhatsAppConnection, WhatsAppTemplate
+from repdesk.channels.whatsapp.models import ConnectionStatus, WhatsAppConnection, WhatsAppTemplate
 from repdesk.channels.whatsapp.schemas import SyncTemplatesJob
 from repdesk.channels.whatsapp.webhook import forget_webhook_target
 from repdesk.config import get_settings
@@ -228,7 +228,7 @@ async def _save_connection(
     conn.phone_number = phone_number
     conn.access_token_enc = vault.encrypt(token)
     conn.app_secret_enc = vault.encrypt(app_secret_) if app_secret_ else None
-    conn.status = "connected"
+    conn.status = ConnectionStatus.CONNECTED
     conn.status_reason = None
     forget_webhook_target(conn.webhook_path)
     _apply_info(conn, info)
@@ -358,16 +358,16 @@ async def check_connection(session: AsyncSession, conn: WhatsAppConnection) -> W
             return conn
         raise _graph_problem(exc, "checking the connection") from exc
     _apply_info(conn, info)
-    conn.status = "connected"
+    conn.status = ConnectionStatus.CONNECTED
     conn.status_reason = None
     await session.flush()
     return conn
 
 
 async def mark_disconnected(session: AsyncSession, conn: WhatsAppConnection, reason: str) -> None:
-    if conn.status != "disconnected":
+    if conn.status != ConnectionStatus.DISCONNECTED:
         log.warning("whatsapp connection %s disconnected: %s", conn.id, reason)
-    conn.status = "disconnected"
+    conn.status = ConnectionStatus.DISCONNECTED
     conn.status_reason = reason[:300]
     await session.flush()
 
@@ -388,7 +388,7 @@ async def disconnect(session: AsyncSession, assistant: Assistant) -> None:
 
 async def all_connected(session: AsyncSession) -> list[WhatsAppConnection]:
     rows = await session.scalars(
-        select(WhatsAppConnection).where(WhatsAppConnection.status == "connected")
+        select(WhatsAppConnection).where(WhatsAppConnection.status == ConnectionStatus.CONNECTED)
     )
     return list(rows)
 

@@ -12,6 +12,7 @@ from repdesk.assistants.models import Assistant
 from repdesk.channels.whatsapp import service, templates
 from repdesk.channels.whatsapp.client import GraphClient, GraphError
 from repdesk.channels.whatsapp.config import get_whatsapp_settings
+from repdesk.channels.whatsapp.models import ConnectionStatus
 from repdesk.channels.whatsapp.schemas import (
     DownloadMediaJob,
     SyncAllTemplatesJob,
@@ -104,7 +105,7 @@ async def download_media(session: AsyncSession, job: DownloadMediaJob) -> None:
 async def sync_templates(session: AsyncSession, job: SyncTemplatesJob) -> None:
     assistant_id = job.assistant_id
     conn = await service.get_connection(session, assistant_id)
-    if conn is None or conn.status != "connected":
+    if conn is None or conn.status != ConnectionStatus.CONNECTED:
         return
     token, waba, conn_id = service.access_token(conn), conn.business_account_id, conn.id
     await commit(session)  # no transaction is held over the Graph call
