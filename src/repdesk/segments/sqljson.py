@@ -61,52 +61,42 @@ def _sqlite_path(key: str) -> str:
     return f"('$.\"' || {key} || '\"')"
 
 
-@compiles(json_number, "postgresql")
-def _pg_number(element: json_number, compiler: SQLCompiler, **kw: Any) -> str:
+# How each typed pick reads its value, and which JSON types it accepts, per dialect.
+_PG_TYPED: dict[type[_JsonPick], tuple[str, str]] = {
+    json_number: ("'number'", "CAST({col} ->> {key} AS DOUBLE PRECISION)"),
+    json_text: ("'string'", "{col} ->> {key}"),
+    json_bool: ("'boolean'", "{col} ->> {key}"),
+}
+_SQLITE_TYPED: dict[type[_JsonPick], tuple[str, str]] = {
+    json_number: ("'integer', 'real'", "json_extract({col}, {path})"),
+    json_text: ("'text'", "json_extract({col}, {path})"),
+    json_bool: ("'true', 'false'", "json_type({col}, {path})"),
+}
+
+
+def _typed(table: dict[type[_JsonPick], tuple[str, str]], element: _JsonPick) -> tuple[str, str]:
+    """The entry of ``element``'s class (or of the class an annotated copy derives from)."""
+    return next(table[cls] for cls in type(element).__mro__ if cls in table)
+
+
+def _pg_typed(element: _JsonPick, compiler: SQLCompiler, **kw: Any) -> str:
     col, key = _args(element, compiler, **kw)
-    return (
-        f"(CASE WHEN jsonb_typeof({col} -> {key}) = 'number' "
-        f"THEN CAST({col} ->> {key} AS DOUBLE PRECISION) END)"
-    )
+    types, value = _typed(_PG_TYPED, element)
+    read = value.format(col=col, key=key)
+    return f"(CASE WHEN jsonb_typeof({col} -> {key}) IN ({types}) THEN {read} END)"
 
 
-@compiles(json_number, "sqlite")
-def _sqlite_number(element: json_number, compiler: SQLCompiler, **kw: Any) -> str:
-    col, key = _args(element, compiler, **kw)
-    path = _sqlite_path(key)
-    return (
-        f"(CASE WHEN json_type({col}, {path}) IN ('integer', 'real') "
-        f"THEN json_extract({col}, {path}) END)"
-    )
-
-
-@compiles(json_text, "postgresql")
-def _pg_text(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
-    col, key = _args(element, compiler, **kw)
-    return f"(CASE WHEN jsonb_typeof({col} -> {key}) = 'string' THEN {col} ->> {key} END)"
-
-
-@compiles(json_text, "sqlite")
-def _sqlite_text(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
-    col, key = _args(element, compiler, **kw)
-    path = _sqlite_path(key)
-    return f"(CASE WHEN json_type({col}, {path}) = 'text' THEN json_extract({col}, {path}) END)"
-
-
-@compiles(json_bool, "postgresql")
-def _pg_bool(element: json_bool, compiler: SQLCompiler, **kw: Any) -> str:
-    col, key = _args(element, compiler, **kw)
-    return f"(CASE WHEN jsonb_typeof({col} -> {key}) = 'boolean' THEN {col} ->> {key} END)"
-
-
-@compiles(json_bool, "sqlite")
-def _sqlite_bool(element: json_bool, compiler: SQLCompiler, **kw: Any) -> str:
+def _sqlite_typed(element: _JsonPick, compiler: SQLCompiler, **kw: Any) -> str:
     col, key = _args(element, compiler, **kw)
     path = _sqlite_path(key)
-    return (
-        f"(CASE WHEN json_type({col}, {path}) IN ('true', 'false') "
-        f"THEN json_type({col}, {path}) END)"
-    )
+    types, value = _typed(_SQLITE_TYPED, element)
+    read = value.format(col=col, path=path)
+    return f"(CASE WHEN json_type({col}, {path}) IN ({types}) THEN {read} END)"
+
+
+for _pick in _PG_TYPED:
+    compiles(_pick, "postgresql")(_pg_typed)
+    compiles(_pick, "sqlite")(_sqlite_typed)
 
 
 @compiles(json_present, "postgresql")
