@@ -31,6 +31,7 @@ from repdesk.db.engine import Database
 from repdesk.db.migrate import upgrade
 from repdesk.db.models_all import import_all_models
 from repdesk.jobs.worker import Worker
+from repdesk.kit.http import close_shared_client
 from tests.factories import Account, create_account, create_assistant, signed_in
 from tests.fakes.server import ThreadedServer, free_port
 
@@ -57,6 +58,14 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def _asyncpg_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session", autouse=True)
+async def _shared_http_clients() -> AsyncIterator[None]:
+    """The HTTP pools the code under test opened on the session's loop, closed at its end (as
+    the app's shutdown does), so that none is left for the interpreter to find unclosed."""
+    yield
+    await close_shared_client()
 
 
 @pytest.fixture(scope="session")
