@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import ast
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -95,3 +97,63 @@ async def test_a_page_that_raises_goes_back_to_its_form_with_the_error(
     r = await client.post("/_probe/raises-plain")
     assert r.status_code == 400 and r.json()["code"] == "VALIDATION_ERROR"
     assert await names(db) == []
+
+
+# -- one error handler for pages --------------------------------------------------------------
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "repdesk"
+
+
+def catch_and_redirect(source: str, filename: str) -> list[str]:
+    """``file:line`` of every ``except AppError`` whose body only redirects with the error (and
+    perhaps marks the request rollback-only): the work ``back_on_error`` and the one handler
+    do for every page."""
+    found = []
+    for node in ast.walk(ast.parse(source, filename)):
+        if not isinstance(node, ast.ExceptHandler) or not (
+            isinstance(node.type, ast.Name) and node.type.id == "AppError"
+        ):
+            continue
+        body = [s for s in node.body if not _is_call_to(s, "mark_rollback_only")]
+        if (
+            len(body) == 1
+            and isinstance(body[0], ast.Return)
+            and isinstance(body[0].value, ast.Call)
+            and isinstance(body[0].value.func, ast.Name)
+            and body[0].value.func.id == "redirect"
+            and any(k.arg == "error" for k in body[0].value.keywords)
+        ):
+            found.append(f"{filename}:{node.lineno}")
+    return found
+
+
+def _is_call_to(stmt: ast.stmt, name: str) -> bool:
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Call)
+        and isinstance(stmt.value.func, ast.Name)
+        and stmt.value.func.id == name
+    )
+
+
+def test_no_page_catches_an_app_error_only_to_redirect_with_it() -> None:
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        found += catch_and_redirect(path.read_text("utf-8"), path.relative_to(SRC).as_posix())
+    assert found == []
+
+
+def test_the_page_error_check_finds_a_hand_written_catch() -> None:
+    bad = (
+        "async def save(request, session):\n"
+        "    try:\n"
+        "        await service.update(session)\n"
+        "    except AppError as exc:\n"
+        "        mark_rollback_only()\n"
+        "        return redirect('/back', error=exc.message)\n"
+        "    try:\n"
+        "        await service.other(session)\n"
+        "    except AppError as exc:\n"
+        "        return render(request, 'form.html', {'form_error': exc.message}, status=400)\n"
+    )
+    assert catch_and_redirect(bad, "shop/pages.py") == ["shop/pages.py:4"]

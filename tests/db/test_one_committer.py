@@ -11,11 +11,6 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src" / "repdesk"
 BANNED = frozenset({"commit", "rollback"})
 
-# PENDING (issue 13): bare commits in files that helpers "send" and "intake" own this session
-# (conversations/, channels/whatsapp/, developer_api/sending.py). The lead empties this list at
-# the merge; nothing else may be added to it.
-PENDING_OTHER_HELPERS: frozenset[str] = frozenset()  # every site is gone; keep it empty
-
 
 def stray_commits(source: str, filename: str) -> list[str]:
     """``file:line: .commit()`` for every commit or rollback method call in ``source``."""
@@ -42,14 +37,7 @@ def check_tree(root: Path, *, allowed: frozenset[str] = frozenset()) -> list[str
 
 
 def test_nothing_outside_db_commits_or_rolls_back_a_session() -> None:
-    assert check_tree(SRC, allowed=PENDING_OTHER_HELPERS) == []
-
-
-def test_the_pending_list_names_only_files_that_still_need_it() -> None:
-    """An entry whose file no longer commits (or no longer exists) must leave the list."""
-    for name in sorted(PENDING_OTHER_HELPERS):
-        path = SRC / name
-        assert path.exists() and stray_commits(path.read_text("utf-8"), name), name
+    assert check_tree(SRC) == []
 
 
 def test_the_check_fails_on_a_bad_file(tmp_path: Path) -> None:

@@ -12,8 +12,7 @@ from repdesk.assistants.deps import PageAssistantDep
 from repdesk.campaigns import service as broadcasts
 from repdesk.channels.base import OutboundMessage, OutboundTemplate
 from repdesk.dashboard import nav
-from repdesk.dashboard.render import redirect, render
-from repdesk.kit.errors import AppError
+from repdesk.dashboard.render import back_on_error, redirect, render
 from repdesk.kit.web import PagePrincipalDep, SessionDep
 
 pages = APIRouter(include_in_schema=False)
@@ -33,6 +32,7 @@ async def broadcasts_page(
 
 @pages.post("/assistants/{assistant_id}/broadcasts")
 async def broadcast_submit(
+    request: Request,
     assistant: PageAssistantDep,
     session: SessionDep,
     principal: PagePrincipalDep,
@@ -46,26 +46,24 @@ async def broadcast_submit(
     broadcasts.require_whatsapp(assistant)
     phones = [p.strip() for p in recipients.replace(",", "\n").splitlines() if p.strip()]
     back = f"/assistants/{assistant.id}/broadcasts"
-    try:
-        if kind == "template":
-            outbound = OutboundMessage(
-                type="template",
-                template=OutboundTemplate(
-                    name=template_name.strip(), language=template_language.strip() or "en_US"
-                ),
-            )
-        else:
-            if not text.strip():
-                return redirect(back, error="Write the message to send.")
-            outbound = OutboundMessage(type="text", text=text.strip()[:4096])
-        await broadcasts.create(
-            session,
-            assistant=assistant,
-            outbound=outbound,
-            recipients=phones,
-            name=name.strip()[:200] or None,
-            created_by=principal.user.id,
+    back_on_error(request, back)
+    if kind == "template":
+        outbound = OutboundMessage(
+            type="template",
+            template=OutboundTemplate(
+                name=template_name.strip(), language=template_language.strip() or "en_US"
+            ),
         )
-    except AppError as exc:
-        return redirect(back, error=exc.message)
+    else:
+        if not text.strip():
+            return redirect(back, error="Write the message to send.")
+        outbound = OutboundMessage(type="text", text=text.strip()[:4096])
+    await broadcasts.create(
+        session,
+        assistant=assistant,
+        outbound=outbound,
+        recipients=phones,
+        name=name.strip()[:200] or None,
+        created_by=principal.user.id,
+    )
     return redirect(back, flash=f"Broadcast queued for {len(set(phones))} recipients.")

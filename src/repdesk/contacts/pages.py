@@ -22,7 +22,7 @@ from repdesk.contacts import tags as contact_tags
 from repdesk.contacts.routes import detail
 from repdesk.conversations.models import Conversation
 from repdesk.dashboard import nav
-from repdesk.dashboard.render import redirect, render
+from repdesk.dashboard.render import back_on_error, redirect, render
 from repdesk.kit.errors import AppError
 from repdesk.kit.time import utcnow
 from repdesk.kit.web import PagePrincipalDep, SessionDep
@@ -162,12 +162,10 @@ async def bulk_action(
         )
     if action not in ("tag", "untag"):
         return redirect(back, error="Choose an action.")
-    try:
-        changed = await contact_tags.bulk_tag(
-            session, assistant=assistant, contact_ids=ids, tag=tag, remove=action == "untag"
-        )
-    except AppError as exc:
-        return redirect(back, error=exc.message)
+    back_on_error(request, back)
+    changed = await contact_tags.bulk_tag(
+        session, assistant=assistant, contact_ids=ids, tag=tag, remove=action == "untag"
+    )
     verb = "Tagged" if action == "tag" else "Untagged"
     return redirect(back, flash=f"{verb} {changed} contact{'s' if changed != 1 else ''}.")
 
@@ -210,6 +208,7 @@ async def settings_page(
 
 @pages.post("/assistants/{assistant_id}/contacts/settings/attributes")
 async def add_attribute(
+    request: Request,
     assistant: PageAssistantDep,
     session: SessionDep,
     key: Annotated[str, Form(max_length=64)] = "",
@@ -218,22 +217,21 @@ async def add_attribute(
     choices: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     back = f"/assistants/{assistant.id}/contacts/settings"
-    try:
-        await attribute_defs.create(
-            session,
-            assistant_id=assistant.id,
-            key=key,
-            label=label,
-            type=type,
-            choices=[c for c in (x.strip() for x in choices.split(",")) if c],
-        )
-    except AppError as exc:
-        return redirect(back, error=exc.message)
+    back_on_error(request, back)
+    await attribute_defs.create(
+        session,
+        assistant_id=assistant.id,
+        key=key,
+        label=label,
+        type=type,
+        choices=[c for c in (x.strip() for x in choices.split(",")) if c],
+    )
     return redirect(back, flash="Attribute added.")
 
 
 @pages.post("/assistants/{assistant_id}/contacts/settings/optout")
 async def save_optout(
+    request: Request,
     assistant: PageAssistantDep,
     session: SessionDep,
     stop_keywords: Annotated[str, Form(max_length=2000)] = "",
@@ -243,18 +241,16 @@ async def save_optout(
     lapsed_days: Annotated[str, Form(max_length=5)] = "90",
 ) -> Response:
     back = f"/assistants/{assistant.id}/contacts/settings"
-    try:
-        stop = optout.clean_keywords(stop_keywords.split(","), "STOP keywords")
-        start = optout.clean_keywords(start_keywords.split(","), "START keywords")
-        if set(stop) & set(start):
-            raise AppError("A keyword cannot both stop and start.", code="VALIDATION_ERROR")
-        days = int(lapsed_days) if lapsed_days.strip().isdigit() else 0
-        if not 1 <= days <= 3650:
-            raise AppError("Lapsed after: 1 to 3650 days.", code="VALIDATION_ERROR")
-        if not opt_out_reply.strip() or not opt_in_reply.strip():
-            raise AppError("Both confirmations need a text.", code="VALIDATION_ERROR")
-    except AppError as exc:
-        return redirect(back, error=exc.message)
+    back_on_error(request, back)
+    stop = optout.clean_keywords(stop_keywords.split(","), "STOP keywords")
+    start = optout.clean_keywords(start_keywords.split(","), "START keywords")
+    if set(stop) & set(start):
+        raise AppError("A keyword cannot both stop and start.", code="VALIDATION_ERROR")
+    days = int(lapsed_days) if lapsed_days.strip().isdigit() else 0
+    if not 1 <= days <= 3650:
+        raise AppError("Lapsed after: 1 to 3650 days.", code="VALIDATION_ERROR")
+    if not opt_out_reply.strip() or not opt_in_reply.strip():
+        raise AppError("Both confirmations need a text.", code="VALIDATION_ERROR")
     await assistants.update_settings(
         session,
         assistant,
@@ -330,40 +326,38 @@ async def contact_update(
     back = f"/assistants/{assistant.id}/contacts/{contact.id}"
     form = await request.form()
     section = str(form.get("section") or "")
-    try:
-        if section == "profile":
-            await contacts.update(
-                session,
-                contact,
-                name=str(form.get("name") or "")[:200],
-                email=str(form.get("email") or "")[:320],
-                tags=[t for t in (x.strip() for x in str(form.get("tags") or "").split(",")) if t],
-            )
-        elif section == "attributes":
-            values = dict(contact.attributes or {})
-            for definition in await attribute_defs.list_for(session, assistant.id):
-                raw = form.get(f"attr_{definition.key}")
-                if definition.type == "boolean":
-                    values[definition.key] = raw == "true" if raw in ("true", "false") else None
-                else:
-                    values[definition.key] = str(raw or "").strip() or None
-            await contacts.update(
-                session, contact, attributes={k: v for k, v in values.items() if v is not None}
-            )
-        elif section == "optout":
-            await contacts.update(session, contact, opted_out=form.get("optedOut") == "yes")
-        elif section == "note":
-            await contacts.add_note(
-                session,
-                contact,
-                body=str(form.get("body") or ""),
-                author_id=principal.user.id,
-            )
-        elif section == "delete":
-            await contacts.delete(session, contact)
-            return redirect(f"/assistants/{assistant.id}/contacts", flash="Contact deleted.")
-        else:
-            return redirect(back, error="Unknown form.")
-    except AppError as exc:
-        return redirect(back, error=exc.message)
+    back_on_error(request, back)
+    if section == "profile":
+        await contacts.update(
+            session,
+            contact,
+            name=str(form.get("name") or "")[:200],
+            email=str(form.get("email") or "")[:320],
+            tags=[t for t in (x.strip() for x in str(form.get("tags") or "").split(",")) if t],
+        )
+    elif section == "attributes":
+        values = dict(contact.attributes or {})
+        for definition in await attribute_defs.list_for(session, assistant.id):
+            raw = form.get(f"attr_{definition.key}")
+            if definition.type == "boolean":
+                values[definition.key] = raw == "true" if raw in ("true", "false") else None
+            else:
+                values[definition.key] = str(raw or "").strip() or None
+        await contacts.update(
+            session, contact, attributes={k: v for k, v in values.items() if v is not None}
+        )
+    elif section == "optout":
+        await contacts.update(session, contact, opted_out=form.get("optedOut") == "yes")
+    elif section == "note":
+        await contacts.add_note(
+            session,
+            contact,
+            body=str(form.get("body") or ""),
+            author_id=principal.user.id,
+        )
+    elif section == "delete":
+        await contacts.delete(session, contact)
+        return redirect(f"/assistants/{assistant.id}/contacts", flash="Contact deleted.")
+    else:
+        return redirect(back, error="Unknown form.")
     return redirect(back, flash="Saved.")

@@ -14,8 +14,7 @@ from repdesk.assistants.deps import PageAssistantDep
 from repdesk.catalog.models import Product
 from repdesk.contacts.models import ContactTag
 from repdesk.dashboard import nav
-from repdesk.dashboard.render import redirect, render
-from repdesk.kit.errors import AppError
+from repdesk.dashboard.render import back_on_error, redirect, render
 from repdesk.kit.web import PagePrincipalDep, SessionDep
 from repdesk.segments import service
 from repdesk.segments.filters import ENUM_VALUES, FIELD_TYPES
@@ -163,8 +162,6 @@ async def segment_delete(
     )
     if segment.assistant_id != assistant.id:
         return redirect(here, error="No such segment.")
-    try:
-        await service.delete(session, segment)
-    except AppError as exc:
-        return redirect(here, error=exc.message)
+    back_on_error(request, here)
+    await service.delete(session, segment)
     return redirect(here, flash=f"Deleted {segment.name}.")

@@ -14,10 +14,9 @@ from repdesk.channels.whatsapp.config import get_whatsapp_settings
 from repdesk.channels.whatsapp.models import ConnectionStatus
 from repdesk.channels.whatsapp.routes import connection_read, sync_now
 from repdesk.dashboard import nav
-from repdesk.dashboard.render import redirect, render
+from repdesk.dashboard.render import back_on_error, redirect, render
 from repdesk.db.engine import commit
-from repdesk.kit.errors import AppError
-from repdesk.kit.web import PagePrincipalDep, SessionDep, mark_rollback_only
+from repdesk.kit.web import PagePrincipalDep, SessionDep
 
 pages = APIRouter(include_in_schema=False)
 
@@ -48,6 +47,7 @@ async def whatsapp_page(
 
 @pages.post("/assistants/{assistant_id}/whatsapp/credentials")
 async def save_credentials(
+    request: Request,
     assistant: PageAssistantDep,
     session: SessionDep,
     access_token: Annotated[str, Form()] = "",
@@ -58,19 +58,16 @@ async def save_credentials(
 ) -> Response:
     back = f"/assistants/{assistant.id}/whatsapp"
     await commit(session)  # hold no database lock while Meta answers
-    try:
-        await service.connect_byok(
-            session,
-            assistant,
-            access_token=access_token,
-            phone_number_id=phone_number_id,
-            business_account_id=business_account_id,
-            phone_number=phone_number,
-            app_secret=app_secret or None,
-        )
-    except AppError as exc:
-        mark_rollback_only()
-        return redirect(back, error=exc.message)
+    back_on_error(request, back)
+    await service.connect_byok(
+        session,
+        assistant,
+        access_token=access_token,
+        phone_number_id=phone_number_id,
+        business_account_id=business_account_id,
+        phone_number=phone_number,
+        app_secret=app_secret or None,
+    )
     return redirect(
         back, flash="WhatsApp connected. Paste the webhook URL and verify token into Meta."
     )
@@ -78,6 +75,7 @@ async def save_credentials(
 
 @pages.post("/assistants/{assistant_id}/whatsapp/app-secret")
 async def save_app_secret(
+    request: Request,
     assistant: PageAssistantDep,
     session: SessionDep,
     principal: PagePrincipalDep,
@@ -87,27 +85,22 @@ async def save_app_secret(
     conn = await service.get_connection(session, assistant.id)
     if conn is None:
         return redirect(back, error="No WhatsApp number is connected.")
-    try:
-        await service.set_app_secret(session, conn, app_secret)
-    except AppError as exc:
-        mark_rollback_only()
-        return redirect(back, error=exc.message)
+    back_on_error(request, back)
+    await service.set_app_secret(session, conn, app_secret)
     return redirect(back, flash="App Secret saved: webhooks are verified from now on.")
 
 
 @pages.post("/assistants/{assistant_id}/whatsapp/check")
 async def check(
-    assistant: PageAssistantDep, session: SessionDep, principal: PagePrincipalDep
+    request: Request, assistant: PageAssistantDep, session: SessionDep, principal: PagePrincipalDep
 ) -> Response:
     back = f"/assistants/{assistant.id}/whatsapp"
     conn = await service.get_connection(session, assistant.id)
     if conn is None:
         return redirect(back, error="No WhatsApp number is connected.")
     await commit(session)  # hold no database lock while Meta answers
-    try:
-        conn = await service.check_connection(session, conn)
-    except AppError as exc:
-        return redirect(back, error=exc.message)
+    back_on_error(request, back)
+    conn = await service.check_connection(session, conn)
     # The check's finding (connected or disconnected) is kept even though a failed check is
     # reported as an error redirect, which would otherwise roll the request back.
     await commit(session)
@@ -145,14 +138,12 @@ async def templates_page(
 
 @pages.post("/assistants/{assistant_id}/templates/sync")
 async def templates_sync(
-    assistant: PageAssistantDep, session: SessionDep, principal: PagePrincipalDep
+    request: Request, assistant: PageAssistantDep, session: SessionDep, principal: PagePrincipalDep
 ) -> Response:
     back = f"/assistants/{assistant.id}/templates"
     conn = await service.get_connection(session, assistant.id)
     if conn is None or conn.status != ConnectionStatus.CONNECTED:
         return redirect(back, error="Connect a WhatsApp number first.")
-    try:
-        await sync_now(session, conn)
-    except AppError as exc:
-        return redirect(back, error=exc.message)
+    back_on_error(request, back)
+    await sync_now(session, conn)
     return redirect(back, flash="Templates synced from Meta.")
