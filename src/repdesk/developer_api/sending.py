@@ -258,10 +258,12 @@ async def _deliver(
         await commit(session)
         return _response(message, balance)
     if not listened:
-        # Then, unless a durable consumer wants message.sent, the status is the only write
-        # left: one statement, and on PostgreSQL no transaction around it (its BEGIN and COMMIT
-        # are two round trips). With endpoints, message.sent writes their deliveries in the
-        # status's transaction.
+        # Then, unless a durable consumer wants message.sent, what is left is bookkeeping of a
+        # message the channel already took: the status, and what inline consumers write (the
+        # contact's outbound counters, contacts.consumers). On PostgreSQL that runs without a
+        # transaction around it (its BEGIN and COMMIT are two round trips); each statement is
+        # atomic, and there is nothing left to roll back. With endpoints, message.sent writes
+        # their deliveries in the status's transaction.
         if not events.has_durable_consumers(Event.MESSAGE_SENT):
             await _single_statement(session)
         webhooks.known_to_have_none(session, message.assistant_id)
@@ -271,8 +273,8 @@ async def _deliver(
 
 
 async def _single_statement(session: AsyncSession) -> None:
-    """The session's next unit of work is one statement: on PostgreSQL, run it without a
-    transaction around it (the statement is atomic on its own)."""
+    """On PostgreSQL, run the session's next unit of work without a transaction around it
+    (each statement atomic on its own): only for writes that need no rollback together."""
     if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
         await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
