@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,6 +76,30 @@ async def get_or_404(session: AsyncSession, *, workspace_id: str, assistant_id: 
     if assistant is None:
         raise NotFound("Assistant not found.")
     return assistant
+
+
+class _OfAnAssistant(Protocol):
+    id: Any
+    assistant_id: Any
+
+
+M = TypeVar("M", bound=_OfAnAssistant)
+
+
+async def get_in_workspace(
+    session: AsyncSession, model: type[M], row_id: str, *, workspace_id: str, missing: str
+) -> M:
+    """The ``model`` row (anything that belongs to an assistant) with this id, when its
+    assistant belongs to the workspace; 404 with ``missing`` otherwise: another workspace's
+    row does not exist here."""
+    row = await session.scalar(
+        select(model)
+        .join(Assistant, Assistant.id == model.assistant_id)
+        .where(model.id == row_id, Assistant.workspace_id == workspace_id)
+    )
+    if row is None:
+        raise NotFound(missing)
+    return row
 
 
 async def get_by_id(session: AsyncSession, assistant_id: str) -> Assistant | None:

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from repdesk.assistants import service as assistants
 from repdesk.assistants.models import Assistant
 from repdesk.contacts import attributes as attribute_defs
 from repdesk.contacts import service as contacts
@@ -29,7 +30,7 @@ from repdesk.db.base import table_of
 from repdesk.db.upsert import insert_ignore
 from repdesk.files import service as files
 from repdesk.jobs.service import enqueue
-from repdesk.kit.errors import AppError, NotFound, ValidationError
+from repdesk.kit.errors import AppError, ValidationError
 from repdesk.kit.ids import new_id
 from repdesk.kit.phones import known_region, normalize_phone
 from repdesk.kit.time import utcnow
@@ -202,14 +203,9 @@ async def start(
 async def get_for_workspace(
     session: AsyncSession, *, workspace_id: str, import_id: str
 ) -> ContactImport:
-    row = await session.scalar(
-        select(ContactImport)
-        .join(Assistant, Assistant.id == ContactImport.assistant_id)
-        .where(ContactImport.id == import_id, Assistant.workspace_id == workspace_id)
+    return await assistants.get_in_workspace(
+        session, ContactImport, import_id, workspace_id=workspace_id, missing="Import not found."
     )
-    if row is None:
-        raise NotFound("Import not found.")
-    return row
 
 
 async def recent(session: AsyncSession, assistant_id: str, limit: int = 5) -> list[ContactImport]:

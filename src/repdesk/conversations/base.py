@@ -12,12 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.accounts.models import Workspace
+from repdesk.assistants import service as assistants
 from repdesk.assistants.models import Assistant
 from repdesk.contacts.models import Contact
 from repdesk.conversations.models import Conversation, ConversationStatus, Message
 from repdesk.events.service import conversation_topic, emit
 from repdesk.events.types import ConversationData, Event, MessageData
-from repdesk.kit.errors import AppError, NotFound
+from repdesk.kit.errors import AppError
 from repdesk.kit.time import ensure_utc, isoformat, utcnow
 
 SERVICE_WINDOW = timedelta(hours=24)
@@ -82,14 +83,13 @@ async def get_conversation(session: AsyncSession, conversation_id: str) -> Conve
 async def get_conversation_for_workspace(
     session: AsyncSession, *, workspace_id: str, conversation_id: str
 ) -> Conversation:
-    conv = await session.scalar(
-        select(Conversation)
-        .join(Assistant, Assistant.id == Conversation.assistant_id)
-        .where(Conversation.id == conversation_id, Assistant.workspace_id == workspace_id)
+    return await assistants.get_in_workspace(
+        session,
+        Conversation,
+        conversation_id,
+        workspace_id=workspace_id,
+        missing="Conversation not found.",
     )
-    if conv is None:
-        raise NotFound("Conversation not found.")
-    return conv
 
 
 async def lock_conversation(session: AsyncSession, conversation_id: str) -> None:

@@ -6,16 +6,14 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Query, Response
 from pydantic import Field
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from repdesk.assistants import service as assistants
 from repdesk.assistants.deps import AssistantDep
-from repdesk.assistants.models import Assistant
 from repdesk.developer_api import service, webhooks
 from repdesk.developer_api.models import ApiKey, WebhookDelivery, WebhookEndpoint
 from repdesk.developer_api.schemas import WebhookCreate
 from repdesk.developer_api.v1 import build_v1_app
-from repdesk.kit.errors import NotFound
 from repdesk.kit.pagination import page
 from repdesk.kit.schemas import StrictCamelModel
 from repdesk.kit.time import isoformat
@@ -114,14 +112,13 @@ def delivery_read(d: WebhookDelivery) -> dict[str, Any]:
 async def _endpoint_for_workspace(
     session: AsyncSession, workspace_id: str, endpoint_id: str
 ) -> WebhookEndpoint:
-    endpoint = await session.scalar(
-        select(WebhookEndpoint)
-        .join(Assistant, Assistant.id == WebhookEndpoint.assistant_id)
-        .where(WebhookEndpoint.id == endpoint_id, Assistant.workspace_id == workspace_id)
+    return await assistants.get_in_workspace(
+        session,
+        WebhookEndpoint,
+        endpoint_id,
+        workspace_id=workspace_id,
+        missing="Webhook not found.",
     )
-    if endpoint is None:
-        raise NotFound("Webhook not found.")
-    return endpoint
 
 
 @router.get("/assistants/{assistant_id}/webhooks")

@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from repdesk.assistants import service as assistants
 from repdesk.assistants.models import Assistant
 from repdesk.events.service import emit
 from repdesk.events.types import Event, OrderData
-from repdesk.kit.errors import NotFound, ValidationError
+from repdesk.kit.errors import ValidationError
 from repdesk.kit.money import MAX_MINOR_UNITS, check_minor_units
 from repdesk.kit.pagination import paginate
 from repdesk.kit.time import isoformat, utcnow
@@ -183,14 +184,9 @@ async def list_page(
 
 
 async def get_for_workspace(session: AsyncSession, *, workspace_id: str, order_id: str) -> Order:
-    order = await session.scalar(
-        select(Order)
-        .join(Assistant, Assistant.id == Order.assistant_id)
-        .where(Order.id == order_id, Assistant.workspace_id == workspace_id)
+    return await assistants.get_in_workspace(
+        session, Order, order_id, workspace_id=workspace_id, missing="Order not found."
     )
-    if order is None:
-        raise NotFound("Order not found.")
-    return order
 
 
 async def update(
@@ -279,8 +275,6 @@ def delivery_options_of(assistant: Assistant) -> list[dict[str, Any]]:
 async def set_delivery_options(
     session: AsyncSession, assistant: Assistant, options: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    from repdesk.assistants import service as assistants
-
     clean = clean_delivery_options(options)
     await assistants.update_settings(session, assistant, "delivery", {"options": clean})
     return clean

@@ -14,12 +14,13 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from repdesk.assistants import service as assistants
 from repdesk.assistants.models import Assistant
 from repdesk.catalog.models import Product
 from repdesk.contacts import computed
 from repdesk.contacts.models import Contact, ContactTag
 from repdesk.db.base import Base
-from repdesk.kit.errors import Conflict, NotFound, ValidationError
+from repdesk.kit.errors import Conflict, ValidationError
 from repdesk.kit.pagination import paginate
 from repdesk.kit.time import ensure_utc, utcnow
 from repdesk.segments import compiler
@@ -293,14 +294,9 @@ async def list_segments(
 
 
 async def get_or_404(session: AsyncSession, *, workspace_id: str, segment_id: str) -> Segment:
-    segment = await session.scalar(
-        select(Segment)
-        .join(Assistant, Assistant.id == Segment.assistant_id)
-        .where(Segment.id == segment_id, Assistant.workspace_id == workspace_id)
+    return await assistants.get_in_workspace(
+        session, Segment, segment_id, workspace_id=workspace_id, missing="No such segment."
     )
-    if segment is None:
-        raise NotFound("No such segment.")
-    return segment
 
 
 async def members(
