@@ -26,6 +26,7 @@ MODULES: list[str] = [
     "repdesk.assistants.routes",
     # billing
     "repdesk.billing.routes",
+    "repdesk.billing.pages",
     # conversations (the message pipeline's jobs; its API and page are the inbox's)
     "repdesk.conversations.service",
     "repdesk.conversations.tasks",
