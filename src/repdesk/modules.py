@@ -27,6 +27,8 @@ MODULES: list[str] = [
     # billing
     "repdesk.billing.routes",
     "repdesk.billing.pages",
+    "repdesk.billing.webhook",
+    "repdesk.billing.tasks",
     # conversations (the message pipeline's jobs; its API and page are the inbox's)
     "repdesk.conversations.service",
     "repdesk.conversations.tasks",

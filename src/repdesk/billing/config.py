@@ -23,7 +23,7 @@ class PaystackSettings(BaseSettings):
     # A pending top-up neither the return nor the webhook completed is verified by the
     # reconciliation after this many minutes, and given up as abandoned after the second.
     paystack_reconcile_after_minutes: int = 10
-    paystack_abandon_after_minutes: int = 24 * 60
+    paystack_abandon_after_minutes: int = 60
 
     @property
     def configured(self) -> bool:

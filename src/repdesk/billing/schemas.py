@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from pydantic import Field
 
 from repdesk.billing.models import TopUpState
+from repdesk.jobs.registry import JobPayload
 from repdesk.kit.schemas import CamelModel, StrictCamelModel
 
 
@@ -45,3 +47,20 @@ class TopUpRead(CamelModel):
     problem: str | None
     created_at: datetime
     paid_at: datetime | None
+
+
+class ConfirmTopUpJob(JobPayload):
+    """Verify a top-up that Paystack's ``charge.success`` webhook announced, and credit it
+    (``billing.confirm_top_up``). The claimed amount and currency are the webhook's."""
+
+    kind: ClassVar[str] = "billing.confirm_top_up"
+    reference: str
+    claimed_amount: int
+    claimed_currency: str
+
+
+class ReconcileTopUpsJob(JobPayload):
+    """Periodic: verify pending top-ups neither the return nor the webhook completed, and give
+    up old ones as abandoned (``billing.reconcile_top_ups``)."""
+
+    kind: ClassVar[str] = "billing.reconcile_top_ups"
