@@ -141,7 +141,7 @@ async def test_without_a_key_top_ups_are_unavailable(
     monkeypatch.setenv("REPDESK_PAYSTACK_SECRET_KEY", "")
     reset_paystack_settings()
     r = await client.post("/api/billing/top-ups", json={"credits": 500, "currency": "NGN"})
-    assert r.status_code == 503 and r.json()["code"] == "PAYSTACK_NOT_CONFIGURED"
+    assert r.status_code == 409 and r.json()["code"] == "PAYSTACK_NOT_CONFIGURED"
     page = await client.get("/billing")
     assert page.status_code == 200 and "Top-ups are unavailable" in page.text
     reset_paystack_settings()

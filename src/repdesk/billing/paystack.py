@@ -51,7 +51,10 @@ class PaystackNotFound(PaystackError):
 
 
 class PaystackNotConfigured(AppError):
-    status = 503
+    """No Paystack key for this: the server's state, not Paystack's (409, as a request that
+    cannot be served as things are configured)."""
+
+    status = 409
     code = "PAYSTACK_NOT_CONFIGURED"
 
 
