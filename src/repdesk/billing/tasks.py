@@ -39,6 +39,8 @@ async def reconcile_top_ups(session: AsyncSession, job: ReconcileTopUpsJob) -> N
     if not s.configured:
         return
     give_up = timedelta(minutes=s.paystack_abandon_after_minutes)
+    # Each top-up's verify commits the one before (topups.confirm), so no lock is held across
+    # the next call to Paystack.
     for reference in await topups.due_for_reconciliation(session):
         try:
             await topups.confirm(session, reference, source="reconcile", give_up_after=give_up)

@@ -31,6 +31,7 @@ from repdesk.billing.paystack import (
     operator_client,
 )
 from repdesk.config import get_settings
+from repdesk.db.engine import commit_then
 from repdesk.events.service import emit
 from repdesk.events.types import Event, PaymentData
 from repdesk.kit.errors import NotFound, ValidationError
@@ -98,18 +99,22 @@ async def start(
     charged, amount = price(credits, currency)
     paystack = client or operator_client()
     reference = f"rdtu-{new_id()}"
-    init = await paystack.initialize(
-        email=email,
-        amount=amount,
-        currency=charged,
-        reference=reference,
-        callback_url=get_settings().base_url + RETURN_PATH,
-        metadata={
-            "workspace_id": workspace_id,
-            "credits": credits,
-            "purpose": "credit_top_up",
-            "cancel_action": get_settings().base_url + "/billing",
-        },
+    base_url = get_settings().base_url
+    init = await commit_then(  # no transaction held while Paystack answers
+        session,
+        lambda: paystack.initialize(
+            email=email,
+            amount=amount,
+            currency=charged,
+            reference=reference,
+            callback_url=base_url + RETURN_PATH,
+            metadata={
+                "workspace_id": workspace_id,
+                "credits": credits,
+                "purpose": "credit_top_up",
+                "cancel_action": base_url + "/billing",
+            },
+        ),
     )
     top_up = TopUp(
         workspace_id=workspace_id,
@@ -168,8 +173,10 @@ async def confirm(
     top_up = await get(session, reference)
     if top_up is None or top_up.state not in OPEN_STATES:
         return top_up
+    paystack = client or operator_client()
     try:
-        verified = await (client or operator_client()).verify(reference)
+        # Committed first: no lock (on SQLite, the write lock) is held while Paystack answers.
+        verified = await commit_then(session, lambda: paystack.verify(reference))
     except PaystackNotFound:
         log.warning("top-up %s: Paystack knows no such transaction (%s)", reference, source)
         return top_up
