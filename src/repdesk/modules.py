@@ -75,6 +75,10 @@ MODULES: list[str] = [
     # orders
     "repdesk.orders.routes",
     "repdesk.orders.pages",
+    # payments (order payments on each workspace's own Paystack account)
+    "repdesk.payments.routes",
+    "repdesk.payments.pages",
+    "repdesk.payments.tasks",
     # training
     "repdesk.training.routes",
     "repdesk.training.pages",

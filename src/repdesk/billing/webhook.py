@@ -11,10 +11,8 @@ the webhook's word.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 from fastapi import Request
 from sqlalchemy import ColumnElement, select
@@ -23,7 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from repdesk.accounts.models import Workspace
 from repdesk.billing.config import get_paystack_settings
 from repdesk.billing.models import TopUp
-from repdesk.billing.paystack import SIGNATURE_HEADER, minor_amount, signature_ok
+from repdesk.billing.paystack import (
+    SIGNATURE_HEADER,
+    PaystackSignatureError,
+    charge_of,
+    parse_webhook,
+    signature_ok,
+)
 from repdesk.billing.schemas import ConfirmTopUpJob
 from repdesk.inbound.registry import (
     NewEvent,
@@ -33,8 +37,9 @@ from repdesk.inbound.registry import (
     register_verifier,
 )
 from repdesk.jobs.service import enqueue
-from repdesk.kit.errors import AppError, NotFound
+from repdesk.kit.errors import NotFound
 from repdesk.kit.web import SessionDep
+from repdesk.payments.webhook import verify_workspace_webhook
 
 log = logging.getLogger("repdesk.billing.webhook")
 
@@ -43,40 +48,16 @@ SOURCE = "paystack"
 CHARGE_SUCCESS = "charge.success"
 
 
-class PaystackSignatureError(AppError):
-    status = 401
-    code = "INVALID_SIGNATURE"
-
-
-def _load(body: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        payload = None
-    if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
-        raise AppError("The body is not a Paystack webhook JSON object.", code="INVALID_JSON")
-    return payload
-
-
-def charge_of(payload: dict[str, Any]) -> tuple[str, int, str] | None:
-    """(reference, amount, currency) of a ``charge.success``; None for anything else."""
-    data = payload.get("data")
-    if payload.get("event") != CHARGE_SUCCESS or not isinstance(data, dict):
-        return None
-    reference = data.get("reference")
-    if not isinstance(reference, str) or not reference or len(reference) > 100:
-        return None
-    try:
-        amount = minor_amount(data.get("amount"))
-    except ValueError:
-        return None
-    return reference, amount, str(data.get("currency") or "").upper()[:3]
+async def verify_paystack_webhook(request: Request, session: SessionDep) -> Verified:
+    """``POST /webhooks/paystack`` (the operator's account: credit top-ups) and
+    ``POST /webhooks/paystack/{path}`` (a workspace's own account: order payments)."""
+    if request.path_params.get("key"):
+        return await verify_workspace_webhook(request, session)
+    return await verify_operator_webhook(request, session)
 
 
 async def verify_operator_webhook(request: Request, session: SessionDep) -> Verified:
     """``POST /webhooks/paystack``: the operator's account (credit top-ups)."""
-    if request.path_params.get("key"):
-        raise NotFound("Unknown webhook.")
     s = get_paystack_settings()
     if not s.configured:
         raise NotFound("Paystack is not configured on this server.")
@@ -85,7 +66,7 @@ async def verify_operator_webhook(request: Request, session: SessionDep) -> Veri
         raise PaystackSignatureError(
             "x-paystack-signature is missing or does not match the secret key."
         )
-    payload = _load(body)
+    payload = parse_webhook(body)
     charge = charge_of(payload)
     if charge is None:
         return Verified(PROVIDER, [])
@@ -123,5 +104,5 @@ def workspace_exists(ref: ColumnElement[str]) -> ColumnElement[str]:
     return select(Workspace.id).where(Workspace.id == ref).scalar_subquery()
 
 
-register_verifier(SOURCE, verify_operator_webhook)
+register_verifier(SOURCE, verify_paystack_webhook)
 register_handler(PROVIDER, handle, account_check=workspace_exists)
