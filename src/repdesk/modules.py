@@ -79,6 +79,7 @@ MODULES: list[str] = [
     "repdesk.payments.routes",
     "repdesk.payments.pages",
     "repdesk.payments.tasks",
+    "repdesk.payments.consumers",
     # training
     "repdesk.training.routes",
     "repdesk.training.pages",

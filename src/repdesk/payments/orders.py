@@ -239,8 +239,12 @@ async def _emit_order_paid(session: AsyncSession, order: Order) -> None:
         )
 
 
-async def _tell_customer(session: AsyncSession, order: Order, text: str, *, key: str) -> None:
-    """Say ``text`` in the order's conversation; the payment stands if it cannot be sent."""
+async def _tell_customer(
+    session: AsyncSession, order: Order, text: str, *, key: str, origin_ai: bool = False
+) -> None:
+    """Say ``text`` in the order's conversation; the payment stands if it cannot be sent. A
+    payment confirmation is the platform's notice (never charged); an offer is the
+    assistant's message."""
     assistant = await _assistant(session, order)
     if assistant is None or not order.conversation_id:
         return
@@ -251,7 +255,7 @@ async def _tell_customer(session: AsyncSession, order: Order, text: str, *, key:
                 assistant=assistant,
                 to=conversations.Recipient(conversation_id=order.conversation_id),
                 content=conversations.MessageContent.of_text(text),
-                origin=conversations.Origin.SYSTEM,
+                origin=conversations.Origin.AI if origin_ai else conversations.Origin.SYSTEM,
                 idempotency_key=key[:100],
             )
     except AppError as exc:
@@ -309,3 +313,27 @@ async def refund(
     await session.flush()
     await orders.update(session, order, by=by, payment_status=status, note=text)
     return order
+
+
+async def offer(session: AsyncSession, order_id: str) -> str | None:
+    """Offer a new order's payment in its conversation: the Paystack link when the workspace
+    has Paystack and the customer's email is known, else the workspace's payment
+    instructions, else nothing. The amount said is the order's own. Returns what was sent."""
+    order = await session.get(Order, order_id)
+    assistant = await _assistant(session, order) if order is not None else None
+    if order is None or assistant is None or order.payment_status != PaymentStatus.UNPAID:
+        return None
+    account = await accounts.get_account(session, assistant.workspace_id)
+    amount = format_money(order.total, order.currency)
+    text: str | None = None
+    if accounts.secret_key(account) and await _contact_email(session, order):
+        payment = await payment_link(session, workspace_id=assistant.workspace_id, order=order)
+        text = (
+            f"To pay {amount} for order #{order.number}, use this secure Paystack link: "
+            f"{payment.url}"
+        )
+    elif account is not None and account.instructions:
+        text = f"To pay {amount} for order #{order.number}:\n{account.instructions}"
+    if text is not None:
+        await _tell_customer(session, order, text, key=f"offer:{order.id}", origin_ai=True)
+    return text

@@ -53,3 +53,11 @@ class ConfirmOrderPaymentJob(JobPayload):
     reference: str
     claimed_amount: int
     claimed_currency: str
+
+
+class OfferPaymentJob(JobPayload):
+    """A new order from a conversation: send the customer its payment link, or the
+    workspace's payment instructions (``payments.offer``)."""
+
+    kind: ClassVar[str] = "payments.offer"
+    order_id: str

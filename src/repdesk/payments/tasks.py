@@ -1,4 +1,5 @@
-"""``payments.confirm``: verify an order payment a workspace's webhook announced."""
+"""``payments.confirm`` (an order payment a workspace's webhook announced) and
+``payments.offer`` (a new order's payment link or instructions)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from repdesk.billing.paystack import PaystackNotConfigured
 from repdesk.jobs.registry import PermanentError, task
 from repdesk.payments import orders
-from repdesk.payments.schemas import ConfirmOrderPaymentJob
+from repdesk.payments.schemas import ConfirmOrderPaymentJob, OfferPaymentJob
 
 
 @task(ConfirmOrderPaymentJob, max_attempts=10, backoff_base=30.0, backoff_cap=3600.0)
@@ -19,3 +20,9 @@ async def confirm(session: AsyncSession, job: ConfirmOrderPaymentJob) -> None:
         await orders.confirm(session, job.reference, source="webhook", claim=claim)
     except PaystackNotConfigured as exc:  # the key was removed since: nothing can verify it
         raise PermanentError(exc.message) from exc
+
+
+@task(OfferPaymentJob, max_attempts=5, backoff_base=30.0)
+async def offer(session: AsyncSession, job: OfferPaymentJob) -> None:
+    """A new order: its payment link (or the instructions) in the conversation."""
+    await orders.offer(session, job.order_id)
