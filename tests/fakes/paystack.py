@@ -377,3 +377,22 @@ def paystack(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePaystack]:
     yield state
     reset_paystack_settings()
     reset_inbound_settings()
+
+
+if __name__ == "__main__":
+    # A standalone fake Paystack for the benchmarks (its own process): prints {"url": ...}
+    # once it listens, then serves until killed.
+    import sys
+
+    from tests.fakes.server import ThreadedServer, free_port
+
+    port = free_port()
+    fake = FakePaystack(url=f"http://127.0.0.1:{port}")
+    if len(sys.argv) > 1:
+        fake.keys.add(sys.argv[1])
+    server = ThreadedServer(_app(fake), port=port, name="fake Paystack").start()
+    print(json.dumps({"url": fake.url}), flush=True)
+    try:
+        server.thread.join()
+    except KeyboardInterrupt:
+        sys.exit(0)

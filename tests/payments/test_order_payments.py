@@ -158,9 +158,9 @@ async def test_another_workspaces_key_or_reference_changes_nothing(
     assert (
         await client.post(path_a, content=signed_by_b[0], headers=signed_by_b[1])
     ).status_code == 401
-    # B's own webhook, correctly signed by B, naming A's payment: not B's, nothing stored.
+    # B's own webhook, correctly signed by B, naming A's payment: acknowledged, but not B's.
     r = await client.post(path_b, content=signed_by_b[0], headers=signed_by_b[1])
-    assert r.status_code == 200 and r.json()["received"] == 0
+    assert r.status_code == 200
     signed_by_a = paystack.webhook(ref)
     assert (
         await client.post(path_b, content=signed_by_a[0], headers=signed_by_a[1])
@@ -170,6 +170,7 @@ async def test_another_workspaces_key_or_reference_changes_nothing(
     ).status_code == 404
     await worker.drain()
     assert (await order_of(db, order_id)).payment_status == "pending"
+    assert not paystack.calls(f"/transaction/verify/{ref}")  # no job ever asked about it
     assert b.workspace_id != a.workspace_id
     await b_client.aclose()
 
@@ -246,3 +247,26 @@ async def test_a_link_needs_an_email(
     order_id = await order_in_chat(db, owner.workspace_id)
     r = await client.post(f"/api/orders/{order_id}/payment-link", json={"email": email})
     assert r.status_code == 400 and "email" in r.json()["message"]
+
+
+async def test_paying_a_replaced_link_is_a_mismatch(
+    client: httpx.AsyncClient, owner: Account, paystack: FakePaystack, db: Database, worker: Worker
+) -> None:
+    path = await configure(client, paystack, KEY_A)
+    order_id = await order_in_chat(db, owner.workspace_id)
+    old = (
+        await client.post(f"/api/orders/{order_id}/payment-link", json={"email": "c@d.ng"})
+    ).json()
+    async with db.transaction() as s:  # the team changes the order's total
+        o = await s.get(Order, order_id)
+        assert o is not None
+        o.total = 1_600_000
+    new = (await client.post(f"/api/orders/{order_id}/payment-link", json={})).json()
+    assert new["reference"] != old["reference"] and new["amount"] == 1_600_000
+    paystack.pay(old["reference"])
+    body, headers = paystack.webhook(old["reference"])
+    await client.post(path, content=body, headers=headers)
+    await worker.drain()
+    order = await order_of(db, order_id)
+    assert order.payment_status == "mismatch"
+    assert any("replaced link" in n["text"] for n in order.notes)

@@ -85,7 +85,11 @@ async def payment_link(
         and (prior.amount, prior.currency) == (order.total, order.currency)
     ):
         return prior  # "send me the link again"
-    address = (email or "").strip() or await _contact_email(session, order)
+    address = (
+        (email or "").strip()
+        or (prior.email if prior is not None else None)
+        or await _contact_email(session, order)
+    )
     if not address or not _email_ok(address):
         raise ValidationError("email: Paystack needs the customer's email address for a link.")
     reference = f"rdop-{new_id()}"
@@ -162,6 +166,14 @@ async def confirm(
     if tx.status != "success":
         return payment
     problem = _disagreement(payment, tx.amount, tx.currency, tx.reference)
+    if problem is None and (
+        payment.state == OrderPaymentState.SUPERSEDED
+        or (payment.amount, payment.currency) != (order.total, order.currency)
+    ):
+        problem = (
+            f"paid a replaced link of {payment.amount} {payment.currency}, the order is now "
+            f"{order.total} {order.currency}"
+        )
     if (
         problem is None
         and claim is not None

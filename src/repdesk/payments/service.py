@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
+from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import select
@@ -39,6 +41,46 @@ async def get_by_webhook_path(session: AsyncSession, path: str) -> PaymentAccoun
     return await session.scalar(select(PaymentAccount).where(PaymentAccount.webhook_path == path))
 
 
+@dataclass(frozen=True)
+class Target:
+    workspace_id: str
+    key_enc: str | None
+
+
+# Webhook path -> (target, when read): Paystack may post a burst of charges to one path; the
+# account is read once per TARGET_TTL (a removed account is still refused when its events are
+# stored: the provider's account check fails the insert). A new key applies within TARGET_TTL.
+_targets: dict[str, tuple[Target, float]] = {}
+TARGET_TTL = 5.0
+
+
+async def webhook_target(session: AsyncSession, path: str) -> Target | None:
+    """What a webhook POST to ``path`` needs of its account (cached for TARGET_TTL)."""
+    now = time.monotonic()
+    cached = _targets.get(path)
+    if cached is not None and now - cached[1] < TARGET_TTL:
+        return cached[0]
+    row = (
+        await session.execute(
+            select(PaymentAccount.workspace_id, PaymentAccount.paystack_key_enc).where(
+                PaymentAccount.webhook_path == path
+            )
+        )
+    ).first()
+    if row is None:
+        _targets.pop(path, None)
+        return None
+    if len(_targets) > 10_000:
+        _targets.clear()
+    target = Target(*row)
+    _targets[path] = (target, now)
+    return target
+
+
+def forget_webhook_target(path: str) -> None:
+    _targets.pop(path, None)
+
+
 def webhook_url(account: PaymentAccount) -> str:
     return f"{get_settings().base_url}/webhooks/{WEBHOOK_SOURCE}/{account.webhook_path}"
 
@@ -56,7 +98,9 @@ def read(account: PaymentAccount | None) -> PaymentsRead:
 
 
 @lru_cache(maxsize=256)
-def _decrypt(token: str) -> str:
+def decrypt_key(token: str) -> str:
+    """A stored key's plaintext (cached: the same ciphertext always decrypts alike, and a
+    webhook burst asks for it on every POST)."""
     return vault.decrypt(token)
 
 
@@ -64,7 +108,7 @@ def secret_key(account: PaymentAccount | None) -> str | None:
     """The workspace's Paystack secret key, or None."""
     if account is None or not account.paystack_key_enc:
         return None
-    return _decrypt(account.paystack_key_enc)
+    return decrypt_key(account.paystack_key_enc)
 
 
 def client_for(account: PaymentAccount | None) -> PaystackClient:
@@ -125,4 +169,5 @@ async def update(
     if instructions is not None:
         account.instructions = instructions.strip()
     await session.flush()
+    forget_webhook_target(account.webhook_path)
     return account

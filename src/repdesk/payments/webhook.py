@@ -2,9 +2,10 @@
 ``paystack`` source's verifier hands keyed paths here; ``billing/webhook.py``), and the
 ``paystack_orders`` provider's handler.
 
-Signed with that workspace's secret key; a ``charge.success`` is stored only for an order
-payment of that same workspace, once per reference. Its handler queues ``payments.confirm``,
-which verifies with the workspace's key before the order is paid.
+Signed with that workspace's secret key; a ``charge.success`` is stored once per reference in
+the workspace that received it. The handler queues ``payments.confirm`` only for references
+of that same workspace's payments, and the job verifies with the workspace's key before the
+order is paid.
 """
 
 from __future__ import annotations
@@ -39,11 +40,11 @@ CHARGE_SUCCESS = "charge.success"
 
 async def verify_workspace_webhook(request: Request, session: AsyncSession) -> Verified:
     path = str(request.path_params.get("key") or "")
-    account = await service.get_by_webhook_path(session, path) if len(path) <= 64 else None
-    if account is None:
+    target = await service.webhook_target(session, path) if len(path) <= 64 else None
+    if target is None:
         raise NotFound("Unknown webhook.")
     body = await request.body()
-    key = service.secret_key(account)
+    key = service.decrypt_key(target.key_enc) if target.key_enc else None
     if key is None or not signature_ok(key, body, request.headers.get(SIGNATURE_HEADER)):
         raise PaystackSignatureError(
             "x-paystack-signature is missing or does not match this workspace's secret key."
@@ -52,33 +53,42 @@ async def verify_workspace_webhook(request: Request, session: AsyncSession) -> V
     if charge is None:
         return Verified(PROVIDER, [])
     reference, amount, currency = charge
-    known = await session.scalar(
-        select(OrderPayment.id).where(
-            OrderPayment.reference == reference,
-            OrderPayment.workspace_id == account.workspace_id,
-        )
-    )
-    if known is None:
-        log.info("paystack webhook of workspace %s: unknown reference", account.workspace_id)
-        return Verified(PROVIDER, [])
+    # Whether the reference is one of this workspace's is the handler's check, a query per
+    # batch rather than per POST.
     data = {"reference": reference, "amount": amount, "currency": currency}
     return Verified(
         PROVIDER,
-        [NewEvent(account.workspace_id, f"{CHARGE_SUCCESS}:{reference}", CHARGE_SUCCESS, data)],
+        [NewEvent(target.workspace_id, f"{CHARGE_SUCCESS}:{reference}", CHARGE_SUCCESS, data)],
+        on_account_gone=lambda: service.forget_webhook_target(path),
     )
 
 
 async def handle(session: AsyncSession, events: Sequence[ReceivedEvent]) -> None:
-    for ev in events:
-        if ev.kind == CHARGE_SUCCESS:
-            await enqueue(
-                session,
-                ConfirmOrderPaymentJob(
-                    reference=str(ev.payload["reference"]),
-                    claimed_amount=int(ev.payload["amount"]),
-                    claimed_currency=str(ev.payload["currency"]),
-                ),
-            )
+    """A ``payments.confirm`` job per charge of a payment of the workspace that received it;
+    references of other workspaces, or of nobody, change nothing."""
+    charges = [ev for ev in events if ev.kind == CHARGE_SUCCESS]
+    if not charges:
+        return
+    refs = {str(ev.payload["reference"]) for ev in charges}
+    rows = await session.execute(
+        select(OrderPayment.reference, OrderPayment.workspace_id).where(
+            OrderPayment.reference.in_(sorted(refs))
+        )
+    )
+    owners = {str(ref): str(ws) for ref, ws in rows.all()}
+    for ev in charges:
+        reference = str(ev.payload["reference"])
+        if owners.get(reference) != ev.account_id:
+            log.info("paystack webhook of workspace %s: not its reference", ev.account_id)
+            continue
+        await enqueue(
+            session,
+            ConfirmOrderPaymentJob(
+                reference=reference,
+                claimed_amount=int(ev.payload["amount"]),
+                claimed_currency=str(ev.payload["currency"]),
+            ),
+        )
 
 
 def workspace_exists(ref: ColumnElement[str]) -> ColumnElement[str]:
