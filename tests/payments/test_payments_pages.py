@@ -3,15 +3,19 @@ Paystack returns a customer: verified before the order is paid)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
+import pytest
 from sqlalchemy import select
 
 from repdesk.db.engine import Database
+from repdesk.jobs.worker import Worker
 from repdesk.orders.models import Order
 from repdesk.payments.models import OrderPayment
 from tests.factories import Account
 from tests.fakes.paystack import FakePaystack
-from tests.payments.test_order_payments import KEY_A, order_in_chat, order_of, texts
+from tests.payments.test_order_payments import KEY_A, configure, order_in_chat, order_of, texts
 
 
 async def test_settings_page_saves_key_and_instructions(
@@ -71,3 +75,27 @@ async def test_order_card_link_return_and_mark_paid(
         paid = await s.get(Order, cash)
         assert paid is not None and paid.payment_status == "paid"
         assert any("bank transfer" in n["text"] for n in paid.notes)
+
+
+@pytest.mark.postgres_only
+async def test_return_and_webhook_at_once_pay_the_order_once(
+    client: httpx.AsyncClient, owner: Account, paystack: FakePaystack, db: Database, worker: Worker
+) -> None:
+    path = await configure(client, paystack, KEY_A)
+    for _ in range(3):
+        order_id = await order_in_chat(db, owner.workspace_id)
+        ref = (
+            await client.post(f"/api/orders/{order_id}/payment-link", json={"email": "c@d.ng"})
+        ).json()["reference"]
+        paystack.pay(ref)
+        body, headers = paystack.webhook(ref)
+        await client.post(path, content=body, headers=headers)
+        returns = asyncio.gather(
+            *(client.get("/pay/done", params={"reference": ref}) for _ in range(3))
+        )
+        pages, _ = await asyncio.gather(returns, worker.drain())
+        assert all("data-state='paid'" in p.text for p in pages)
+        order = await order_of(db, order_id)
+        assert order.payment_status == "paid"
+        assert len([h for h in order.history if h.get("paymentStatus") == "paid"]) == 1
+        assert len([t for t in await texts(db, order_id) if "Payment of" in t]) == 1
