@@ -98,3 +98,21 @@ def test_amounts_are_read_as_integers_or_digit_strings() -> None:
     for bad in ("20.5", None, True, "-1", 1.5):
         with pytest.raises(ValueError):
             minor_amount(bad)
+
+
+def test_webhook_bodies_are_read_strictly() -> None:
+    from repdesk.billing.paystack import charge_of, parse_webhook
+    from repdesk.kit.errors import AppError
+
+    for bad in (b"not json", b"[]", b'{"data": {}}'):
+        with pytest.raises(AppError) as err:
+            parse_webhook(bad)
+        assert err.value.code == "INVALID_JSON" and err.value.status == 400
+    ok = {
+        "event": "charge.success",
+        "data": {"reference": "r1", "amount": "500", "currency": "ngn"},
+    }
+    assert charge_of(ok) == ("r1", 500, "NGN")
+    assert charge_of({**ok, "event": "transfer.success"}) is None
+    assert charge_of({"event": "charge.success", "data": {"reference": "r", "amount": "x"}}) is None
+    assert charge_of({"event": "charge.success", "data": {"amount": 1}}) is None

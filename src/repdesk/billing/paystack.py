@@ -26,37 +26,6 @@ from repdesk.kit.http import shared_client
 SIGNATURE_HEADER = "x-paystack-signature"
 
 
-class PaystackSignatureError(AppError):
-    status = 401
-    code = "INVALID_SIGNATURE"
-
-
-def parse_webhook(body: bytes) -> dict[str, Any]:
-    """A webhook body as JSON (400 ``INVALID_JSON`` for anything else)."""
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        payload = None
-    if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
-        raise AppError("The body is not a Paystack webhook JSON object.", code="INVALID_JSON")
-    return payload
-
-
-def charge_of(payload: dict[str, Any]) -> tuple[str, int, str] | None:
-    """(reference, amount, currency) of a ``charge.success``; None for anything else."""
-    data = payload.get("data")
-    if payload.get("event") != "charge.success" or not isinstance(data, dict):
-        return None
-    reference = data.get("reference")
-    if not isinstance(reference, str) or not reference or len(reference) > 100:
-        return None
-    try:
-        amount = minor_amount(data.get("amount"))
-    except ValueError:
-        return None
-    return reference, amount, str(data.get("currency") or "").upper()[:3]
-
-
 class PaystackError(AppError):
     """Paystack refused the call (a bad key, a bad amount, a duplicate reference)."""
 
@@ -165,6 +134,40 @@ def transaction_from(data: dict[str, Any]) -> Transaction:
         gateway_response=data.get("gateway_response"),
         metadata=metadata if isinstance(metadata, dict) else {},
     )
+
+
+# -- webhooks ------------------------------------------------------------------------------
+
+
+class PaystackSignatureError(AppError):
+    status = 401
+    code = "INVALID_SIGNATURE"
+
+
+def parse_webhook(body: bytes) -> dict[str, Any]:
+    """A webhook body as JSON (400 ``INVALID_JSON`` for anything else)."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
+        raise AppError("The body is not a Paystack webhook JSON object.", code="INVALID_JSON")
+    return payload
+
+
+def charge_of(payload: dict[str, Any]) -> tuple[str, int, str] | None:
+    """(reference, amount, currency) of a ``charge.success``; None for anything else."""
+    data = payload.get("data")
+    if payload.get("event") != "charge.success" or not isinstance(data, dict):
+        return None
+    reference = data.get("reference")
+    if not isinstance(reference, str) or not reference or len(reference) > 100:
+        return None
+    try:
+        amount = minor_amount(data.get("amount"))
+    except ValueError:
+        return None
+    return reference, amount, str(data.get("currency") or "").upper()[:3]
 
 
 class PaystackClient:
