@@ -6,12 +6,14 @@ currency change nothing."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select, update
 
 from repdesk.db.engine import Database
+from repdesk.events.service import workspace_topic
 from repdesk.inbound.models import InboundEvent
 from repdesk.jobs.models import Job
 from repdesk.jobs.worker import Worker
@@ -215,3 +217,28 @@ async def test_return_and_webhook_at_once_credit_once(
     rows = await purchases(db, owner.workspace_id)
     assert len(rows) == 5 and len({r for _, r in rows}) == 5
     assert await balance(client) == 20 + 5 * 100
+
+
+async def test_a_credited_top_up_emits_payment_succeeded_once(
+    app: Any,
+    client: httpx.AsyncClient,
+    owner: Account,
+    paystack: FakePaystack,
+    db: Database,
+    worker: Worker,
+) -> None:
+    ref = await paid_top_up(client, paystack)
+    async with app.state.bus.subscribe(workspace_topic(owner.workspace_id)) as sub:
+        for _ in range(2):
+            await post_webhook(client, *paystack.webhook(ref))
+            await worker.drain()
+        await client.get(RETURN, params={"reference": ref})
+        frames = []
+        while not sub.queue.empty():
+            frames.append(sub.queue.get_nowait())
+    succeeded = [f for f in frames if f["event"] == "payment.succeeded"]
+    assert len(succeeded) == 1
+    assert succeeded[0]["data"] == {
+        "reference": ref, "provider": "paystack", "amount": 500_000, "currency": "NGN",
+        "orderId": None, "reason": "top_up",
+    }  # fmt: skip

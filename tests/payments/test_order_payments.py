@@ -5,6 +5,8 @@ mismatch held for a person, marking paid by hand and refunds."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -14,6 +16,7 @@ from repdesk.assistants.models import Assistant
 from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Message
 from repdesk.db.engine import Database
+from repdesk.events.service import workspace_topic
 from repdesk.jobs.worker import Worker
 from repdesk.orders import service as orders
 from repdesk.orders.models import Order
@@ -270,3 +273,36 @@ async def test_paying_a_replaced_link_is_a_mismatch(
     order = await order_of(db, order_id)
     assert order.payment_status == "mismatch"
     assert any("replaced link" in n["text"] for n in order.notes)
+
+
+async def test_payment_events_fire_once_for_workflows_and_webhooks(
+    app: Any,
+    client: httpx.AsyncClient,
+    owner: Account,
+    paystack: FakePaystack,
+    db: Database,
+    worker: Worker,
+) -> None:
+    path = await configure(client, paystack, KEY_A)
+    order_id = await order_in_chat(db, owner.workspace_id)
+    ref = (
+        await client.post(f"/api/orders/{order_id}/payment-link", json={"email": "c@d.ng"})
+    ).json()["reference"]
+    paystack.pay(ref)
+    async with app.state.bus.subscribe(workspace_topic(owner.workspace_id)) as sub:
+        for _ in range(3):
+            body, headers = paystack.webhook(ref)
+            await client.post(path, content=body, headers=headers)
+            await worker.drain()
+        frames = []
+        while not sub.queue.empty():
+            frames.append(sub.queue.get_nowait())
+    names = [f["event"] for f in frames]
+    assert names.count("payment.succeeded") == 1 and names.count("order.paid") == 1
+    paid = next(f for f in frames if f["event"] == "payment.succeeded")["data"]
+    assert paid == {
+        "reference": ref, "provider": "paystack", "amount": 1_400_000, "currency": "NGN",
+        "orderId": order_id, "reason": None,
+    }  # fmt: skip
+    order_paid = next(f for f in frames if f["event"] == "order.paid")["data"]
+    assert order_paid["id"] == order_id and order_paid["paymentStatus"] == "paid"
