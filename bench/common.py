@@ -185,10 +185,15 @@ def signed_text_webhooks(
 
 
 async def post_webhooks(
-    port: int, path: str, items: list[tuple[bytes, str]], concurrency: int
+    port: int,
+    path: str,
+    items: list[tuple[bytes, str]],
+    concurrency: int,
+    *,
+    signature_header: str = "x-hub-signature-256",
 ) -> tuple[float, list[float], int]:
     """POST signed webhooks over ``concurrency`` keep-alive connections: (seconds, latencies in
-    seconds, non-200 answers)."""
+    seconds, non-200 answers). Each item is (body, its signature in ``signature_header``)."""
     latencies: list[float] = []
     errors = 0
     queue: asyncio.Queue[tuple[bytes, str]] = asyncio.Queue()
@@ -210,7 +215,7 @@ async def post_webhooks(
                         "POST",
                         path,
                         body,
-                        {"content-type": "application/json", "x-hub-signature-256": sig},
+                        {"content-type": "application/json", signature_header: sig},
                     ),
                     60,
                 )

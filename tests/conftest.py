@@ -35,14 +35,15 @@ from repdesk.kit.http import close_shared_client
 from tests.factories import Account, create_account, create_assistant, signed_in
 from tests.fakes.server import ThreadedServer, free_port
 
-# The fakes' fixtures (graph, llm, embedding_server, node_receiver, fake_stt, no_stt) are every
-# test's to ask for: no per-folder conftest re-exports them.
+# The fakes' fixtures (graph, llm, embedding_server, node_receiver, fake_stt, no_stt, paystack)
+# are every test's to ask for: no per-folder conftest re-exports them.
 pytest_plugins = [
     "tests.fakes.graph",
     "tests.fakes.openai_server",
     "tests.fakes.embeddings",
     "tests.fakes.webhook_receiver",
     "tests.fakes.transcription",
+    "tests.fakes.paystack",
 ]
 
 BACKEND = os.environ.get("REPDESK_TEST_DB", "sqlite")

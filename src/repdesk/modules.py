@@ -26,6 +26,9 @@ MODULES: list[str] = [
     "repdesk.assistants.routes",
     # billing
     "repdesk.billing.routes",
+    "repdesk.billing.pages",
+    "repdesk.billing.webhook",
+    "repdesk.billing.tasks",
     # conversations (the message pipeline's jobs; its API and page are the inbox's)
     "repdesk.conversations.service",
     "repdesk.conversations.tasks",
@@ -72,6 +75,11 @@ MODULES: list[str] = [
     # orders
     "repdesk.orders.routes",
     "repdesk.orders.pages",
+    # payments (order payments on each workspace's own Paystack account)
+    "repdesk.payments.routes",
+    "repdesk.payments.pages",
+    "repdesk.payments.tasks",
+    "repdesk.payments.consumers",
     # training
     "repdesk.training.routes",
     "repdesk.training.pages",

@@ -1,11 +1,11 @@
-"""Foundation pages: sign-up, verification, login, the dashboard home, assistants, billing,
-workspace settings. Pages call services; they never write tables themselves."""
+"""Foundation pages: sign-up, verification, login, the dashboard home, assistants, workspace
+settings (billing's pages are ``billing/pages.py``). Pages call services; they never write
+tables themselves."""
 
 from __future__ import annotations
 
 import inspect
-from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -21,13 +21,9 @@ from repdesk.accounts.routes import (
 from repdesk.accounts.schemas import RegisterRequest
 from repdesk.assistants import service as assistants
 from repdesk.assistants.deps import PageAssistantDep
-from repdesk.billing import service as billing
-from repdesk.billing.models import LedgerEntry
-from repdesk.billing.routes import day_end, day_start
 from repdesk.channels.whatsapp import service as whatsapp
 from repdesk.dashboard.render import back_on_error, page_error, redirect, render
 from repdesk.kit.errors import AppError
-from repdesk.kit.pagination import paginate
 from repdesk.kit.web import (
     SESSION_COOKIE,
     LimiterDep,
@@ -275,44 +271,6 @@ async def assistant_delete_submit(
         )
     await assistants.delete_assistant(session, assistant)
     return redirect("/assistants", flash=f"Deleted {assistant.name} and all of its data.")
-
-
-@pages.get("/billing")
-async def billing_page(
-    request: Request,
-    session: SessionDep,
-    principal: PagePrincipalDep,
-    type: str = "",
-    since: str = Query(default="", alias="from"),
-    until: str = Query(default="", alias="to"),
-    cursor: str | None = None,
-) -> Response:
-    filters: dict[str, Any] = {"type": type, "from": since, "to": until}
-    error = ""
-    rows: list[Any] = []
-    has_more, nxt = False, None
-    try:
-        d_from = date.fromisoformat(since) if since else None
-        d_to = date.fromisoformat(until) if until else None
-        stmt = billing.transactions_query(
-            principal.workspace.id, kind=type or None, since=day_start(d_from), until=day_end(d_to)
-        )
-        found, has_more, nxt = await paginate(
-            session, stmt, id_column=LedgerEntry.id, limit=50, cursor=cursor
-        )
-        rows = list(found)
-    except (ValueError, AppError) as exc:
-        error = exc.message if isinstance(exc, AppError) else "Dates must look like 2025-01-31."
-    balance = await billing.balance(session, principal.workspace.id)
-    ctx = {
-        "entries": rows,
-        "filters": filters,
-        "has_more": has_more,
-        "next_cursor": nxt,
-        "balance": balance,
-        "filter_error": error,
-    }
-    return render(request, "billing.html", ctx)
 
 
 @pages.get("/settings")

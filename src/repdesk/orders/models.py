@@ -21,7 +21,9 @@ class PaymentStatus(StrEnum):
     UNPAID = "unpaid"
     PENDING = "pending"
     PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
+    MISMATCH = "mismatch"  # Paystack was paid something else than the order: for a person
 
 
 class FulfilmentStatus(StrEnum):
@@ -54,7 +56,7 @@ class Order(IdMixin, TimestampMixin, Base):
     contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     number: Mapped[int] = mapped_column(Integer)  # per assistant, shown to people
     status: Mapped[str] = mapped_column(String(12), default="pending")
-    payment_status: Mapped[str] = mapped_column(String(12), default="unpaid")
+    payment_status: Mapped[str] = mapped_column(String(20), default="unpaid")
     fulfilment_status: Mapped[str] = mapped_column(String(20), default="unfulfilled")
     test: Mapped[bool] = mapped_column(Boolean, default=False)
     currency: Mapped[str] = mapped_column(String(3))

@@ -15,6 +15,7 @@ from repdesk.dashboard.render import back_on_error, redirect, render
 from repdesk.kit.web import PagePrincipalDep, SessionDep
 from repdesk.orders import service
 from repdesk.orders.models import FULFILMENT_STATUSES, ORDER_STATUSES, PAYMENT_STATUSES
+from repdesk.payments import orders as order_payments
 
 pages = APIRouter(include_in_schema=False)
 nav.add_assistant("Orders", "/orders", 40)
@@ -89,6 +90,7 @@ async def order_page(
         session, workspace_id=principal.workspace.id, order_id=order_id
     )
     contact = await session.get(Contact, order.contact_id) if order.contact_id else None
+    payment = await order_payments.latest(session, order.id)
     return render(
         request,
         "orders/detail.html",
@@ -96,6 +98,7 @@ async def order_page(
             "assistant": assistant,
             "order": order,
             "contact": contact,
+            "payment": payment,
             "statuses": ORDER_STATUSES,
             "payments": PAYMENT_STATUSES,
             "fulfilments": FULFILMENT_STATUSES,
