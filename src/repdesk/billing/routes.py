@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -21,10 +19,9 @@ from repdesk.events.service import workspace_topic
 from repdesk.kit.errors import Forbidden, Unauthorized, ValidationError
 from repdesk.kit.pagination import page, paginate
 from repdesk.kit.time import ensure_utc
-from repdesk.kit.web import SESSION_COOKIE, PrincipalDep, SessionDep
+from repdesk.kit.web import SESSION_COOKIE, PrincipalDep, SessionDep, event_stream, sse_frame
 
 router = APIRouter(prefix="/api/billing", tags=["billing"])
-HEARTBEAT_SECONDS = 15.0
 
 
 def day_start(value: date | None) -> datetime | None:
@@ -113,38 +110,13 @@ async def stream(request: Request) -> StreamingResponse:
         if principal is None:
             raise Unauthorized("Log in first.")
     workspace_id = principal.workspace.id
-    bus = request.app.state.bus
 
-    async def events() -> AsyncIterator[bytes]:
-        async with bus.subscribe(workspace_topic(workspace_id)) as sub:
-            yield b"retry: 2000\nevent: ready\ndata: {}\n\n"
-            idle = 0.0
-            while not await request.is_disconnected():
-                try:
-                    envelope = await asyncio.wait_for(sub.get(), timeout=1.0)
-                except TimeoutError:
-                    idle += 1.0
-                    if idle >= HEARTBEAT_SECONDS:
-                        idle = 0.0
-                        yield b": keep-alive\n\n"
-                    continue
-                idle = 0.0
-                name = str(envelope.get("event", ""))
-                if not name.startswith("payment."):
-                    continue
-                data = json.dumps(envelope, separators=(",", ":"), default=str)
-                yield f"event: {name}\ndata: {data}\n\n".encode()
-                async with db.session() as s:
-                    credits = await service.balance(s, workspace_id)
-                yield f'event: balance\ndata: {{"credits":{credits}}}\n\n'.encode()
+    async def frames(envelope: dict[str, Any]) -> AsyncIterator[bytes]:
+        if not str(envelope.get("event", "")).startswith("payment."):
+            return
+        yield sse_frame(envelope)
+        async with db.session() as s:
+            credits = await service.balance(s, workspace_id)
+        yield f'event: balance\ndata: {{"credits":{credits}}}\n\n'.encode()
 
-    async def guarded() -> AsyncIterator[bytes]:
-        with contextlib.suppress(asyncio.CancelledError):
-            async for chunk in events():
-                yield chunk
-
-    return StreamingResponse(
-        guarded(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
+    return event_stream(request, workspace_topic(workspace_id), frames)

@@ -11,9 +11,6 @@ conversations' routes (why they live in ``inbox/``, not ``conversations/``: the 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -31,11 +28,9 @@ from repdesk.inbox import service
 from repdesk.inbox.schemas import ConversationRead, ConversationUpdate, MessageRead, ReplyCreate
 from repdesk.kit.errors import NotFound, Unauthorized
 from repdesk.kit.pagination import page
-from repdesk.kit.web import SESSION_COOKIE, PrincipalDep, SessionDep
+from repdesk.kit.web import SESSION_COOKIE, PrincipalDep, SessionDep, event_stream, sse_frame
 
 router = APIRouter(tags=["inbox"])
-
-HEARTBEAT_SECONDS = 15.0
 
 
 def _dump(model: Any) -> dict[str, Any]:
@@ -166,38 +161,9 @@ async def stream(assistant_id: str, request: Request) -> StreamingResponse:
         )
     if assistant is None:
         raise NotFound("Assistant not found.")
-    bus = request.app.state.bus
-    topic = workspace_topic(principal.workspace.id)
 
-    async def events() -> AsyncIterator[bytes]:
-        async with bus.subscribe(topic) as sub:
-            yield b"retry: 2000\nevent: ready\ndata: {}\n\n"
-            idle = 0.0
-            while True:
-                if await request.is_disconnected():
-                    return
-                try:
-                    envelope = await asyncio.wait_for(sub.get(), timeout=1.0)
-                except TimeoutError:
-                    idle += 1.0
-                    if idle >= HEARTBEAT_SECONDS:
-                        idle = 0.0
-                        yield b": keep-alive\n\n"
-                    continue
-                idle = 0.0
-                if envelope.get("assistantId") != assistant_id:
-                    continue
-                name = str(envelope.get("event", "message"))
-                data = json.dumps(envelope, separators=(",", ":"), default=str)
-                yield f"event: {name}\ndata: {data}\n\n".encode()
+    async def frames(envelope: dict[str, Any]) -> AsyncIterator[bytes]:
+        if envelope.get("assistantId") == assistant_id:
+            yield sse_frame(envelope)
 
-    async def guarded() -> AsyncIterator[bytes]:
-        with contextlib.suppress(asyncio.CancelledError):
-            async for chunk in events():
-                yield chunk
-
-    return StreamingResponse(
-        guarded(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
+    return event_stream(request, workspace_topic(principal.workspace.id), frames)

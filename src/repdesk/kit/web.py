@@ -6,12 +6,16 @@ returns (and publishes the realtime events it emitted); an error rolls everythin
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.accounts.service import Principal, authenticate
@@ -135,3 +139,54 @@ async def require_page_principal(
 
 
 PagePrincipalDep = Annotated[Principal, Depends(require_page_principal)]
+
+
+# -- server-sent events -------------------------------------------------------------------------
+
+HEARTBEAT_SECONDS = 15.0
+
+
+def sse_frame(envelope: dict[str, Any]) -> bytes:
+    """``event: <name>`` with the event envelope as compact JSON data."""
+    data = json.dumps(envelope, separators=(",", ":"), default=str)
+    return f"event: {envelope.get('event', 'message')}\ndata: {data}\n\n".encode()
+
+
+def event_stream(
+    request: Request,
+    topic: str,
+    frames: Callable[[dict[str, Any]], AsyncIterator[bytes]],
+) -> StreamingResponse:
+    """Server-sent events of one bus topic for a dashboard page: ``event: ready`` first, then
+    what ``frames`` yields for each envelope (nothing: the envelope is not for this page), a
+    comment line every 15 s so that proxies keep the connection, until the client goes. Holds
+    no database connection: authenticate before calling it."""
+    bus = request.app.state.bus
+
+    async def events() -> AsyncIterator[bytes]:
+        async with bus.subscribe(topic) as sub:
+            yield b"retry: 2000\nevent: ready\ndata: {}\n\n"
+            idle = 0.0
+            while not await request.is_disconnected():
+                try:
+                    envelope = await asyncio.wait_for(sub.get(), timeout=1.0)
+                except TimeoutError:
+                    idle += 1.0
+                    if idle >= HEARTBEAT_SECONDS:
+                        idle = 0.0
+                        yield b": keep-alive\n\n"
+                    continue
+                idle = 0.0
+                async for chunk in frames(envelope):
+                    yield chunk
+
+    async def guarded() -> AsyncIterator[bytes]:
+        with contextlib.suppress(asyncio.CancelledError):
+            async for chunk in events():
+                yield chunk
+
+    return StreamingResponse(
+        guarded(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
