@@ -56,6 +56,9 @@ MODULES: list[str] = [
     "repdesk.campaigns.routes",
     "repdesk.campaigns.pages",
     "repdesk.campaigns.tasks",
+    # campaigns.scheduled (scheduled messages)
+    "repdesk.campaigns.scheduled.routes",
+    "repdesk.campaigns.scheduled.tasks",
     # ai
     "repdesk.ai.routes",
     "repdesk.ai.pages",

@@ -1,0 +1,111 @@
+"""The ``schedules.send`` job's work: send one due scheduled message, once.
+
+The job first claims the message with a conditional UPDATE (still ``scheduled``, still due at
+the job's ``send_at``): on PostgreSQL that locks the row, on SQLite it takes the write lock, so
+an edit or a cancel committed before it makes the job do nothing, and one that comes after
+finds the message no longer ``scheduled``. Two workers holding a job each for the same message
+(an edit moved its time back and forth) are serialised the same way; the idempotency key
+``schedule:{id}`` makes a second ``conversations.send`` return the first message in any case.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from repdesk.accounts import service as accounts
+from repdesk.accounts.email import queue_email
+from repdesk.assistants.models import Assistant
+from repdesk.campaigns.scheduled.config import get_schedule_settings
+from repdesk.campaigns.scheduled.models import ScheduledMessage, ScheduleState
+from repdesk.campaigns.scheduled.schemas import SendScheduledJob
+from repdesk.config import get_settings
+from repdesk.conversations import service as conversations
+from repdesk.jobs.registry import current_attempt
+from repdesk.kit.errors import AppError
+from repdesk.kit.time import utcnow
+
+log = logging.getLogger("repdesk.schedules")
+
+
+async def _claim(session: AsyncSession, job: SendScheduledJob) -> ScheduledMessage | None:
+    claimed = await session.scalar(
+        update(ScheduledMessage)
+        .where(
+            ScheduledMessage.id == job.schedule_id,
+            ScheduledMessage.state == ScheduleState.SCHEDULED,
+            ScheduledMessage.send_at == job.send_at,
+        )
+        .values(updated_at=utcnow())
+        .returning(ScheduledMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed is None:
+        return None  # sent, failed, cancelled, or moved to another time (its own job)
+    return await session.get(ScheduledMessage, claimed, populate_existing=True)
+
+
+async def send_due(session: AsyncSession, job: SendScheduledJob) -> None:
+    row = await _claim(session, job)
+    if row is None:
+        return
+    now = utcnow()
+    row.handled_at = now
+    row.late = (now - row.send_at).total_seconds() > get_schedule_settings().schedule_late_seconds
+    assistant = await session.get(Assistant, row.assistant_id)
+    assert assistant is not None  # the schedule cascades with its assistant
+    to = (
+        conversations.Recipient(contact_id=row.contact_id)
+        if row.contact_id
+        else conversations.Recipient(phone=row.phone)
+    )
+    try:
+        content = conversations.MessageContent.model_validate(row.content)
+        async with session.begin_nested():
+            sent = await conversations.send(
+                session,
+                assistant=assistant,
+                to=to,
+                content=content,
+                origin=conversations.Origin.INBOX,  # the owner's message, sent later
+                author=row.created_by,
+                idempotency_key=f"schedule:{row.id}",
+            )
+    except AppError as exc:
+        await _failed(session, row, assistant, exc.code, exc.message)
+        return
+    except Exception as exc:
+        attempt = current_attempt.get()
+        if attempt is None or attempt[0] < attempt[1]:
+            raise  # retried with backoff; the message stays scheduled
+        log.exception("scheduled message %s could not be sent", row.id)
+        await _failed(session, row, assistant, "INTERNAL_ERROR", f"{type(exc).__name__}: {exc}")
+        return
+    row.state = ScheduleState.SENT
+    row.message_id = sent.message.id
+    row.error_code = row.error_message = None
+    await session.flush()
+
+
+async def _failed(
+    session: AsyncSession, row: ScheduledMessage, assistant: Assistant, code: str, message: str
+) -> None:
+    """Record the refusal on the message (the Schedule list shows it) and tell the owners."""
+    row.state = ScheduleState.FAILED
+    row.error_code = code[:60]
+    row.error_message = message[:300]
+    await session.flush()
+    who = row.phone or "a contact"
+    link = f"{get_settings().public_url.rstrip('/')}/assistants/{assistant.id}/schedule"
+    for email in await accounts.workspace_owner_emails(session, assistant.workspace_id):
+        await queue_email(
+            session,
+            to=email,
+            subject=f"A scheduled message was not sent ({assistant.name})",
+            body=(
+                f"The message scheduled for {row.send_at:%Y-%m-%d %H:%M} UTC to {who} was not "
+                f"sent: {code}: {message}\n\nSee the schedule: {link}"
+            ),
+        )
