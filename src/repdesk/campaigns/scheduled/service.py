@@ -45,10 +45,13 @@ class ScheduleNotEditable(Conflict):
 
 
 def check_send_at(send_at: datetime, *, now: datetime | None = None) -> datetime:
-    """``send_at`` in UTC, to the second: refused when naive, past or too far ahead."""
+    """``send_at`` in UTC, rounded up to the second (never early): refused when naive, past or
+    too far ahead."""
     if send_at.tzinfo is None or send_at.utcoffset() is None:
         raise ValidationError("sendAt: give the time with its offset (2026-12-24T09:00:00+01:00).")
-    when = ensure_utc(send_at).replace(microsecond=0)
+    when = ensure_utc(send_at)
+    if when.microsecond:
+        when = when.replace(microsecond=0) + timedelta(seconds=1)
     now = now or utcnow()
     if ensure_utc(send_at) <= now:
         raise SendTimeInPast("sendAt: the time has passed; choose a time in the future.")
@@ -226,7 +229,7 @@ async def reads(
     statuses: dict[str, str] = {}
     if ids:
         found = await session.execute(select(Message.id, Message.status).where(Message.id.in_(ids)))
-        statuses = {str(mid): str(status) for mid, status in found.tuples()}
+        statuses = {str(mid): str(status) for mid, status in found}
     return [
         ScheduledMessageRead(
             id=r.id,
