@@ -58,6 +58,7 @@ MODULES: list[str] = [
     "repdesk.campaigns.tasks",
     # campaigns.scheduled (scheduled messages)
     "repdesk.campaigns.scheduled.routes",
+    "repdesk.campaigns.scheduled.pages",
     "repdesk.campaigns.scheduled.tasks",
     # ai
     "repdesk.ai.routes",
