@@ -50,14 +50,14 @@ def check_send_at(send_at: datetime, *, now: datetime | None = None) -> datetime
     if send_at.tzinfo is None or send_at.utcoffset() is None:
         raise ValidationError("sendAt: give the time with its offset (2026-12-24T09:00:00+01:00).")
     when = ensure_utc(send_at)
-    if when.microsecond:
-        when = when.replace(microsecond=0) + timedelta(seconds=1)
     now = now or utcnow()
-    if ensure_utc(send_at) <= now:
+    if when <= now:
         raise SendTimeInPast("sendAt: the time has passed; choose a time in the future.")
     days = get_schedule_settings().schedule_max_days_ahead
     if when > now + timedelta(days=days):
         raise ValidationError(f"sendAt: at most {days} days ahead.")
+    if when.microsecond:
+        when = when.replace(microsecond=0) + timedelta(seconds=1)
     return when
 
 
