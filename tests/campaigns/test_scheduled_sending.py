@@ -76,7 +76,7 @@ async def test_a_scheduled_message_is_sent_once_on_time_by_a_running_worker(
     assert done["state"] == "sent" and done["late"] is False and done["errorCode"] is None
     assert done["messageId"] and done["messageStatus"] == "sent"
     lag = ((await _when(done["handledAt"])) - (await _when(done["sendAt"]))).total_seconds()
-    assert 0 <= lag < 1, lag
+    assert 0 <= lag < 3, lag  # "on time within a few seconds" (a shared, loaded machine)
     assert await schedule_jobs(db) == 0
 
 
@@ -89,9 +89,9 @@ async def test_a_message_due_while_no_worker_ran_is_sent_once_on_start_and_marke
 ) -> None:
     aid = await _shop(client, db, graph)
     made = await schedule(
-        client, aid, {"to": {"phone": OPEN}, "content": text("Reminder"), "sendAt": at(0.5)}
+        client, aid, {"to": {"phone": OPEN}, "content": text("Reminder"), "sendAt": at(2)}
     )
-    await asyncio.sleep(2.2)  # every process down past the time, and past the allowed lateness
+    await asyncio.sleep(3.5)  # every process down past the time, and past the allowed lateness
     assert graph.sent == []
     first, second = Worker(db), Worker(db)  # the processes coming back
     await asyncio.gather(first.drain(), second.drain())
@@ -254,3 +254,30 @@ async def test_cancels_racing_the_due_job_either_win_or_are_refused(
             assert state == "cancelled" and f"race {n}" not in bodies
         else:
             assert status == 409 and state == "sent" and bodies.count(f"race {n}") == 1
+
+
+async def test_one_job_sends_a_batch_of_due_messages_and_a_refusal_fails_only_its_own(
+    client: httpx.AsyncClient, db: Database, graph: FakeGraph
+) -> None:
+    aid = await _shop(client, db, graph)
+    made = [
+        await schedule(
+            client, aid, {"to": {"phone": OPEN}, "content": text(f"batch {n}"), "sendAt": at(1.5)}
+        )
+        for n in range(4)
+    ]
+    refused = await schedule(
+        client, aid, {"to": {"phone": CLOSED}, "content": text("closed"), "sendAt": at(1.5)}
+    )
+    await asyncio.sleep(2.6)
+    worker = Worker(db)
+    first = await worker.claim(1, job_id=None)
+    assert len(first) == 1 and first[0].kind == "schedules.send"
+    assert await worker.run_job(first[0])
+    states = {m["id"]: (await _get(client, m["id"]))["state"] for m in [*made, refused]}
+    assert states == {**{m["id"]: "sent" for m in made}, refused["id"]: "failed"}
+    assert await schedule_jobs(db) == 4  # the others' jobs: they will find their message handled
+    await worker.drain()
+    assert sorted(s["text"]["body"] for s in graph.sent) == [f"batch {n}" for n in range(4)]
+    assert (await _get(client, refused["id"]))["errorCode"] == "SERVICE_WINDOW_CLOSED"
+    assert await schedule_jobs(db) == 0

@@ -13,6 +13,8 @@ class ScheduleSettings(BaseSettings):
     # A message handled later than this after its send time is marked ``late`` (every worker
     # was down, or the queue was far behind).
     schedule_late_seconds: float = 60.0
+    # Messages one schedules.send job sends in its transaction (its own and others already due).
+    schedule_batch_size: int = 50
     # How far ahead a message may be scheduled.
     schedule_max_days_ahead: int = 366
 

@@ -26,6 +26,7 @@ class ScheduledMessage(IdMixin, TimestampMixin, Base):
     __tablename__ = "scheduled_messages"
     __table_args__ = (
         Index("ix_scheduled_messages_assistant_id", "assistant_id", "state", "send_at"),
+        Index("ix_scheduled_messages_due", "state", "send_at"),
     )
 
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))

@@ -6,13 +6,18 @@ an edit or a cancel committed before it makes the job do nothing, and one that c
 finds the message no longer ``scheduled``. Two workers holding a job each for the same message
 (an edit moved its time back and forth) are serialised the same way; the idempotency key
 ``schedule:{id}`` makes a second ``conversations.send`` return the first message in any case.
+
+A job that sent its own message also takes other messages already due (up to
+``REPDESK_SCHEDULE_BATCH_SIZE``), claimed the same way, each in a savepoint of its own: a
+refusal fails only that message.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.accounts import service as accounts
@@ -31,6 +36,7 @@ log = logging.getLogger("repdesk.schedules")
 
 
 async def _claim(session: AsyncSession, job: SendScheduledJob) -> ScheduledMessage | None:
+    """The job's own message, if it is still ``scheduled`` at the job's time."""
     claimed = await session.scalar(
         update(ScheduledMessage)
         .where(
@@ -47,13 +53,65 @@ async def _claim(session: AsyncSession, job: SendScheduledJob) -> ScheduledMessa
     return await session.get(ScheduledMessage, claimed, populate_existing=True)
 
 
+async def _claim_due(
+    session: AsyncSession, *, limit: int, now: datetime, besides: str
+) -> list[ScheduledMessage]:
+    """Up to ``limit`` other messages already due, claimed for this job's transaction (their own
+    jobs will find them handled): a minute with thousands due commits once per batch, not once
+    per message. On PostgreSQL other workers skip the rows this one holds."""
+    due = (
+        select(ScheduledMessage.id)
+        .where(
+            ScheduledMessage.state == ScheduleState.SCHEDULED,
+            ScheduledMessage.send_at <= now,
+            ScheduledMessage.id != besides,
+        )
+        .order_by(ScheduledMessage.send_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name != "sqlite":
+        due = due.with_for_update(skip_locked=True)
+    ids = list(
+        await session.scalars(
+            update(ScheduledMessage)
+            .where(
+                ScheduledMessage.id.in_(due.scalar_subquery()),
+                ScheduledMessage.state == ScheduleState.SCHEDULED,
+            )
+            .values(updated_at=now)
+            .returning(ScheduledMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not ids:
+        return []
+    rows = await session.scalars(
+        select(ScheduledMessage)
+        .where(ScheduledMessage.id.in_(ids))
+        .order_by(ScheduledMessage.send_at)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows)
+
+
 async def send_due(session: AsyncSession, job: SendScheduledJob) -> None:
     row = await _claim(session, job)
     if row is None:
         return
+    settings = get_schedule_settings()
+    rows = [row]
+    if settings.schedule_batch_size > 1:
+        rows += await _claim_due(
+            session, limit=settings.schedule_batch_size - 1, now=utcnow(), besides=row.id
+        )
+    for each in rows:
+        await _send_one(session, each, late_after=settings.schedule_late_seconds)
+
+
+async def _send_one(session: AsyncSession, row: ScheduledMessage, *, late_after: float) -> None:
     now = utcnow()
     row.handled_at = now
-    row.late = (now - row.send_at).total_seconds() > get_schedule_settings().schedule_late_seconds
+    row.late = (now - row.send_at).total_seconds() > late_after
     assistant = await session.get(Assistant, row.assistant_id)
     assert assistant is not None  # the schedule cascades with its assistant
     to = (
@@ -79,14 +137,13 @@ async def send_due(session: AsyncSession, job: SendScheduledJob) -> None:
     except Exception as exc:
         attempt = current_attempt.get()
         if attempt is None or attempt[0] < attempt[1]:
-            raise  # retried with backoff; the message stays scheduled
+            raise  # retried with backoff: every message of the batch stays scheduled
         log.exception("scheduled message %s could not be sent", row.id)
         await _failed(session, row, assistant, "INTERNAL_ERROR", f"{type(exc).__name__}: {exc}")
         return
     row.state = ScheduleState.SENT
     row.message_id = sent.message.id
     row.error_code = row.error_message = None
-    await session.flush()
 
 
 async def _failed(

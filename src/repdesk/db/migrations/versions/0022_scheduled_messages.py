@@ -80,6 +80,7 @@ def upgrade() -> None:
         "scheduled_messages",
         ["assistant_id", "state", "send_at"],
     )
+    op.create_index("ix_scheduled_messages_due", "scheduled_messages", ["state", "send_at"])
     op.create_index(
         op.f("ix_scheduled_messages_contact_id"), "scheduled_messages", ["contact_id"]
     )
@@ -87,6 +88,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index(op.f("ix_scheduled_messages_contact_id"), table_name="scheduled_messages")
+    op.drop_index("ix_scheduled_messages_due", table_name="scheduled_messages")
     op.drop_index("ix_scheduled_messages_assistant_id", table_name="scheduled_messages")
     op.drop_table("scheduled_messages")
     with op.batch_alter_table("workspaces") as batch_op:
