@@ -246,7 +246,7 @@ async def run_backend(backend: str, args: argparse.Namespace, graph: Any) -> dic
         print(
             backend, f"scheduled {args.messages} in {seeded:.1f} s; due {due:%H:%M:%S}", flush=True
         )
-        done = await watch(db, args.messages, due, timeout=args.spread + 300)
+        done = await watch(db, args.messages, due, timeout=args.spread + args.timeout)
         peaks = [round(peak_rss_mb(p.pid), 1) for p in procs]
         late = await lateness(db)
         async with db.session() as s:
@@ -263,6 +263,7 @@ async def run_backend(backend: str, args: argparse.Namespace, graph: Any) -> dic
             "messages": args.messages,
             "spread_s": args.spread,
             "workers": args.workers,
+            "batch_size": int(os.environ.get("REPDESK_SCHEDULE_BATCH_SIZE", "50")),
             "worker_concurrency": args.concurrency,
             "scheduling_s": round(seeded, 1),
             "all_sent_after_s": round(done, 1) if done is not None else None,
@@ -290,6 +291,7 @@ async def main() -> None:
     ap.add_argument("--messages", type=int, default=10000)
     ap.add_argument("--spread", type=float, default=0.0, help="seconds to spread the due times")
     ap.add_argument("--lead", type=float, default=90.0, help="seconds to schedule them in")
+    ap.add_argument("--timeout", type=float, default=300.0, help="seconds to wait after T")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--backends", default="postgres")
