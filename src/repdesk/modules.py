@@ -59,6 +59,10 @@ MODULES: list[str] = [
     "repdesk.campaigns.routes",
     "repdesk.campaigns.pages",
     "repdesk.campaigns.tasks",
+    # campaigns.scheduled (scheduled messages)
+    "repdesk.campaigns.scheduled.routes",
+    "repdesk.campaigns.scheduled.pages",
+    "repdesk.campaigns.scheduled.tasks",
     # ai
     "repdesk.ai.routes",
     "repdesk.ai.pages",

@@ -20,6 +20,8 @@ class Workspace(IdMixin, TimestampMixin, Base):
     __table_args__ = (CheckConstraint("credits >= 0", name="credits_not_negative"),)
 
     business_name: Mapped[str] = mapped_column(String(200))
+    # IANA name (Africa/Lagos): the default for times the owner picks, such as schedules.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     # Current balance; the ledger (billing.models.LedgerEntry) is the history. Both change together
     # in billing.service only, and a CHECK-like conditional update keeps it >= 0.
     credits: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)

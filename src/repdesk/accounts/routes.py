@@ -161,6 +161,7 @@ async def _workspace_read(session: SessionDep, principal: PrincipalDep) -> Works
         created_at=ws.created_at,
         assistant_count=await assistants.count(session, ws.id),
         role=principal.role,
+        timezone=ws.timezone,
     )
 
 
@@ -174,7 +175,10 @@ async def get_workspace(session: SessionDep, principal: PrincipalDep) -> Workspa
 async def update_workspace(
     body: WorkspaceUpdate, session: SessionDep, principal: PrincipalDep
 ) -> WorkspaceRead:
-    """Rename the business."""
+    """Rename the business (``businessName``) or set its time zone (``timezone``, an IANA name
+    such as ``Africa/Lagos``: the default of scheduled messages)."""
     ws = await service.get_workspace_or_404(session, principal.workspace.id)
-    await service.update_workspace(session, ws, business_name=body.business_name)
+    await service.update_workspace(
+        session, ws, business_name=body.business_name, timezone=body.timezone
+    )
     return await _workspace_read(session, principal)

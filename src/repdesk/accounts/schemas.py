@@ -58,10 +58,18 @@ class WorkspaceRead(CamelModel):
     created_at: datetime
     assistant_count: int = 0
     role: str = "owner"
+    timezone: str = Field(default="UTC", description="IANA time zone name (Africa/Lagos)")
 
 
 class WorkspaceUpdate(StrictCamelModel):
-    business_name: str = Field(min_length=1, max_length=200)
+    """The fields to change; those left out stay as they are."""
+
+    business_name: str | None = Field(default=None, min_length=1, max_length=200)
+    timezone: str | None = Field(
+        default=None,
+        max_length=64,
+        description="IANA time zone name (Africa/Lagos): the default of scheduled messages.",
+    )
 
 
 class OkResponse(CamelModel):

@@ -23,6 +23,7 @@ from repdesk.billing import service as billing
 from repdesk.config import get_settings
 from repdesk.db.base import table_of
 from repdesk.db.upsert import insert_ignore
+from repdesk.kit import timezones
 from repdesk.kit.errors import (
     AppError,
     Conflict,
@@ -309,12 +310,22 @@ async def get_workspace_or_404(session: AsyncSession, workspace_id: str) -> Work
 
 
 async def update_workspace(
-    session: AsyncSession, workspace: Workspace, *, business_name: str
+    session: AsyncSession,
+    workspace: Workspace,
+    *,
+    business_name: str | None = None,
+    timezone: str | None = None,
 ) -> Workspace:
-    name = business_name.strip()
-    if not name:
+    """Change the fields given; every one is checked before any is written."""
+    name = business_name.strip() if business_name is not None else None
+    if name is not None and not name:
         raise ValidationError("businessName: must not be empty")
-    workspace.business_name = name
+    if timezone is not None:
+        timezones.checked(timezone, field="timezone")
+    if name is not None:
+        workspace.business_name = name
+    if timezone is not None:
+        workspace.timezone = timezone
     await session.flush()
     return workspace
 

@@ -245,6 +245,24 @@
     if (!text.trim()) return;
     send({ text: text }).then(function () { ta.value = ""; });
   });
+  // "Send later": the reply box's text, scheduled for this conversation's contact.
+  $("send-later-button").addEventListener("click", function () {
+    var text = $("reply-text").value;
+    var at = $("send-later-at").value;
+    showError(null);
+    if (!text.trim()) { showError({ message: "Write the message to send later." }); return; }
+    if (!at || isNaN(new Date(at).getTime())) { showError({ message: "Choose the date and time to send it." }); return; }
+    var zone = (Intl.DateTimeFormat().resolvedOptions().timeZone) || undefined;
+    api("POST", "/api/assistants/" + encodeURIComponent(assistantId) + "/scheduled-messages", {
+      to: { contactId: state.conv.contactId },
+      content: { type: "text", text: { body: text } },
+      sendAt: new Date(at).toISOString(),
+      timeZone: zone
+    }).then(function (s) {
+      $("reply-text").value = "";
+      $("send-later-note").textContent = "Scheduled for " + when(s.sendAt) + ".";
+    }).catch(showError);
+  });
   $("reply-text").addEventListener("keydown", function (ev) {
     if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); $("reply-form").requestSubmit(); }
   });
