@@ -1,7 +1,7 @@
 """scheduled messages, and the workspace's time zone
 
-Revision ID: 0022_scheduled_messages
-Revises: 0020_merge_segments
+Revision ID: 0023_scheduled_messages
+Revises: 0022_order_payments
 Create Date: 2026-12-04
 """
 
@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql
 
 import repdesk.db.types
 
-revision: str = "0022_scheduled_messages"
-down_revision: str | Sequence[str] | None = "0020_merge_segments"
+revision: str = "0023_scheduled_messages"
+down_revision: str | Sequence[str] | None = "0022_order_payments"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
