@@ -129,6 +129,8 @@ async def test_out_of_order_details_are_never_asked_again() -> None:
         "pick it up myself",
         "no need to deliver, I'll pick it up",
         "I will come to your shop to get it",
+        "I'll send my driver to get it from you",
+        "my brother will come and load it",
     ],
 )
 async def test_pickup_in_any_wording(wording: str) -> None:
@@ -224,3 +226,40 @@ async def test_two_failed_attempts_at_a_detail_hand_off() -> None:
     assert not chat.escalated
     await chat.say("later")
     assert chat.escalated and not chat.orders
+
+
+async def test_a_correction_naming_only_a_number_changes_the_quantity() -> None:
+    chat = Chat()
+    order = await chat.run(
+        "abeg 6 butter croissant",
+        "sorry na 8 i want",
+        "i go come carry am",
+        "na Bayo",
+        "09087654321",
+        "ok",
+    )
+    assert items(order) == [("Butter Croissant", None, 8)]
+    assert order["total"] == 8 * 150000
+
+
+async def test_a_house_number_is_no_quantity_and_the_flat_stays_in_the_address() -> None:
+    chat = Chat()
+    order = await chat.run(
+        "I need 20 butter croissants",
+        "deliver",
+        "No 4 Aso Drive, Surulere",
+        "Ibrahim Musa",
+        "08031112222",
+        "yes",
+    )
+    assert items(order) == [("Butter Croissant", None, 20)]
+    assert order["deliveryAddress"] == "No 4 Aso Drive, Surulere"
+    got = extract("Flat 3, 10 Bode Thomas Street, Surulere", "address")
+    assert got.address == "Flat 3, 10 Bode Thomas Street, Surulere"
+
+
+async def test_with_address_and_method_missing_the_prompt_offers_pickup() -> None:
+    chat = Chat()
+    await chat.say("I want 2 butter croissants")
+    reply = await chat.say("I'm Okon, 07012345678")
+    assert "address" in reply and "pick it up" in reply

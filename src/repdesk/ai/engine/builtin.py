@@ -40,6 +40,7 @@ from repdesk.ai.engine.facts import (
     top_topic,
     topic_facts,
 )
+from repdesk.ai.engine.fulfilment import method_by_meaning
 from repdesk.ai.engine.normalise import to_english
 from repdesk.ai.engine.orders_flow import (
     OrderTaker,
@@ -60,6 +61,7 @@ from repdesk.ai.grounding import figures, is_injection
 from repdesk.kit.money import format_money
 
 SHORT_QUESTION = 6  # words; see _names_unknown
+METHOD_ASKS = ("method", "address")  # prompts a delivery-or-pickup answer may reply to
 
 __all__ = ["CHECK_WITH_TEAM", "BuiltinEngine", "days_named", "model_tokens", "relevant_facts"]
 
@@ -201,6 +203,11 @@ class BuiltinEngine:
         order = ctx.state["order"]
         changed = taker.add_items(text)
         changed = taker.add_details(text) or changed
+        if not changed and not order.get("method") and order.get("awaiting") in METHOD_ASKS:
+            method = await method_by_meaning(text)  # "my truck will come and load it"
+            if method is not None:
+                order["method"] = method
+                changed = True
         if changed:
             prompt, amounts = taker.next_prompt()
             return self._with_notes(ctx, taker, prompt, amounts, "order", intents)

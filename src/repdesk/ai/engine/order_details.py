@@ -32,6 +32,11 @@ _STREET_WORDS = (
     r"no\.?\s*\d+|phase|bus\s+stop|market|plaza|mall|complex|quarters|layout|extension|"
     r"gate|hostel|campus|office|state|city|town|area"
 )
+# A flat, block or shop number before the street ("Flat 3", "Block C", "Shop 12B").
+_UNIT = re.compile(
+    r"(?:flat|apartment|apt|block|house|suite|room|shop|plot|unit|no\.?|number)\s*[\w/-]{1,5}",
+    re.I,
+)
 STREET = re.compile(rf"\b({_STREET_WORDS}|{_PLACES})\b", re.I)
 PLACE = re.compile(rf"^(?:{_PLACES})$", re.I)
 
@@ -43,7 +48,11 @@ _NEG = re.compile(
 PICKUP = re.compile(
     r"\b(pick\s*-?\s*up|pickup|pick(?:ing)?\s+(?:it|them|am|the\s+\w+|my\s+\w+)\s+up|"
     r"pick\s+(?:it|am|them)\b|collect(?:ion|ing)?|"
-    r"come\s+(?:and\s+|to\s+|go\s+)?(?:get|collect|carry|pick|take|fetch)|"
+    r"come\s+(?:and\s+|to\s+|go\s+)?(?:get|collect|carry|pick|take|fetch|load)|"
+    r"(?:send|sending)\s+(?:my|a|our|the|some)?\s*\w+\s+(?:to|go|come|and)\s+"
+    r"(?:get|collect|carry|pick|take|fetch|load)|"
+    r"(?:get|collect|carry|take|fetch|load)\s+(?:it|am|them)\s+(?:from|for|at)\s+"
+    r"(?:you|una|your|the)\b|"
     r"(?:come|coming)\s+(?:for|to\s+take|to\s+get)\s+(?:it|am|them)|"
     r"(?:i'?ll|i\s+will|i\s+go|make\s+i|i\s+fit|i\s+can)\s+come\b|"
     r"(?:get|grab|fetch|carry|take)\s+(?:it|am|them)\s+(?:myself|by\s+myself)|"
@@ -284,6 +293,8 @@ def extract(text: str, awaiting: str | None = None, country: str = "NG") -> Deta
             continue
         if address is None and _looks_like_address(seg) and not NAME_INTRO.search(seg):
             parts = [re.sub(r"^(?:and\s+)?(?:my\s+)?address\s*(?:is|:)?\s*", "", seg, flags=re.I)]
+            if i > 0 and _UNIT.fullmatch(segments[i - 1]):
+                parts.insert(0, segments[i - 1])  # "Flat 3, 10 Allen Avenue": the flat too
             j = i + 1
             while j < n and segments[j] and _place_part(segments[j]):
                 parts.append(segments[j])

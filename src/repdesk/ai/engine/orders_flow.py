@@ -176,8 +176,11 @@ class OrderTaker:
                 changed = True
                 break
         qty = _quantity_fix(text)
-        if qty is None and not order_details.find_phones(text) and len(text.split()) <= 3:
-            qty = quantity_anywhere(text) if not figures(text) else None
+        phones = order_details.find_phones(text)
+        fixing = _is_correction(text) and not order_details.STREET.search(text)
+        if qty is None and not phones and (len(text.split()) <= 3 or fixing):
+            # "make it 2", "sorry na 8 i want": one number in a short or correcting message
+            qty = (quantity_anywhere(text) or _lone_number(text)) if not figures(text) else None
         if qty and items[-1]["quantity"] != qty:
             items[-1]["quantity"] = qty
             changed = True
@@ -311,6 +314,11 @@ class OrderTaker:
                     + "."
                 ), amounts
             order["awaiting"] = missing[0]
+            if missing[0] == "address" and "method" in missing and self._has_pickup():
+                return (
+                    f"Thanks! Please send {ASK['address']}, or tell me if you'll pick it up.",
+                    amounts,
+                )
             return f"Thanks! Please send {ASK[missing[0]]}.", amounts
         return self.summary()
 
@@ -387,3 +395,11 @@ def _quantity_fix(text: str) -> int | None:
     v = (m.group(1) or m.group(2)).lower()
     n = int(v) if v.isdigit() else NUMBER_WORDS.get(v)
     return n if n and 0 < n < 1000 else None
+
+
+def _lone_number(text: str) -> int | None:
+    """The one number a message names ("sorry na 8 i want"), None when none or several."""
+    words = re.findall(r"[a-z]+|\d+", text.lower())
+    nums = [int(w) for w in words if w.isdigit()]
+    nums += [NUMBER_WORDS[w] for w in words if w in NUMBER_WORDS and w not in ("a", "an", "one")]
+    return nums[0] if len(nums) == 1 and 0 < nums[0] < 1000 else None
