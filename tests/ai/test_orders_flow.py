@@ -9,6 +9,7 @@ import pytest
 from repdesk.ai.engine.base import DeliveryOption, EngineContext, Product, Variant
 from repdesk.ai.engine.builtin import BuiltinEngine
 from repdesk.ai.engine.order_details import extract, normalise_phone
+from repdesk.ai.engine.orders_flow import new_order_state
 from repdesk.ai.memory_source import MemorySource
 
 PRODUCTS = [
@@ -263,3 +264,24 @@ async def test_with_address_and_method_missing_the_prompt_offers_pickup() -> Non
     await chat.say("I want 2 butter croissants")
     reply = await chat.say("I'm Okon, 07012345678")
     assert "address" in reply and "pick it up" in reply
+
+
+async def test_a_model_year_in_the_name_and_a_quantity_after_it() -> None:
+    pads = Product("pads", "Toyota Camry 2010 Brake Pads", "", 2800000, "NGN")
+    lamp = Product("lamp", "Honda Accord 2008 Headlamp", "", 6500000, "NGN")
+    for first, product, qty in (
+        ("brake pads for camry 2010, 2 sets", "Toyota Camry 2010 Brake Pads", 2),
+        ("I want the accord 2008 headlamp, 3 pieces", "Honda Accord 2008 Headlamp", 3),
+    ):
+        chat = Chat()
+        chat.source = MemorySource([], [*PRODUCTS, pads, lamp])
+        order = await chat.run(first, "pickup", "Emeka", "08031234570", "yes")
+        assert items(order) == [(product, None, qty)]
+
+
+async def test_details_alone_do_not_loop_on_what_to_order() -> None:
+    chat = Chat()
+    chat.state["order"] = {**new_order_state(), "awaiting": "items"}
+    await chat.say("my name is Ada")
+    await chat.say("08031234568")
+    assert chat.escalated  # two replies that order nothing: a person takes over

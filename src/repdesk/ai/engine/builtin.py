@@ -201,8 +201,10 @@ class BuiltinEngine:
         self, ctx: EngineContext, taker: OrderTaker, text: str, intents: list[str]
     ) -> EngineResult | None:
         order = ctx.state["order"]
-        changed = taker.add_items(text)
-        changed = taker.add_details(text) or changed
+        added = taker.add_items(text)
+        changed = taker.add_details(text) or added
+        if not added and not order["items"] and order.get("awaiting") == "items":
+            changed = False  # details alone do not answer "what would you like to order?"
         if not changed and not order.get("method") and order.get("awaiting") in METHOD_ASKS:
             method = await method_by_meaning(text)  # "my truck will come and load it"
             if method is not None:

@@ -97,6 +97,8 @@ class CatalogIndex:
                 continue
             if w.isdigit() and not (i > 0 and stems[i - 1] in names):
                 continue  # "4 infinix hot 30": a quantity before the name, not a model
+            if w.isdigit() and i + 1 < len(words) and words[i + 1] in QUANTITY_UNITS:
+                continue  # "the Camry 2010 pads, 2 sets": a quantity after the name
             near = stems[max(0, i - 2) : i] + stems[i + 1 : i + 3]
             if not names & set(near):
                 continue  # a number elsewhere in the message (another product's, a quantity)
@@ -156,6 +158,16 @@ class CatalogIndex:
         ]
         keep.sort(key=lambda m: m.position)
         return keep
+
+
+# Words that make the number before them a quantity ("2 pieces", "3 cartons").
+_UNIT_WORDS = (
+    "pieces piece pcs pc sets set units unit pairs pair packs pack cartons carton "
+    "bags bag yards yard tins tin boxes box bottles bottle crates crate dozen rolls "
+    "roll packets packet plates plate portions portion wraps wrap x times"
+)
+QUANTITY_UNITS = frozenset(_UNIT_WORDS.split())
+_UNITS_RX = "|".join(sorted(QUANTITY_UNITS - {"times"}, key=len, reverse=True))
 
 
 _NEUTRAL = frozenset(
@@ -291,7 +303,9 @@ def quantity_before(words: list[str], position: int) -> int | None:
 def quantity_anywhere(text: str) -> int | None:
     low = text.lower()
     m = re.search(
-        r"(?:\bx\s?|\bqty:?\s*|\bquantity:?\s*)(\d{1,3})\b|\b(\d{1,3})\s*(?:pcs|pieces|units|of\s+them|x)\b",
+        r"(?:\bx\s?|\bqty:?\s*|\bquantity:?\s*)(\d{1,3})\b|\b(\d{1,3})\s*(?:of\s+them|"
+        + _UNITS_RX
+        + r")\b",
         low,
     )
     if m:

@@ -109,7 +109,8 @@ class OrderTaker:
                 return True
         changed = False
         for m in mentions:
-            qty = m.quantity or (quantity_anywhere(text) if len(mentions) == 1 else None)
+            rest = re.sub(re.escape(m.variant.name), " ", text, flags=re.I) if m.variant else text
+            qty = m.quantity or (quantity_anywhere(rest) if len(mentions) == 1 else None)
             p = m.product
             if not p.available:
                 self.notes.append(f"Sorry, **{p.name}** is out of stock at the moment.")
@@ -231,8 +232,8 @@ class OrderTaker:
                 changed = True
         if "address" in got and "method" not in got and not order.get("method"):
             order["method"] = "delivery"
-        if changed:
-            order["failed"] = {}
+        for key in got:
+            order.setdefault("failed", {}).pop(key, None)  # that detail is no longer failing
         return changed
 
     def note_failure(self) -> bool:
