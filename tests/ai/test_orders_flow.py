@@ -285,3 +285,76 @@ async def test_details_alone_do_not_loop_on_what_to_order() -> None:
     await chat.say("my name is Ada")
     await chat.say("08031234568")
     assert chat.escalated  # two replies that order nothing: a person takes over
+
+
+@pytest.mark.parametrize(
+    ("text", "awaiting", "name", "address"),
+    [
+        (
+            "House 12, 3rd Avenue, Surulere, Lagos",
+            "name",
+            None,
+            "House 12, 3rd Avenue, Surulere, Lagos",
+        ),
+        (
+            "Opposite Total filling station, Yaba",
+            "name",
+            None,
+            "Opposite Total filling station, Yaba",
+        ),
+        ("Mr. Oghene", "name", "Mr Oghene", None),
+        ("na me be Efosa", "name", "Efosa", None),
+        ("yes please confirm", "address", None, None),
+        ("go ahead", "address", None, None),
+    ],
+)
+def test_landmark_addresses_titles_and_confirmations(
+    text: str, awaiting: str, name: str | None, address: str | None
+) -> None:
+    got = extract(text, awaiting)
+    assert (got.name, got.address) == (name, address)
+
+
+async def test_asked_for_a_person_only_when_not_giving_a_name() -> None:
+    chat = Chat()
+    order = await chat.run(
+        "Can I get 2 of the butter croissant?",
+        "I'll pass by the shop",
+        "You can call me Ifeoma",
+        "my line is 0803 123 4500",
+        "add one more",
+        "yes that's fine",
+    )
+    assert not chat.escalated
+    assert items(order) == [("Butter Croissant", None, 3)]
+    assert order["customerName"] == "Ifeoma" and order["deliveryMethod"] == "Pickup at the shop"
+
+
+async def test_an_offer_taken_with_a_quantity_and_a_phone_after_call_me_on() -> None:
+    chat = Chat()
+    await chat.say("how much is the butter croissant?")
+    order = await chat.run(
+        "I'll take two",
+        "deliver to my office at 5 Broad Street, Surulere",
+        "Tunde",
+        "call me on 08031230002",
+        "yes",
+    )
+    assert not chat.escalated
+    assert items(order) == [("Butter Croissant", None, 2)]
+    assert order["customerPhone"] == "08031230002"
+    assert order["deliveryAddress"] == "5 Broad Street, Surulere"
+
+
+async def test_a_quantity_with_its_unit_in_a_long_reply_to_an_offer() -> None:
+    chat = Chat()
+    await chat.say("how much is the butter croissant?")
+    order = await chat.run(
+        "yes, 3 of them, deliver to 2 Oregun Road, Yaba", "Bimpe", "08031230005", "yes"
+    )
+    assert items(order) == [("Butter Croissant", None, 3)]
+
+
+def test_a_street_named_without_a_number_is_an_address() -> None:
+    got = extract("Plot 5, Alausa Secretariat Road, Ikeja", "name")
+    assert got.address == "Plot 5, Alausa Secretariat Road, Ikeja" and got.name is None

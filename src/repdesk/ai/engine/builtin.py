@@ -61,7 +61,7 @@ from repdesk.ai.grounding import figures, is_injection
 from repdesk.kit.money import format_money
 
 SHORT_QUESTION = 6  # words; see _names_unknown
-METHOD_ASKS = ("method", "address")  # prompts a delivery-or-pickup answer may reply to
+METHOD_ASKS = ("name", "phone", "method", "address")  # asks a delivery-or-pickup reply may follow
 
 __all__ = ["CHECK_WITH_TEAM", "BuiltinEngine", "days_named", "model_tokens", "relevant_facts"]
 
@@ -111,7 +111,13 @@ class BuiltinEngine:
         if (
             isinstance(offer, str)
             and not discount
-            and (taker.is_confirm(body) or gave or _is_correction(body) or _quantity_fix(body))
+            and (
+                taker.is_confirm(body)
+                or gave
+                or _is_correction(body)
+                or _quantity_fix(body)
+                or ("order" in intents and not mentions)  # "I'll take two"
+            )
             and not is_info_question(body)
         ):
             # "Would you like to order?" answered: yes, or with the details of the order.

@@ -170,6 +170,13 @@ QUANTITY_UNITS = frozenset(_UNIT_WORDS.split())
 _UNITS_RX = "|".join(sorted(QUANTITY_UNITS - {"times"}, key=len, reverse=True))
 
 
+_WITH_UNIT = re.compile(
+    r"(?:\bx\s?|\bqty:?\s*|\bquantity:?\s*)(\d{1,3})\b|\b(\d{1,3})\s*(?:of\s+them|"
+    + _UNITS_RX
+    + r")\b"
+)
+
+
 _NEUTRAL = frozenset(
     {
         "the",
@@ -298,6 +305,12 @@ def quantity_before(words: list[str], position: int) -> int | None:
         if w in NUMBER_WORDS and w not in ("a", "an"):
             return NUMBER_WORDS[w]
     return None
+
+
+def quantity_with_unit(text: str) -> int | None:
+    """A quantity said with its unit ("3 of them", "2 packs", "x2"), in a message of any length."""
+    m = _WITH_UNIT.search(text.lower())
+    return int(m.group(1) or m.group(2)) if m else None
 
 
 def quantity_anywhere(text: str) -> int | None:

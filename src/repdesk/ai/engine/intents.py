@@ -21,7 +21,7 @@ HUMAN = re.compile(
     r"\b((talk|speak|chat)\s+(to|with)\s+(a|an|the|one|your)?\s*(real\s+|live\s+)?"
     r"(human|person|agent|someone|somebody|representative|rep|manager|owner|staff|oga|madam|boss)|"
     r"(real|live)\s+(human|person|agent)|customer\s+(care|service|support)|human\s+being|"
-    r"call\s+me|not\s+a\s+bot|connect\s+me|i\s+(want|need)\s+(a\s+)?(human|person|agent|manager)|"
+    r"(?<!can\s)(?<!may\s)call\s+me(?!\s+[a-z]+\s*$)(?!\s+(?:on|at|via|with)?\s*[+\d])|not\s+a\s+bot|connect\s+me|i\s+(want|need)\s+(a\s+)?(human|person|agent|manager)|"
     r"make\s+i\s+(talk|yarn|speak)\s+(to|with)\s+(person|una\s+oga|somebody|human)|"
     r"person\s+wey\s+(dey|go)|give\s+me\s+(a\s+)?(human|person|manager))\b",
     re.I,
@@ -40,7 +40,8 @@ ORDER = re.compile(
     r"get|order)|wan\s+buy|make\s+i\s+(buy|take|order)|add\s+to\s+(cart|order)|"
     r"i'?d\s+like\s+(to\s+(buy|order|get)|the|a|an|one|two)|book\s+for\s+me|send\s+me\s+\d|"
     r"reserve|checkout|i\s+need\s+\d|i\s+need\s+(one|two|three|four|five)|give\s+me\s+\d|"
-    r"put\s+me\s+down\s+for|i\s+want\s+am|i\s+go\s+buy|i'?m\s+taking)\b",
+    r"put\s+me\s+down\s+for|i\s+want\s+am|i\s+go\s+buy|i'?m\s+taking|"
+    r"can\s+i\s+(?:get|have|buy|order)\s+(?:\d{1,3}|two|three|four|five|six)\b)\b",
     re.I,
 )
 PRICE = re.compile(

@@ -8,7 +8,12 @@ from typing import Any
 
 from repdesk.ai.engine import order_details
 from repdesk.ai.engine.base import Action, DeliveryOption, EngineContext, Product
-from repdesk.ai.engine.catalog_match import catalog_index, match_variant, quantity_anywhere
+from repdesk.ai.engine.catalog_match import (
+    catalog_index,
+    match_variant,
+    quantity_anywhere,
+    quantity_with_unit,
+)
 from repdesk.ai.engine.intents import CANCEL, CONFIRM, NUMBER_WORDS
 from repdesk.ai.grounding import figures
 from repdesk.kit.money import format_money
@@ -27,6 +32,11 @@ _QTY_FIX = re.compile(
     r"(?:make\s+it|i\s+want)?|actually|i\s+want|i\s+need|give\s+me|just|only|"
     r"make\s+am|change\s+am\s+to)\s+(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)\b"
     r"|\b(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:instead|pieces|pcs)\b",
+    re.I,
+)
+_MORE = re.compile(
+    r"\b(?:add|plus|put)\s+(\d{1,2}|one|two|three|four|five|another)\s+(?:more|extra)\b"
+    r"|\b(another)\s+one\b|\bone\s+more\b()",
     re.I,
 )
 _REMOVE = re.compile(
@@ -176,12 +186,20 @@ class OrderTaker:
                 self._set_variant(item, product, variant)
                 changed = True
                 break
+        more = _MORE.search(text)
+        if more and items:
+            # "add one more", "add 2 more": on top of the last line's quantity
+            n = next((g for g in more.groups() if g), "one").lower()
+            extra = int(n) if n.isdigit() else NUMBER_WORDS.get(n, 1)
+            items[-1]["quantity"] += extra
+            return True
         qty = _quantity_fix(text)
         phones = order_details.find_phones(text)
         fixing = _is_correction(text) and not order_details.STREET.search(text)
         if qty is None and not phones and (len(text.split()) <= 3 or fixing):
             # "make it 2", "sorry na 8 i want": one number in a short or correcting message
             qty = (quantity_anywhere(text) or _lone_number(text)) if not figures(text) else None
+        qty = qty or quantity_with_unit(text)  # "yes, 3 of them, deliver to …"
         if qty and items[-1]["quantity"] != qty:
             items[-1]["quantity"] = qty
             changed = True
