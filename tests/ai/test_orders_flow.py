@@ -8,6 +8,7 @@ import pytest
 
 from repdesk.ai.engine.base import DeliveryOption, EngineContext, Product, Variant
 from repdesk.ai.engine.builtin import BuiltinEngine
+from repdesk.ai.engine.catalog_match import CatalogIndex
 from repdesk.ai.engine.order_details import extract, normalise_phone
 from repdesk.ai.engine.orders_flow import new_order_state
 from repdesk.ai.memory_source import MemorySource
@@ -358,3 +359,31 @@ async def test_a_quantity_with_its_unit_in_a_long_reply_to_an_offer() -> None:
 def test_a_street_named_without_a_number_is_an_address() -> None:
     got = extract("Plot 5, Alausa Secretariat Road, Ikeja", "name")
     assert got.address == "Plot 5, Alausa Secretariat Road, Ikeja" and got.name is None
+
+
+@pytest.mark.parametrize(
+    ("wording", "method"),
+    [
+        ("I'll bring them to the shop myself", "pickup"),
+        ("come and pick them from my house at 8 Gana Street, Surulere", "delivery"),
+        ("una go come carry am for my house? 12 Ahmadu Bello Way, Yaba", "delivery"),
+    ],
+)
+def test_who_travels_decides_pickup_or_delivery(wording: str, method: str) -> None:
+    got = extract(wording, "method")
+    assert got.method == method
+    assert got.address is None if method == "pickup" else got.address
+
+
+def test_the_quantity_goes_with_the_names_own_word_and_a_title_keeps_its_name() -> None:
+    shirts = Product("sheet", "Bedsheet - Wash & Iron", "", 120000, "NGN")
+    attire = Product("attire", "Native Attire - Wash & Starch", "", 150000, "NGN")
+    index = CatalogIndex([shirts, attire])
+    got = {m.product.id: m.quantity for m in index.match("i wan wash 5 bedsheet")}
+    assert got == {"sheet": 5}
+    got = {
+        m.product.id: m.quantity
+        for m in index.match("4 native attire wash and starch, 2 bedsheets")
+    }
+    assert got == {"attire": 4, "sheet": 2}
+    assert extract("Engr. Ibe", "name").name == "Engr Ibe"

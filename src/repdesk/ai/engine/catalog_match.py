@@ -144,7 +144,11 @@ class CatalogIndex:
                 continue
             position = min(stems.index(t) for t in hit)
             variant = match_variant(text, p)
-            found.append(Mention(p, variant, quantity_before(words, position), score, position))
+            # The quantity is before the name's most distinctive word ("wash 5 bedsheets").
+            key = stems.index(max(hit, key=lambda t: self.idf[t]))
+            qty = quantity_before(words, key) if key != position else None
+            qty = qty or quantity_before(words, position)
+            found.append(Mention(p, variant, qty, score, position))
         if not found:
             return []
         # A product named in full beats one that only shares a word with it.

@@ -63,12 +63,16 @@ PICKUP = re.compile(
     r"(?:get|grab|fetch|carry|take)\s+(?:it|am|them)\s+(?:myself|by\s+myself)|"
     r"self[\s-]?pick(?:\s*up)?|walk[\s-]?in|in\s+person|(?:pass|stop|swing)\s+by|"
     r"come\s+(?:over|round|around)(?!\s+to\s+my)|"
-    r"(?:from|at)\s+(?:the|your|una)\s+(?:shop|store|outlet|office|place|branch))\b",
+    r"(?:from|at)\s+(?:the|your|una)\s+(?:shop|store|outlet|office|place|branch)|"
+    r"(?:bring|drop|carry)\s+(?:it|them|am)\s+(?:to|for|come)\s+(?:the|your|una)\s+"
+    r"(?:shop|store|office|outlet|branch))\b",
     re.I,
 )
 DELIVERY = re.compile(
     r"\b(deliver(?:y|ed|ing)?|dispatch|ship(?:ping)?|waybill|door\s*step|doorstep|"
-    r"(?:bring|send|drop)\s+(?:it|am|them|the\s+\w+)?\s*(?:to|for|come|over|off)\b|"
+    r"(?:bring|send|drop)\s+(?:it|am|them|the\s+\w+)?\s*(?:to|for|come|over|off)\b"
+    r"(?!\s*(?:the|your|una)\s+(?:shop|store|office|outlet|branch))|"
+    r"(?:from|for|at)\s+my\s+(?:house|place|office|home|flat|door)|"
     r"carry\s+(?:it|am|them)\s+(?:come|to\s+me)\b|"
     r"bring\s+(?:it|am|them)|send\s+(?:it|am|them)|"
     r"(?:to|come)\s+my\s+(?:house|place|office|home|shop|door|flat|area)|rider)\b",
@@ -269,6 +273,8 @@ def _strip_address(raw: str) -> str | None:
         flags=re.I,
     )
     a = a.strip(" ,.;:-")
+    if re.match(r"(?:the|your|una)\s+(?:shop|store|office|outlet|branch)\b", a, re.I):
+        return None  # "bring them to the shop": the business's place, no delivery address
     if len(a) < 4 or a.lower() in ("me", "my house", "my place", "my office", "my home"):
         return None
     if not (re.search(r"\d", a) or STREET.search(a) or len(a.split()) >= 2):
@@ -303,7 +309,8 @@ def extract(text: str, awaiting: str | None = None, country: str = "NG") -> Deta
             name = clean_name(m.group(1))
 
     # Detail per line or per comma: "Tunde Bakare, 0803…, 12 Allen Avenue, Ikeja, delivery"
-    segments = [s.strip(" -•:") for s in re.split(_SEGMENT_END, masked)]
+    undotted = re.sub(rf"\b({_TITLES})\.(?=\s)", r"\1", masked, flags=re.I)  # "Engr. Ibe"
+    segments = [s.strip(" -•:") for s in re.split(_SEGMENT_END, undotted)]
     streety = any(STREET.search(x) for x in segments if x.strip())
     i = 0
     n = len(segments)
