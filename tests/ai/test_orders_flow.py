@@ -387,3 +387,32 @@ def test_the_quantity_goes_with_the_names_own_word_and_a_title_keeps_its_name() 
     }
     assert got == {"attire": 4, "sheet": 2}
     assert extract("Engr. Ibe", "name").name == "Engr Ibe"
+
+
+async def test_a_size_number_is_the_variant_not_the_quantity() -> None:
+    loafers = Product(
+        "loafers",
+        "Leather Loafers",
+        "",
+        2200000,
+        "NGN",
+        variants=tuple(Variant(f"l{n}", f"Size {n}", None) for n in (42, 43, 44)),
+    )
+    chat = Chat()
+    chat.source = MemorySource([], [*PRODUCTS, loafers])
+    order = await chat.run(
+        "I want leather loafers", "43", "sorry 44", "pickup", "Obinna", "08031250001", "yes"
+    )
+    assert items(order) == [("Leather Loafers", "Size 44", 1)]
+
+
+async def test_ill_take_a_number_is_the_quantity() -> None:
+    chat = Chat()
+    order = await chat.run(
+        "do you have the ankara wrap dress in blue? I'll take 2",
+        "pickup",
+        "Ada",
+        "08031250004",
+        "yes",
+    )
+    assert items(order) == [("Ankara Wrap Dress", "Blue", 2)]

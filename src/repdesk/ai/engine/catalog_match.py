@@ -328,7 +328,8 @@ def quantity_anywhere(text: str) -> int | None:
     if m:
         return int(m.group(1) or m.group(2))
     m = re.search(
-        r"\b(?:make\s+it|i\s+want|i\s+need|give\s+me|just)\s+(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)\b",
+        r"\b(?:make\s+it|i\s+want|i\s+need|give\s+me|just|i'?ll\s+take|i\s+will\s+take|"
+        r"i\s+go\s+take|send\s+me)\s+(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)\b",
         low,
     )
     if m:

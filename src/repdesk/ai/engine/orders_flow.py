@@ -164,12 +164,13 @@ class OrderTaker:
             product = self.products.get(pending["productId"])
             if product is not None:
                 variant = match_variant(text, product)
-                qty = quantity_anywhere(text) or pending.get("quantity") or 1
+                rest = _without(text, variant)  # "43" picks "Size 43": no quantity
+                qty = quantity_anywhere(rest) or pending.get("quantity") or 1
                 if variant is not None and variant.available:
                     order["pending"] = None
                     self._add(product, variant, qty)
                     return True
-                if quantity_anywhere(text) and not order_details.find_phones(text):
+                if quantity_anywhere(rest) and not order_details.find_phones(text):
                     pending["quantity"] = qty
                     return True
             return False
@@ -184,6 +185,7 @@ class OrderTaker:
             variant = match_variant(text, product)
             if variant is not None and variant.id != item.get("variantId") and variant.available:
                 self._set_variant(item, product, variant)
+                text = _without(text, variant)  # "sorry 44": the size, not a quantity
                 changed = True
                 break
         more = _MORE.search(text)
@@ -422,3 +424,12 @@ def _lone_number(text: str) -> int | None:
     nums = [int(w) for w in words if w.isdigit()]
     nums += [NUMBER_WORDS[w] for w in words if w in NUMBER_WORDS and w not in ("a", "an", "one")]
     return nums[0] if len(nums) == 1 and 0 < nums[0] < 1000 else None
+
+
+def _without(text: str, variant: Any) -> str:
+    """The message without the numbers of the variant it names ("Size 43" in "43")."""
+    if variant is None:
+        return text
+    for num in re.findall(r"\d+", variant.name):
+        text = re.sub(rf"(?<!\d){num}(?!\d)", " ", text)
+    return text
