@@ -8,7 +8,9 @@ import pytest
 
 from repdesk.ai.engine.base import DeliveryOption, EngineContext, Product, Variant
 from repdesk.ai.engine.builtin import BuiltinEngine
+from repdesk.ai.engine.catalog_match import CatalogIndex
 from repdesk.ai.engine.order_details import extract, normalise_phone
+from repdesk.ai.engine.orders_flow import new_order_state
 from repdesk.ai.memory_source import MemorySource
 
 PRODUCTS = [
@@ -129,6 +131,8 @@ async def test_out_of_order_details_are_never_asked_again() -> None:
         "pick it up myself",
         "no need to deliver, I'll pick it up",
         "I will come to your shop to get it",
+        "I'll send my driver to get it from you",
+        "my brother will come and load it",
     ],
 )
 async def test_pickup_in_any_wording(wording: str) -> None:
@@ -224,3 +228,191 @@ async def test_two_failed_attempts_at_a_detail_hand_off() -> None:
     assert not chat.escalated
     await chat.say("later")
     assert chat.escalated and not chat.orders
+
+
+async def test_a_correction_naming_only_a_number_changes_the_quantity() -> None:
+    chat = Chat()
+    order = await chat.run(
+        "abeg 6 butter croissant",
+        "sorry na 8 i want",
+        "i go come carry am",
+        "na Bayo",
+        "09087654321",
+        "ok",
+    )
+    assert items(order) == [("Butter Croissant", None, 8)]
+    assert order["total"] == 8 * 150000
+
+
+async def test_a_house_number_is_no_quantity_and_the_flat_stays_in_the_address() -> None:
+    chat = Chat()
+    order = await chat.run(
+        "I need 20 butter croissants",
+        "deliver",
+        "No 4 Aso Drive, Surulere",
+        "Ibrahim Musa",
+        "08031112222",
+        "yes",
+    )
+    assert items(order) == [("Butter Croissant", None, 20)]
+    assert order["deliveryAddress"] == "No 4 Aso Drive, Surulere"
+    got = extract("Flat 3, 10 Bode Thomas Street, Surulere", "address")
+    assert got.address == "Flat 3, 10 Bode Thomas Street, Surulere"
+
+
+async def test_with_address_and_method_missing_the_prompt_offers_pickup() -> None:
+    chat = Chat()
+    await chat.say("I want 2 butter croissants")
+    reply = await chat.say("I'm Okon, 07012345678")
+    assert "address" in reply and "pick it up" in reply
+
+
+async def test_a_model_year_in_the_name_and_a_quantity_after_it() -> None:
+    pads = Product("pads", "Toyota Camry 2010 Brake Pads", "", 2800000, "NGN")
+    lamp = Product("lamp", "Honda Accord 2008 Headlamp", "", 6500000, "NGN")
+    for first, product, qty in (
+        ("brake pads for camry 2010, 2 sets", "Toyota Camry 2010 Brake Pads", 2),
+        ("I want the accord 2008 headlamp, 3 pieces", "Honda Accord 2008 Headlamp", 3),
+    ):
+        chat = Chat()
+        chat.source = MemorySource([], [*PRODUCTS, pads, lamp])
+        order = await chat.run(first, "pickup", "Emeka", "08031234570", "yes")
+        assert items(order) == [(product, None, qty)]
+
+
+async def test_details_alone_do_not_loop_on_what_to_order() -> None:
+    chat = Chat()
+    chat.state["order"] = {**new_order_state(), "awaiting": "items"}
+    await chat.say("my name is Ada")
+    await chat.say("08031234568")
+    assert chat.escalated  # two replies that order nothing: a person takes over
+
+
+@pytest.mark.parametrize(
+    ("text", "awaiting", "name", "address"),
+    [
+        (
+            "House 12, 3rd Avenue, Surulere, Lagos",
+            "name",
+            None,
+            "House 12, 3rd Avenue, Surulere, Lagos",
+        ),
+        (
+            "Opposite Total filling station, Yaba",
+            "name",
+            None,
+            "Opposite Total filling station, Yaba",
+        ),
+        ("Mr. Oghene", "name", "Mr Oghene", None),
+        ("na me be Efosa", "name", "Efosa", None),
+        ("yes please confirm", "address", None, None),
+        ("go ahead", "address", None, None),
+    ],
+)
+def test_landmark_addresses_titles_and_confirmations(
+    text: str, awaiting: str, name: str | None, address: str | None
+) -> None:
+    got = extract(text, awaiting)
+    assert (got.name, got.address) == (name, address)
+
+
+async def test_asked_for_a_person_only_when_not_giving_a_name() -> None:
+    chat = Chat()
+    order = await chat.run(
+        "Can I get 2 of the butter croissant?",
+        "I'll pass by the shop",
+        "You can call me Ifeoma",
+        "my line is 0803 123 4500",
+        "add one more",
+        "yes that's fine",
+    )
+    assert not chat.escalated
+    assert items(order) == [("Butter Croissant", None, 3)]
+    assert order["customerName"] == "Ifeoma" and order["deliveryMethod"] == "Pickup at the shop"
+
+
+async def test_an_offer_taken_with_a_quantity_and_a_phone_after_call_me_on() -> None:
+    chat = Chat()
+    await chat.say("how much is the butter croissant?")
+    order = await chat.run(
+        "I'll take two",
+        "deliver to my office at 5 Broad Street, Surulere",
+        "Tunde",
+        "call me on 08031230002",
+        "yes",
+    )
+    assert not chat.escalated
+    assert items(order) == [("Butter Croissant", None, 2)]
+    assert order["customerPhone"] == "08031230002"
+    assert order["deliveryAddress"] == "5 Broad Street, Surulere"
+
+
+async def test_a_quantity_with_its_unit_in_a_long_reply_to_an_offer() -> None:
+    chat = Chat()
+    await chat.say("how much is the butter croissant?")
+    order = await chat.run(
+        "yes, 3 of them, deliver to 2 Oregun Road, Yaba", "Bimpe", "08031230005", "yes"
+    )
+    assert items(order) == [("Butter Croissant", None, 3)]
+
+
+def test_a_street_named_without_a_number_is_an_address() -> None:
+    got = extract("Plot 5, Alausa Secretariat Road, Ikeja", "name")
+    assert got.address == "Plot 5, Alausa Secretariat Road, Ikeja" and got.name is None
+
+
+@pytest.mark.parametrize(
+    ("wording", "method"),
+    [
+        ("I'll bring them to the shop myself", "pickup"),
+        ("come and pick them from my house at 8 Gana Street, Surulere", "delivery"),
+        ("una go come carry am for my house? 12 Ahmadu Bello Way, Yaba", "delivery"),
+    ],
+)
+def test_who_travels_decides_pickup_or_delivery(wording: str, method: str) -> None:
+    got = extract(wording, "method")
+    assert got.method == method
+    assert got.address is None if method == "pickup" else got.address
+
+
+def test_the_quantity_goes_with_the_names_own_word_and_a_title_keeps_its_name() -> None:
+    shirts = Product("sheet", "Bedsheet - Wash & Iron", "", 120000, "NGN")
+    attire = Product("attire", "Native Attire - Wash & Starch", "", 150000, "NGN")
+    index = CatalogIndex([shirts, attire])
+    got = {m.product.id: m.quantity for m in index.match("i wan wash 5 bedsheet")}
+    assert got == {"sheet": 5}
+    got = {
+        m.product.id: m.quantity
+        for m in index.match("4 native attire wash and starch, 2 bedsheets")
+    }
+    assert got == {"attire": 4, "sheet": 2}
+    assert extract("Engr. Ibe", "name").name == "Engr Ibe"
+
+
+async def test_a_size_number_is_the_variant_not_the_quantity() -> None:
+    loafers = Product(
+        "loafers",
+        "Leather Loafers",
+        "",
+        2200000,
+        "NGN",
+        variants=tuple(Variant(f"l{n}", f"Size {n}", None) for n in (42, 43, 44)),
+    )
+    chat = Chat()
+    chat.source = MemorySource([], [*PRODUCTS, loafers])
+    order = await chat.run(
+        "I want leather loafers", "43", "sorry 44", "pickup", "Obinna", "08031250001", "yes"
+    )
+    assert items(order) == [("Leather Loafers", "Size 44", 1)]
+
+
+async def test_ill_take_a_number_is_the_quantity() -> None:
+    chat = Chat()
+    order = await chat.run(
+        "do you have the ankara wrap dress in blue? I'll take 2",
+        "pickup",
+        "Ada",
+        "08031250004",
+        "yes",
+    )
+    assert items(order) == [("Ankara Wrap Dress", "Blue", 2)]

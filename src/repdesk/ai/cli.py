@@ -72,9 +72,10 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--split",
-        choices=("tune", "heldout", "all"),
+        choices=("tune", "heldout", "all", "probes"),
         default="heldout",
-        help="v2: which businesses (tune on 'tune', report on 'heldout')",
+        help="v2: which businesses (tune on 'tune', report on 'heldout'; 'probes': order "
+        "wordings written while tuning, a tune-side check)",
     )
     p.add_argument("--business", action="append", help="v2: only this business id (repeatable)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")

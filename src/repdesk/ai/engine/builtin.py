@@ -40,6 +40,7 @@ from repdesk.ai.engine.facts import (
     top_topic,
     topic_facts,
 )
+from repdesk.ai.engine.fulfilment import method_by_meaning
 from repdesk.ai.engine.normalise import to_english
 from repdesk.ai.engine.orders_flow import (
     OrderTaker,
@@ -60,6 +61,7 @@ from repdesk.ai.grounding import figures, is_injection
 from repdesk.kit.money import format_money
 
 SHORT_QUESTION = 6  # words; see _names_unknown
+METHOD_ASKS = ("name", "phone", "method", "address")  # asks a delivery-or-pickup reply may follow
 
 __all__ = ["CHECK_WITH_TEAM", "BuiltinEngine", "days_named", "model_tokens", "relevant_facts"]
 
@@ -109,7 +111,13 @@ class BuiltinEngine:
         if (
             isinstance(offer, str)
             and not discount
-            and (taker.is_confirm(body) or gave or _is_correction(body) or _quantity_fix(body))
+            and (
+                taker.is_confirm(body)
+                or gave
+                or _is_correction(body)
+                or _quantity_fix(body)
+                or ("order" in intents and not mentions)  # "I'll take two"
+            )
             and not is_info_question(body)
         ):
             # "Would you like to order?" answered: yes, or with the details of the order.
@@ -199,8 +207,15 @@ class BuiltinEngine:
         self, ctx: EngineContext, taker: OrderTaker, text: str, intents: list[str]
     ) -> EngineResult | None:
         order = ctx.state["order"]
-        changed = taker.add_items(text)
-        changed = taker.add_details(text) or changed
+        added = taker.add_items(text)
+        changed = taker.add_details(text) or added
+        if not added and not order["items"] and order.get("awaiting") == "items":
+            changed = False  # details alone do not answer "what would you like to order?"
+        if not changed and not order.get("method") and order.get("awaiting") in METHOD_ASKS:
+            method = await method_by_meaning(text)  # "my truck will come and load it"
+            if method is not None:
+                order["method"] = method
+                changed = True
         if changed:
             prompt, amounts = taker.next_prompt()
             return self._with_notes(ctx, taker, prompt, amounts, "order", intents)

@@ -97,6 +97,8 @@ class CatalogIndex:
                 continue
             if w.isdigit() and not (i > 0 and stems[i - 1] in names):
                 continue  # "4 infinix hot 30": a quantity before the name, not a model
+            if w.isdigit() and i + 1 < len(words) and words[i + 1] in QUANTITY_UNITS:
+                continue  # "the Camry 2010 pads, 2 sets": a quantity after the name
             near = stems[max(0, i - 2) : i] + stems[i + 1 : i + 3]
             if not names & set(near):
                 continue  # a number elsewhere in the message (another product's, a quantity)
@@ -142,7 +144,11 @@ class CatalogIndex:
                 continue
             position = min(stems.index(t) for t in hit)
             variant = match_variant(text, p)
-            found.append(Mention(p, variant, quantity_before(words, position), score, position))
+            # The quantity is before the name's most distinctive word ("wash 5 bedsheets").
+            key = stems.index(max(hit, key=lambda t: self.idf[t]))
+            qty = quantity_before(words, key) if key != position else None
+            qty = qty or quantity_before(words, position)
+            found.append(Mention(p, variant, qty, score, position))
         if not found:
             return []
         # A product named in full beats one that only shares a word with it.
@@ -156,6 +162,23 @@ class CatalogIndex:
         ]
         keep.sort(key=lambda m: m.position)
         return keep
+
+
+# Words that make the number before them a quantity ("2 pieces", "3 cartons").
+_UNIT_WORDS = (
+    "pieces piece pcs pc sets set units unit pairs pair packs pack cartons carton "
+    "bags bag yards yard tins tin boxes box bottles bottle crates crate dozen rolls "
+    "roll packets packet plates plate portions portion wraps wrap x times"
+)
+QUANTITY_UNITS = frozenset(_UNIT_WORDS.split())
+_UNITS_RX = "|".join(sorted(QUANTITY_UNITS - {"times"}, key=len, reverse=True))
+
+
+_WITH_UNIT = re.compile(
+    r"(?:\bx\s?|\bqty:?\s*|\bquantity:?\s*)(\d{1,3})\b|\b(\d{1,3})\s*(?:of\s+them|"
+    + _UNITS_RX
+    + r")\b"
+)
 
 
 _NEUTRAL = frozenset(
@@ -288,16 +311,25 @@ def quantity_before(words: list[str], position: int) -> int | None:
     return None
 
 
+def quantity_with_unit(text: str) -> int | None:
+    """A quantity said with its unit ("3 of them", "2 packs", "x2"), in a message of any length."""
+    m = _WITH_UNIT.search(text.lower())
+    return int(m.group(1) or m.group(2)) if m else None
+
+
 def quantity_anywhere(text: str) -> int | None:
     low = text.lower()
     m = re.search(
-        r"(?:\bx\s?|\bqty:?\s*|\bquantity:?\s*)(\d{1,3})\b|\b(\d{1,3})\s*(?:pcs|pieces|units|of\s+them|x)\b",
+        r"(?:\bx\s?|\bqty:?\s*|\bquantity:?\s*)(\d{1,3})\b|\b(\d{1,3})\s*(?:of\s+them|"
+        + _UNITS_RX
+        + r")\b",
         low,
     )
     if m:
         return int(m.group(1) or m.group(2))
     m = re.search(
-        r"\b(?:make\s+it|i\s+want|i\s+need|give\s+me|just)\s+(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)\b",
+        r"\b(?:make\s+it|i\s+want|i\s+need|give\s+me|just|i'?ll\s+take|i\s+will\s+take|"
+        r"i\s+go\s+take|send\s+me)\s+(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)\b",
         low,
     )
     if m:

@@ -21,7 +21,7 @@ HUMAN = re.compile(
     r"\b((talk|speak|chat)\s+(to|with)\s+(a|an|the|one|your)?\s*(real\s+|live\s+)?"
     r"(human|person|agent|someone|somebody|representative|rep|manager|owner|staff|oga|madam|boss)|"
     r"(real|live)\s+(human|person|agent)|customer\s+(care|service|support)|human\s+being|"
-    r"call\s+me|not\s+a\s+bot|connect\s+me|i\s+(want|need)\s+(a\s+)?(human|person|agent|manager)|"
+    r"(?<!can\s)(?<!may\s)call\s+me(?!\s+[a-z]+\s*$)(?!\s+(?:on|at|via|with)?\s*[+\d])|not\s+a\s+bot|connect\s+me|i\s+(want|need)\s+(a\s+)?(human|person|agent|manager)|"
     r"make\s+i\s+(talk|yarn|speak)\s+(to|with)\s+(person|una\s+oga|somebody|human)|"
     r"person\s+wey\s+(dey|go)|give\s+me\s+(a\s+)?(human|person|manager))\b",
     re.I,
@@ -40,7 +40,8 @@ ORDER = re.compile(
     r"get|order)|wan\s+buy|make\s+i\s+(buy|take|order)|add\s+to\s+(cart|order)|"
     r"i'?d\s+like\s+(to\s+(buy|order|get)|the|a|an|one|two)|book\s+for\s+me|send\s+me\s+\d|"
     r"reserve|checkout|i\s+need\s+\d|i\s+need\s+(one|two|three|four|five)|give\s+me\s+\d|"
-    r"put\s+me\s+down\s+for|i\s+want\s+am|i\s+go\s+buy|i'?m\s+taking)\b",
+    r"put\s+me\s+down\s+for|i\s+want\s+am|i\s+go\s+buy|i'?m\s+taking|"
+    r"can\s+i\s+(?:get|have|buy|order)\s+(?:\d{1,3}|two|three|four|five|six)\b)\b",
     re.I,
 )
 PRICE = re.compile(
@@ -168,6 +169,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "which area are you in",
         "can I visit your office",
         "send me your location",
+        "whereabouts is your place",
+        "what part of town are you in",
+        "which street is your shop on",
+        "how do I get to you",
+        "wia una shop dey",
     ),
     "hours": (
         "what time do you open",
@@ -178,6 +184,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "what time do you people start in the morning",
         "till what time are you open",
         "do you work on public holidays",
+        "which days are you closed",
+        "how late do you stay open",
+        "are you open at the weekend",
+        "what days do you work",
+        "what time una dey close",
     ),
     "delivery": (
         "do you deliver",
@@ -188,6 +199,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "what is the delivery fee",
         "do you ship outside lagos",
         "when will my order arrive",
+        "how soon will I get it",
+        "how many days before it reaches me",
+        "can you send it to another state",
+        "una fit send am come my area",
+        "will your rider bring it to me",
     ),
     "payment": (
         "how do I pay",
@@ -198,6 +214,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "una dey collect cash",
         "do you take installment payment",
         "which payment methods do you accept",
+        "can I pay when it arrives",
+        "do you take POS",
+        "which bank do I send the money to",
+        "can I pay small small",
+        "how I go take pay",
     ),
     "returns": (
         "can I return it",
@@ -207,6 +228,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "una dey collect back goods",
         "do you give refunds",
         "how many days do I have to return",
+        "what if it doesn't fit me",
+        "can I bring it back",
+        "if I no like am I fit return am",
     ),
     "warranty": (
         "does it have a warranty",
@@ -215,6 +239,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "if it spoil una go fix am",
         "what if it stops working",
         "is it original or fake",
+        "what if it develops a fault later",
+        "if it spoils after I buy it, what happens",
+        "e get guarantee",
     ),
     "order": (
         "I want to buy this",
@@ -233,6 +260,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "give me your number",
         "do you have an email address",
         "wetin be una number",
+        "how can I reach you",
+        "which line can I call",
+        "abeg drop your number",
     ),
     "complaint": (
         "my order has not arrived",

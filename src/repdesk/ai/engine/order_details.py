@@ -30,7 +30,17 @@ _STREET_WORDS = (
     r"street|st|road|rd|avenue|ave|close|crescent|cres|estate|lane|ln|way|drive|dr|"
     r"junction|opposite|opp|behind|beside|house|flat|apartment|apt|block|plot|"
     r"no\.?\s*\d+|phase|bus\s+stop|market|plaza|mall|complex|quarters|layout|extension|"
-    r"gate|hostel|campus|office|state|city|town|area"
+    r"gate|hostel|campus|office|state|city|town|area|station|school|church|mosque|hospital|"
+    r"hotel|roundabout|university|polytechnic|college|barracks"
+)
+# A flat, block or shop number before the street ("Flat 3", "Block C", "Shop 12B").
+_UNIT = re.compile(
+    r"(?:flat|apartment|apt|block|house|suite|room|shop|plot|unit|no\.?|number)\s*[\w/-]{1,5}",
+    re.I,
+)
+_ENDS_STREET = re.compile(
+    r"\b(?:street|road|avenue|crescent|close|lane|drive|estate|boulevard|expressway)\.?$",
+    re.I,
 )
 STREET = re.compile(rf"\b({_STREET_WORDS}|{_PLACES})\b", re.I)
 PLACE = re.compile(rf"^(?:{_PLACES})$", re.I)
@@ -43,17 +53,26 @@ _NEG = re.compile(
 PICKUP = re.compile(
     r"\b(pick\s*-?\s*up|pickup|pick(?:ing)?\s+(?:it|them|am|the\s+\w+|my\s+\w+)\s+up|"
     r"pick\s+(?:it|am|them)\b|collect(?:ion|ing)?|"
-    r"come\s+(?:and\s+|to\s+|go\s+)?(?:get|collect|carry|pick|take|fetch)|"
+    r"come\s+(?:and\s+|to\s+|go\s+)?(?:get|collect|carry|pick|take|fetch|load)|"
+    r"(?:send|sending)\s+(?:my|a|our|the|some)?\s*\w+\s+(?:to|go|come|and)\s+"
+    r"(?:get|collect|carry|pick|take|fetch|load)|"
+    r"(?:get|collect|carry|take|fetch|load)\s+(?:it|am|them)\s+(?:from|for|at)\s+"
+    r"(?:you|una|your|the)\b|"
     r"(?:come|coming)\s+(?:for|to\s+take|to\s+get)\s+(?:it|am|them)|"
     r"(?:i'?ll|i\s+will|i\s+go|make\s+i|i\s+fit|i\s+can)\s+come\b|"
     r"(?:get|grab|fetch|carry|take)\s+(?:it|am|them)\s+(?:myself|by\s+myself)|"
-    r"self[\s-]?pick(?:\s*up)?|walk[\s-]?in|in\s+person|"
-    r"(?:from|at)\s+(?:the|your|una)\s+(?:shop|store|outlet|office|place|branch))\b",
+    r"self[\s-]?pick(?:\s*up)?|walk[\s-]?in|in\s+person|(?:pass|stop|swing)\s+by|"
+    r"come\s+(?:over|round|around)(?!\s+to\s+my)|"
+    r"(?:from|at)\s+(?:the|your|una)\s+(?:shop|store|outlet|office|place|branch)|"
+    r"(?:bring|drop|carry)\s+(?:it|them|am)\s+(?:to|for|come)\s+(?:the|your|una)\s+"
+    r"(?:shop|store|office|outlet|branch))\b",
     re.I,
 )
 DELIVERY = re.compile(
     r"\b(deliver(?:y|ed|ing)?|dispatch|ship(?:ping)?|waybill|door\s*step|doorstep|"
-    r"(?:bring|send|drop)\s+(?:it|am|them|the\s+\w+)?\s*(?:to|for|come|over|off)\b|"
+    r"(?:bring|send|drop)\s+(?:it|am|them|the\s+\w+)?\s*(?:to|for|come|over|off)\b"
+    r"(?!\s*(?:the|your|una)\s+(?:shop|store|office|outlet|branch))|"
+    r"(?:from|for|at)\s+my\s+(?:house|place|office|home|flat|door)|"
     r"carry\s+(?:it|am|them)\s+(?:come|to\s+me)\b|"
     r"bring\s+(?:it|am|them)|send\s+(?:it|am|them)|"
     r"(?:to|come)\s+my\s+(?:house|place|office|home|shop|door|flat|area)|rider)\b",
@@ -63,7 +82,7 @@ _TITLES = r"(?:mr|mrs|miss|ms|dr|chief|mama|baba|aunty|auntie|madam|engr|pastor|
 _NAME_WORDS = rf"(?:{_TITLES}\.?\s+)?[A-Za-z][A-Za-z'\-]+(?:\s+[A-Za-z][A-Za-z'\-]+){{0,3}}"
 NAME_INTRO = re.compile(
     r"(?:\bmy\s+name\s+is|\bmy\s+name'?s|\bmy\s+name\s*:|\bname\s*(?:is|:|-|na)|"
-    r"\bi\s+am|\bi'?m|\bim|\bthis\s+is|\bit'?s|\bna\s+me|\bcall\s+me|\bi\s+be|"
+    r"\bi\s+am|\bi'?m|\bim|\bthis\s+is|\bit'?s|\bna\s+me\s+be|\bna\s+me|\bcall\s+me|\bi\s+be|"
     r"(?:^|(?<=[.,!;]\s)|(?<=[.,!;]))\s*na|"
     rf"\bput\s+it\s+(?:under|in\s+the\s+name)\s+(?:of\s+)?)\s+({_NAME_WORDS})",
     re.I,
@@ -88,6 +107,18 @@ _ADDRESS_END = re.compile(
     r"\n|\x00|\s+-\s+|[.!]\s+(?=[A-Za-z]{3,}))",
     re.I,
 )
+
+
+# Where one detail of a message ends: a line, a comma, a sentence (not the dot of "Mr.").
+_SEGMENT_END = re.compile(
+    r"[\n;]|,|\x00|(?<![Mm]r)(?<![Mm]rs)(?<![Dd]r)(?<![Mm]s)[.!?]\s+(?=[A-Z])"
+)
+# Replies that confirm or fill in, never a name or an address ("go ahead", "yes please").
+_FILLER_WORDS = (
+    "yes yeah yep ok okay sure go ahead confirm confirmed correct proceed please pls that's "
+    "thats fine na so alright abeg no problem great perfect done it is good"
+)
+_FILLER = frozenset(_FILLER_WORDS.split())
 
 
 def _words(text: str) -> frozenset[str]:
@@ -205,7 +236,9 @@ def _looks_like_address(segment: str) -> bool:
     if len(s) < 4 or len(s.split()) > 12 or not STREET.search(s) or find_method_words(s):
         return False
     places = len(STREET.findall(s))
-    number = re.search(r"(?<![\d.,])\d+[a-z]?(?![\d%.,])\s*,?\s+[A-Za-z]", s)
+    if len(s.split()) >= 2 and _ENDS_STREET.search(s):
+        return True  # "Alausa Secretariat Road"
+    number = re.search(r"(?<![\d.,])\d+(?:st|nd|rd|th|[a-z])?(?![\d%.,])\s*,?\s+[A-Za-z]", s)
     return (bool(number) and places >= 1) or places >= 2
 
 
@@ -240,6 +273,8 @@ def _strip_address(raw: str) -> str | None:
         flags=re.I,
     )
     a = a.strip(" ,.;:-")
+    if re.match(r"(?:the|your|una)\s+(?:shop|store|office|outlet|branch)\b", a, re.I):
+        return None  # "bring them to the shop": the business's place, no delivery address
     if len(a) < 4 or a.lower() in ("me", "my house", "my place", "my office", "my home"):
         return None
     if not (re.search(r"\d", a) or STREET.search(a) or len(a.split()) >= 2):
@@ -274,7 +309,9 @@ def extract(text: str, awaiting: str | None = None, country: str = "NG") -> Deta
             name = clean_name(m.group(1))
 
     # Detail per line or per comma: "Tunde Bakare, 0803…, 12 Allen Avenue, Ikeja, delivery"
-    segments = [s.strip(" -•:") for s in re.split(r"[\n;]|,|\x00|[.!?]\s+(?=[A-Z])", masked)]
+    undotted = re.sub(rf"\b({_TITLES})\.(?=\s)", r"\1", masked, flags=re.I)  # "Engr. Ibe"
+    segments = [s.strip(" -•:") for s in re.split(_SEGMENT_END, undotted)]
+    streety = any(STREET.search(x) for x in segments if x.strip())
     i = 0
     n = len(segments)
     while i < n:
@@ -284,6 +321,8 @@ def extract(text: str, awaiting: str | None = None, country: str = "NG") -> Deta
             continue
         if address is None and _looks_like_address(seg) and not NAME_INTRO.search(seg):
             parts = [re.sub(r"^(?:and\s+)?(?:my\s+)?address\s*(?:is|:)?\s*", "", seg, flags=re.I)]
+            if i > 0 and _UNIT.fullmatch(segments[i - 1]):
+                parts.insert(0, segments[i - 1])  # "Flat 3, 10 Allen Avenue": the flat too
             j = i + 1
             while j < n and segments[j] and _place_part(segments[j]):
                 parts.append(segments[j])
@@ -296,7 +335,7 @@ def extract(text: str, awaiting: str | None = None, country: str = "NG") -> Deta
             name is None
             and bare
             and len([s for s in segments if s]) > 1
-            and (phones or awaiting == "name")
+            and (phones or (awaiting == "name" and not streety))
             and not (address and seg.lower() in address.lower())
             and not STREET.search(seg)
             and not PICKUP.search(seg)
@@ -310,14 +349,15 @@ def extract(text: str, awaiting: str | None = None, country: str = "NG") -> Deta
     titled = re.fullmatch(rf"{_TITLES}\.?\s+[A-Za-z][A-Za-z'\-]+(?:\s+[A-Za-z'\-]+)?", body, re.I)
     if name is None and titled:
         name = clean_name(body)  # "Mrs Wike", whatever was asked
-    if awaiting == "address" and address is None and not phones:
+    filler = set(re.findall(r"[a-z']+", body.lower())) <= _FILLER
+    if awaiting == "address" and address is None and not phones and not filler:
         cleaned = re.sub(PICKUP, "", re.sub(DELIVERY, "", body)) if method else body
         cleaned = re.sub(r"^(?:it'?s|na|at|to|for)\s+", "", cleaned.strip(" ,.:"), flags=re.I)
         if len(cleaned) >= 4 and (
             STREET.search(cleaned) or re.search(r"\d", cleaned) or len(cleaned.split()) >= 2
         ):
             address = _strip_address(cleaned)
-    if awaiting == "name" and name is None and not phones and address is None:
+    if awaiting == "name" and name is None and not phones and address is None and not filler:
         words = body.strip(" .!").split()
         if (
             1 <= len(words) <= 4

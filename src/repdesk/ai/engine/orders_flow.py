@@ -8,7 +8,12 @@ from typing import Any
 
 from repdesk.ai.engine import order_details
 from repdesk.ai.engine.base import Action, DeliveryOption, EngineContext, Product
-from repdesk.ai.engine.catalog_match import catalog_index, match_variant, quantity_anywhere
+from repdesk.ai.engine.catalog_match import (
+    catalog_index,
+    match_variant,
+    quantity_anywhere,
+    quantity_with_unit,
+)
 from repdesk.ai.engine.intents import CANCEL, CONFIRM, NUMBER_WORDS
 from repdesk.ai.grounding import figures
 from repdesk.kit.money import format_money
@@ -27,6 +32,11 @@ _QTY_FIX = re.compile(
     r"(?:make\s+it|i\s+want)?|actually|i\s+want|i\s+need|give\s+me|just|only|"
     r"make\s+am|change\s+am\s+to)\s+(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)\b"
     r"|\b(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:instead|pieces|pcs)\b",
+    re.I,
+)
+_MORE = re.compile(
+    r"\b(?:add|plus|put)\s+(\d{1,2}|one|two|three|four|five|another)\s+(?:more|extra)\b"
+    r"|\b(another)\s+one\b|\bone\s+more\b()",
     re.I,
 )
 _REMOVE = re.compile(
@@ -109,7 +119,8 @@ class OrderTaker:
                 return True
         changed = False
         for m in mentions:
-            qty = m.quantity or (quantity_anywhere(text) if len(mentions) == 1 else None)
+            rest = re.sub(re.escape(m.variant.name), " ", text, flags=re.I) if m.variant else text
+            qty = m.quantity or (quantity_anywhere(rest) if len(mentions) == 1 else None)
             p = m.product
             if not p.available:
                 self.notes.append(f"Sorry, **{p.name}** is out of stock at the moment.")
@@ -153,12 +164,13 @@ class OrderTaker:
             product = self.products.get(pending["productId"])
             if product is not None:
                 variant = match_variant(text, product)
-                qty = quantity_anywhere(text) or pending.get("quantity") or 1
+                rest = _without(text, variant)  # "43" picks "Size 43": no quantity
+                qty = quantity_anywhere(rest) or pending.get("quantity") or 1
                 if variant is not None and variant.available:
                     order["pending"] = None
                     self._add(product, variant, qty)
                     return True
-                if quantity_anywhere(text) and not order_details.find_phones(text):
+                if quantity_anywhere(rest) and not order_details.find_phones(text):
                     pending["quantity"] = qty
                     return True
             return False
@@ -173,11 +185,23 @@ class OrderTaker:
             variant = match_variant(text, product)
             if variant is not None and variant.id != item.get("variantId") and variant.available:
                 self._set_variant(item, product, variant)
+                text = _without(text, variant)  # "sorry 44": the size, not a quantity
                 changed = True
                 break
+        more = _MORE.search(text)
+        if more and items:
+            # "add one more", "add 2 more": on top of the last line's quantity
+            n = next((g for g in more.groups() if g), "one").lower()
+            extra = int(n) if n.isdigit() else NUMBER_WORDS.get(n, 1)
+            items[-1]["quantity"] += extra
+            return True
         qty = _quantity_fix(text)
-        if qty is None and not order_details.find_phones(text) and len(text.split()) <= 3:
-            qty = quantity_anywhere(text) if not figures(text) else None
+        phones = order_details.find_phones(text)
+        fixing = _is_correction(text) and not order_details.STREET.search(text)
+        if qty is None and not phones and (len(text.split()) <= 3 or fixing):
+            # "make it 2", "sorry na 8 i want": one number in a short or correcting message
+            qty = (quantity_anywhere(text) or _lone_number(text)) if not figures(text) else None
+        qty = qty or quantity_with_unit(text)  # "yes, 3 of them, deliver to …"
         if qty and items[-1]["quantity"] != qty:
             items[-1]["quantity"] = qty
             changed = True
@@ -228,8 +252,8 @@ class OrderTaker:
                 changed = True
         if "address" in got and "method" not in got and not order.get("method"):
             order["method"] = "delivery"
-        if changed:
-            order["failed"] = {}
+        for key in got:
+            order.setdefault("failed", {}).pop(key, None)  # that detail is no longer failing
         return changed
 
     def note_failure(self) -> bool:
@@ -311,6 +335,11 @@ class OrderTaker:
                     + "."
                 ), amounts
             order["awaiting"] = missing[0]
+            if missing[0] == "address" and "method" in missing and self._has_pickup():
+                return (
+                    f"Thanks! Please send {ASK['address']}, or tell me if you'll pick it up.",
+                    amounts,
+                )
             return f"Thanks! Please send {ASK[missing[0]]}.", amounts
         return self.summary()
 
@@ -387,3 +416,20 @@ def _quantity_fix(text: str) -> int | None:
     v = (m.group(1) or m.group(2)).lower()
     n = int(v) if v.isdigit() else NUMBER_WORDS.get(v)
     return n if n and 0 < n < 1000 else None
+
+
+def _lone_number(text: str) -> int | None:
+    """The one number a message names ("sorry na 8 i want"), None when none or several."""
+    words = re.findall(r"[a-z]+|\d+", text.lower())
+    nums = [int(w) for w in words if w.isdigit()]
+    nums += [NUMBER_WORDS[w] for w in words if w in NUMBER_WORDS and w not in ("a", "an", "one")]
+    return nums[0] if len(nums) == 1 and 0 < nums[0] < 1000 else None
+
+
+def _without(text: str, variant: Any) -> str:
+    """The message without the numbers of the variant it names ("Size 43" in "43")."""
+    if variant is None:
+        return text
+    for num in re.findall(r"\d+", variant.name):
+        text = re.sub(rf"(?<!\d){num}(?!\d)", " ", text)
+    return text

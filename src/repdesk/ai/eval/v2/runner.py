@@ -45,6 +45,8 @@ from repdesk.config import Settings
 
 SETS = Path(__file__).parents[1] / "sets" / "v2"
 SPLITS = ("tune", "heldout")
+# Order wordings written while tuning (not in "all"): a check that order fixes generalise.
+PROBES = "probes"
 
 
 class RunnerError(RuntimeError):
@@ -53,7 +55,7 @@ class RunnerError(RuntimeError):
 
 def business_files(split: str = "heldout") -> list[Path]:
     splits = SPLITS if split == "all" else (split,)
-    if any(s not in SPLITS for s in splits):
+    if any(s not in (*SPLITS, PROBES) for s in splits):
         raise RunnerError(f"unknown split {split!r}: use tune, heldout or all")
     return [p for s in splits for p in sorted((SETS / s).glob("*.json"))]
 
