@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.graph_templates import GraphTemplates
 from tests.fakes.server import ThreadedServer, free_port
 
 VERSION = "v21.0"
@@ -64,10 +65,13 @@ class Failure:
     message: str
     details: str
     path_contains: str
+    subcode: int | None = None
+    user_title: str = ""
+    user_msg: str = ""
 
 
 @dataclass
-class FakeGraph:
+class FakeGraph(GraphTemplates):
     url: str = ""
     version: str = VERSION
     access_token: str = "EAAG-test-token"
@@ -79,12 +83,16 @@ class FakeGraph:
     quality_rating: str = "GREEN"
     messaging_limit: str = "TIER_1K"
     signup_code: str = "signup-code-123"
+    app_id: str = "1234567890"  # the Meta app of the tokens (REPDESK_META_APP_ID)
+    template_limit: int = 250
     requests: list[Recorded] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
     tokens: dict[str, set[str]] = field(default_factory=dict)  # token -> phone number ids
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)
     templates: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    handles: dict[str, bytes] = field(default_factory=dict)
     subscribed: set[str] = field(default_factory=set)
     registered: set[str] = field(default_factory=set)
     failures: list[Failure] = field(default_factory=list)
@@ -119,6 +127,9 @@ class FakeGraph:
                 ]
             }
             self.media = {}
+            self.uploads = {}
+            self.handles = {}
+            self.template_limit = 250
             self.download_delay = 0.0
             self.media_base = ""
 
@@ -130,17 +141,6 @@ class FakeGraph:
             "quality_rating": self.quality_rating,
             "name_status": "APPROVED",
             "whatsapp_business_manager_messaging_limit": self.messaging_limit,
-        }
-
-    @staticmethod
-    def template(name: str, language: str, status: str, *, body: str = "Hello") -> dict[str, Any]:
-        return {
-            "id": str(abs(hash((name, language))) % 10**15),
-            "name": name,
-            "language": language,
-            "status": status,
-            "category": "UTILITY",
-            "components": [{"type": "BODY", "text": body}],
         }
 
     def add_media(self, data: bytes, mime_type: str, media_id: str | None = None) -> str:
@@ -208,9 +208,9 @@ class FakeGraph:
 
     def _auth(self, request: Request) -> str | None:
         header = request.headers.get("authorization", "")
-        if not header.startswith("Bearer "):
+        scheme, _, tok = header.partition(" ")
+        if scheme not in ("Bearer", "OAuth"):  # OAuth: the Resumable Upload API's
             return None
-        tok = header[7:]
         return tok if tok in self.tokens else None
 
     async def handle(self, request: Request) -> Response:
@@ -236,6 +236,14 @@ class FakeGraph:
                 )
             )
         failure = self._take_failure(path)
+        if failure is not None and failure.user_title:
+            return self.template_error(
+                failure.code,
+                failure.message,
+                subcode=failure.subcode,
+                title=failure.user_title,
+                user_msg=failure.user_msg,
+            )
         if failure is not None:
             return self.error(failure.code, failure.message, failure.status, failure.details)
         parts = [p for p in path.split("/") if p]
@@ -251,6 +259,9 @@ class FakeGraph:
         token = self._auth(request)
         if token is None:
             return self.error(190, "Invalid OAuth access token - Cannot parse access token", 401)
+        answer = await self.template_route(request, parts, body, raw)
+        if answer is not None:
+            return answer
         if len(parts) == 1 and request.method == "GET":
             node = parts[0]
             if node in self.media:
@@ -274,8 +285,6 @@ class FakeGraph:
             node, edge = parts
             if edge == "messages" and request.method == "POST":
                 return self._send(token, node, body)
-            if edge == "message_templates" and request.method == "GET":
-                return self._templates(node, request)
             if edge == "media" and request.method == "POST":
                 return await self._upload(node, request)
             if edge == "subscribed_apps" and request.method == "POST":
@@ -319,22 +328,6 @@ class FakeGraph:
         return JSONResponse(
             {"id": self.add_media(data, upload.content_type or "application/octet-stream")}
         )
-
-    def _templates(self, waba: str, request: Request) -> Response:
-        rows = self.templates.get(waba)
-        if rows is None:
-            return self.error(100, f"Object with ID '{waba}' does not exist", 400)
-        limit = int(request.query_params.get("limit", "25"))
-        start = int(request.query_params.get("after", "0") or 0)
-        chunk = rows[start : start + limit]
-        paging: dict[str, Any] = {
-            "cursors": {"before": str(start), "after": str(start + len(chunk))}
-        }
-        if start + limit < len(rows):
-            paging["next"] = (
-                f"{self.url}/{self.version}/{waba}/message_templates?after={start + limit}"
-            )
-        return JSONResponse({"data": chunk, "paging": paging})
 
     def _send(self, token: str, node: str, body: Any) -> Response:
         if node not in self.tokens.get(token, set()):

@@ -106,6 +106,10 @@ def _examples(value: Any, field: str, count: int) -> list[str]:
     return out
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _header(comp: Mapping[str, Any]) -> dict[str, Any]:
     fmt = str(comp.get("format") or "").upper()
     if fmt == "TEXT":
@@ -115,12 +119,12 @@ def _header(comp: Mapping[str, Any]) -> dict[str, Any]:
             raise TemplateInvalid("header.text", "may have at most one variable, {{1}}.")
         out: dict[str, Any] = {"type": "HEADER", "format": "TEXT", "text": text}
         if found:
-            example = comp.get("example") if isinstance(comp.get("example"), Mapping) else {}
+            example = _mapping(comp.get("example"))
             values = _examples(example.get("header_text"), "header.example.header_text", 1)
             out["example"] = {"header_text": values}
         return out
     if fmt in MEDIA_FORMATS:
-        example = comp.get("example") if isinstance(comp.get("example"), Mapping) else {}
+        example = _mapping(comp.get("example"))
         handles = example.get("header_handle")
         if not isinstance(handles, list) or len(handles) != 1 or not str(handles[0] or "").strip():
             raise TemplateInvalid(
@@ -139,7 +143,7 @@ def _body(comp: Mapping[str, Any]) -> dict[str, Any]:
         stripped = text.strip()
         if stripped.startswith("{{") or stripped.endswith("}}"):
             raise TemplateInvalid("body.text", "may not start or end with a variable.")
-        example = comp.get("example") if isinstance(comp.get("example"), Mapping) else {}
+        example = _mapping(comp.get("example"))
         rows = example.get("body_text")
         if not isinstance(rows, list) or len(rows) != 1:
             rows = [None]
