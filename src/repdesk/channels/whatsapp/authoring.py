@@ -25,13 +25,15 @@ from repdesk.channels.whatsapp.template_rules import (
 from repdesk.db.engine import commit
 from repdesk.kit.errors import AppError, Conflict, NotFound, ValidationError
 
-# What a header sample may be: Meta's media types and sizes for template headers.
+# What a header sample may be: Meta's media types and sizes (images 5 MB, videos 16 MB);
+# a sample document is capped at 16 MB here (Meta takes up to 100 MB: a sample needs less).
 HEADER_MEDIA: dict[str, tuple[str, int]] = {
     "image/jpeg": ("IMAGE", 5 * 1024 * 1024),
     "image/png": ("IMAGE", 5 * 1024 * 1024),
     "video/mp4": ("VIDEO", 16 * 1024 * 1024),
-    "application/pdf": ("DOCUMENT", 100 * 1024 * 1024),
+    "application/pdf": ("DOCUMENT", 16 * 1024 * 1024),
 }
+HEADER_MEDIA_MAX = max(limit for _, limit in HEADER_MEDIA.values())
 EDITABLE = (TemplateStatus.REJECTED,)
 
 
