@@ -56,7 +56,9 @@
     } else {
       var body = { type: "BODY", text: f.body.value };
       var n = bodyVarCount();
-      if (n) body.example = { body_text: [examples.slice(0, n).map(function (x) { return x || ""; })] };
+      var values = [];
+      for (var i = 0; i < n; i++) values.push(examples[i] || "");
+      if (n) body.example = { body_text: [values] };
       comps.push(body);
       if (f.footer.value) comps.push({ type: "FOOTER", text: f.footer.value });
       if (buttons.length) comps.push({ type: "BUTTONS", buttons: buttons.map(metaButton) });
@@ -65,7 +67,7 @@
   }
   function metaButton(b) {
     var out = { type: b.type, text: b.text };
-    if (b.type === "URL") { out.url = b.url; if (vars(b.url).length) out.example = [b.example]; }
+    if (b.type === "URL") { out.url = b.url; if (vars(b.url).length) out.example = [(b.example || [""])[0]]; }
     if (b.type === "PHONE_NUMBER") out.phone_number = b.phone_number;
     return out;
   }
@@ -200,7 +202,7 @@
     box.textContent = "";
     for (var i = 0; i < n; i++) {
       var label = el("label", {}, "Example for {{" + (i + 1) + "}} ");
-      var input = el("input", { "data-example": String(i), maxlength: String(L.example_max) });
+      var input = el("input", { type: "text", "data-example": String(i), maxlength: String(L.example_max) });
       input.value = examples[i] || "";
       label.appendChild(input);
       box.appendChild(label);
@@ -217,7 +219,7 @@
       if (b.type === "URL") fields.push(["url", "https://… (may end in {{1}})", L.url_max], ["example", "Example full address", L.url_max]);
       if (b.type === "PHONE_NUMBER") fields.push(["phone_number", "+234…", L.phone_max]);
       fields.forEach(function (spec) {
-        var input = el("input", { "data-key": spec[0], placeholder: spec[1], "aria-label": spec[1], maxlength: String(spec[2]) });
+        var input = el("input", { type: "text", "data-key": spec[0], placeholder: spec[1], "aria-label": spec[1], maxlength: String(spec[2]) });
         input.value = (spec[0] === "example" ? (b.example || [""])[0] : b[spec[0]]) || "";
         row.appendChild(input);
       });
