@@ -152,3 +152,53 @@ async def test_deleting_a_template_meta_does_not_have(graph: FakeGraph) -> None:
     with pytest.raises(GraphError) as info:
         await GraphClient(graph.access_token).delete_template(graph.business_account_id, "ghost")
     assert info.value.code == 100 and "could not be found" in info.value.user_message
+
+
+def test_the_three_template_webhooks_parse_with_their_details() -> None:
+    from repdesk.channels.whatsapp.parser import parse
+
+    def change(field: str, value: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {"id": "102290129340398", "time": 1, "changes": [{"field": field, "value": value}]}
+            ],
+        }
+
+    ids = {
+        "message_template_id": 77,
+        "message_template_name": "cart",
+        "message_template_language": "en",
+    }
+    rejected = parse(
+        change(
+            "message_template_status_update",
+            {
+                **ids,
+                "event": "rejected",
+                "reason": "INVALID_FORMAT",
+                "message_template_category": "MARKETING",
+                "rejection_info": {"reason": "Too close.", "recommendation": "Add words."},
+            },
+        )
+    ).templates[0]
+    assert (rejected.event, rejected.reason, rejected.category) == (
+        "REJECTED",
+        "INVALID_FORMAT",
+        "MARKETING",
+    )
+    assert rejected.detail == "Too close. Add words." and rejected.template_id == "77"
+    quality = parse(
+        change(
+            "message_template_quality_update",
+            {**ids, "previous_quality_score": "GREEN", "new_quality_score": "RED"},
+        )
+    ).templates[0]
+    assert (quality.event, quality.quality, quality.category) == ("", "RED", "")
+    category = parse(
+        change(
+            "template_category_update",
+            {**ids, "previous_category": "UTILITY", "new_category": "MARKETING"},
+        )
+    ).templates[0]
+    assert (category.event, category.category) == ("", "MARKETING")
