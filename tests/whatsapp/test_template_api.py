@@ -296,3 +296,15 @@ async def test_a_number_not_connected_is_refused(
     assistant = await create_assistant(db, workspace_id=account.workspace_id)
     r = await client.post(f"/api/assistants/{assistant.id}/templates", json=offer())
     assert r.status_code == 400 and r.json()["code"] == "WHATSAPP_NOT_CONNECTED"
+
+
+async def test_a_revoked_token_is_said_plainly_and_disconnects_the_number(
+    client: httpx.AsyncClient, db: Database, graph: FakeGraph
+) -> None:
+    aid, _ = await connected(client, db, graph)
+    graph.revoke()
+    r = await client.post(f"/api/assistants/{aid}/templates", json=offer())
+    assert r.status_code == 400 and r.json()["code"] == "WHATSAPP_TOKEN_INVALID"
+    assert "reconnect WhatsApp" in r.json()["message"]
+    status = (await client.get(f"/api/assistants/{aid}/whatsapp")).json()
+    assert status["status"] == "disconnected"
