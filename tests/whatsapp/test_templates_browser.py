@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from repdesk.kit.http import close_shared_client
 from tests.conftest import LiveServer
 from tests.factories import run_sync
 from tests.fakes.graph import FakeGraph
@@ -27,10 +28,19 @@ PNG = bytes.fromhex(
 )
 
 
+async def connect(database_url: str) -> tuple[str, str]:
+    """The inbox test's owner and connected number, made on a loop of its own (which closes
+    the HTTP pool the connection check opened on it)."""
+    try:
+        return await setup(database_url)
+    finally:
+        await close_shared_client()
+
+
 def test_create_an_image_template_watch_the_preview_submit_and_see_it_approved(
     live_server: LiveServer, graph: FakeGraph, database_url: str, page: Any
 ) -> None:
-    aid, path = run_sync(setup(database_url))
+    aid, path = run_sync(connect(database_url))
     page.goto(f"{live_server.url}/login")
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password").fill(PASSWORD)
