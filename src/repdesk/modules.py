@@ -46,6 +46,7 @@ MODULES: list[str] = [
     "repdesk.channels.whatsapp.inbound",
     "repdesk.channels.whatsapp.tasks",
     "repdesk.channels.whatsapp.routes",
+    "repdesk.channels.whatsapp.template_routes",
     "repdesk.channels.whatsapp.pages",
     # channels.widget
     "repdesk.channels.widget.routes",

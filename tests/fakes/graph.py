@@ -28,23 +28,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.graph_send import validate_send
+from tests.fakes.graph_templates import GraphTemplates
 from tests.fakes.server import ThreadedServer, free_port
 
+__all__ = ["FakeGraph", "GraphServer", "graph", "validate_send"]
+
 VERSION = "v21.0"
-E164 = re.compile(r"^\+?[1-9]\d{6,14}$")
-MESSAGE_TYPES = {
-    "text",
-    "image",
-    "document",
-    "audio",
-    "video",
-    "sticker",
-    "template",
-    "interactive",
-    "location",
-    "contacts",
-    "reaction",
-}
 
 
 @dataclass
@@ -64,10 +54,13 @@ class Failure:
     message: str
     details: str
     path_contains: str
+    subcode: int | None = None
+    user_title: str = ""
+    user_msg: str = ""
 
 
 @dataclass
-class FakeGraph:
+class FakeGraph(GraphTemplates):
     url: str = ""
     version: str = VERSION
     access_token: str = "EAAG-test-token"
@@ -79,12 +72,16 @@ class FakeGraph:
     quality_rating: str = "GREEN"
     messaging_limit: str = "TIER_1K"
     signup_code: str = "signup-code-123"
+    app_id: str = "1234567890"  # the Meta app of the tokens (REPDESK_META_APP_ID)
+    template_limit: int = 250
     requests: list[Recorded] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
     tokens: dict[str, set[str]] = field(default_factory=dict)  # token -> phone number ids
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)
     templates: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    handles: dict[str, bytes] = field(default_factory=dict)
     subscribed: set[str] = field(default_factory=set)
     registered: set[str] = field(default_factory=set)
     failures: list[Failure] = field(default_factory=list)
@@ -119,6 +116,9 @@ class FakeGraph:
                 ]
             }
             self.media = {}
+            self.uploads = {}
+            self.handles = {}
+            self.template_limit = 250
             self.download_delay = 0.0
             self.media_base = ""
 
@@ -130,17 +130,6 @@ class FakeGraph:
             "quality_rating": self.quality_rating,
             "name_status": "APPROVED",
             "whatsapp_business_manager_messaging_limit": self.messaging_limit,
-        }
-
-    @staticmethod
-    def template(name: str, language: str, status: str, *, body: str = "Hello") -> dict[str, Any]:
-        return {
-            "id": str(abs(hash((name, language))) % 10**15),
-            "name": name,
-            "language": language,
-            "status": status,
-            "category": "UTILITY",
-            "components": [{"type": "BODY", "text": body}],
         }
 
     def add_media(self, data: bytes, mime_type: str, media_id: str | None = None) -> str:
@@ -208,9 +197,9 @@ class FakeGraph:
 
     def _auth(self, request: Request) -> str | None:
         header = request.headers.get("authorization", "")
-        if not header.startswith("Bearer "):
+        scheme, _, tok = header.partition(" ")
+        if scheme not in ("Bearer", "OAuth"):  # OAuth: the Resumable Upload API's
             return None
-        tok = header[7:]
         return tok if tok in self.tokens else None
 
     async def handle(self, request: Request) -> Response:
@@ -236,6 +225,14 @@ class FakeGraph:
                 )
             )
         failure = self._take_failure(path)
+        if failure is not None and failure.user_title:
+            return self.template_error(
+                failure.code,
+                failure.message,
+                subcode=failure.subcode,
+                title=failure.user_title,
+                user_msg=failure.user_msg,
+            )
         if failure is not None:
             return self.error(failure.code, failure.message, failure.status, failure.details)
         parts = [p for p in path.split("/") if p]
@@ -251,6 +248,9 @@ class FakeGraph:
         token = self._auth(request)
         if token is None:
             return self.error(190, "Invalid OAuth access token - Cannot parse access token", 401)
+        answer = await self.template_route(request, parts, body, raw)
+        if answer is not None:
+            return answer
         if len(parts) == 1 and request.method == "GET":
             node = parts[0]
             if node in self.media:
@@ -274,8 +274,6 @@ class FakeGraph:
             node, edge = parts
             if edge == "messages" and request.method == "POST":
                 return self._send(token, node, body)
-            if edge == "message_templates" and request.method == "GET":
-                return self._templates(node, request)
             if edge == "media" and request.method == "POST":
                 return await self._upload(node, request)
             if edge == "subscribed_apps" and request.method == "POST":
@@ -320,22 +318,6 @@ class FakeGraph:
             {"id": self.add_media(data, upload.content_type or "application/octet-stream")}
         )
 
-    def _templates(self, waba: str, request: Request) -> Response:
-        rows = self.templates.get(waba)
-        if rows is None:
-            return self.error(100, f"Object with ID '{waba}' does not exist", 400)
-        limit = int(request.query_params.get("limit", "25"))
-        start = int(request.query_params.get("after", "0") or 0)
-        chunk = rows[start : start + limit]
-        paging: dict[str, Any] = {
-            "cursors": {"before": str(start), "after": str(start + len(chunk))}
-        }
-        if start + limit < len(rows):
-            paging["next"] = (
-                f"{self.url}/{self.version}/{waba}/message_templates?after={start + limit}"
-            )
-        return JSONResponse({"data": chunk, "paging": paging})
-
     def _send(self, token: str, node: str, body: Any) -> Response:
         if node not in self.tokens.get(token, set()):
             return self.error(
@@ -355,77 +337,6 @@ class FakeGraph:
                 "messages": [{"id": wamid}],
             }
         )
-
-
-def validate_send(body: Any) -> str | None:
-    """Meta's rules for a send body (the subset repdesk uses); None when valid."""
-    if not isinstance(body, dict):
-        return "The request body must be a JSON object"
-    if body.get("messaging_product") != "whatsapp":
-        return "The parameter messaging_product is required and must be 'whatsapp'"
-    to = str(body.get("to", ""))
-    if not E164.match(to):
-        return "Invalid parameter: to"
-    t = body.get("type", "text")
-    if t not in MESSAGE_TYPES:
-        return f"Unsupported message type {t}"
-    obj = body.get(t)
-    if not isinstance(obj, dict):
-        return f"The parameter {t} is required"
-    if t == "text":
-        text = obj.get("body")
-        if not isinstance(text, str) or not text.strip():
-            return "The parameter text['body'] is required"
-        if len(text) > 4096:
-            return "Param text['body'] must be at most 4096 characters long"
-        if "preview_url" in obj and not isinstance(obj["preview_url"], bool):
-            return "preview_url must be a boolean"
-    elif t in ("image", "document", "audio", "video", "sticker"):
-        if bool(obj.get("id")) == bool(obj.get("link")):
-            return f"Exactly one of {t}['id'] or {t}['link'] is required"
-        if "caption" in obj and len(str(obj["caption"])) > 1024:
-            return "caption must be at most 1024 characters"
-    elif t == "template":
-        if (
-            not obj.get("name")
-            or not isinstance(obj.get("language"), dict)
-            or not obj["language"].get("code")
-        ):
-            return "template name and language.code are required"
-        for comp in obj.get("components") or []:
-            if not isinstance(comp, dict) or comp.get("type") not in (
-                "header",
-                "body",
-                "button",
-                "footer",
-            ):
-                return "template component type must be header, body or button"
-    elif t == "interactive":
-        kind = obj.get("type")
-        if kind not in ("button", "list", "cta_url", "product", "product_list", "flow"):
-            return "interactive.type is invalid"
-        if not isinstance(obj.get("body"), dict) or not obj["body"].get("text"):
-            return "interactive.body.text is required"
-        if kind == "button":
-            buttons = (obj.get("action") or {}).get("buttons")
-            if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
-                return "Reply buttons: between 1 and 3 buttons are required"
-            titles = []
-            for b in buttons:
-                reply = b.get("reply") if isinstance(b, dict) else None
-                if b.get("type") != "reply" or not isinstance(reply, dict) or not reply.get("id"):
-                    return "Each button needs type 'reply' and reply.id"
-                title = str(reply.get("title") or "")
-                if not title or len(title) > 20:
-                    return "Button title length invalid (1-20 characters)"
-                titles.append(title)
-            if len(set(titles)) != len(titles):
-                return "Button titles must be unique"
-    if "context" in body and not (
-        isinstance(body["context"], dict) and body["context"].get("message_id")
-    ):
-        return "context.message_id is required"
-    return None
 
 
 class GraphServer:

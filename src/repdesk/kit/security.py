@@ -240,6 +240,12 @@ def _knowledge_text_limit() -> int:
     return 2 * MiB
 
 
+def _template_media_limit() -> int:
+    from repdesk.channels.whatsapp.authoring import HEADER_MEDIA_MAX
+
+    return HEADER_MEDIA_MAX
+
+
 def _webhook_limit() -> int:
     return 8 * MiB  # Meta's webhook batches reach a few MB
 
@@ -256,6 +262,7 @@ BODY_LIMITS: tuple[tuple[re.Pattern[str], Callable[[], int]], ...] = tuple(
         (rf"^/api{_A}/products/[^/]+/images$|^{_A}/catalog/[^/]+/image$", _image_limit),
         (rf"^(/api)?{_A}/widget/avatar$", _avatar_limit),
         (rf"^(/api)?{_A}/training/chat-export$", _chat_export_limit),
+        (rf"^(/api)?{_A}/templates/(media|save)$", _template_media_limit),
         (r"^/widget/v1/[^/]+/files$", _widget_file_limit),
         (r"^/widget/v1/[^/]+/voice$", _widget_voice_limit),
         (r"^/webhooks/", _webhook_limit),

@@ -45,6 +45,10 @@ class GraphError(Exception):
     http_status: int | None = None
     details: str = ""
     network: bool = False
+    subcode: int | None = None
+    # Meta's own words for the person (template creation answers carry them).
+    user_title: str = ""
+    user_message: str = ""
 
     def __str__(self) -> str:
         return f"Graph API error {self.code}: {self.message}"
@@ -76,6 +80,14 @@ class TemplateInfo:
     category: str = ""
     components: list[dict[str, Any]] = field(default_factory=list)
     rejected_reason: str = ""
+    quality: str = ""
+
+
+@dataclass
+class CreatedTemplate:
+    id: str
+    status: str
+    category: str = ""
 
 
 @dataclass
@@ -99,13 +111,19 @@ def _error_from(status: int, raw: bytes) -> GraphError:
     data = err.get("error_data")
     if isinstance(data, dict):
         details = str(data.get("details") or "")
-    code = err.get("code")
     return GraphError(
         str(err.get("message") or "Graph API error")[:300],
-        code=int(code) if isinstance(code, int | str) and str(code).isdigit() else None,
+        code=_int(err.get("code")),
         http_status=status,
         details=details[:500],
+        subcode=_int(err.get("error_subcode")),
+        user_title=str(err.get("error_user_title") or "")[:200],
+        user_message=str(err.get("error_user_msg") or "")[:500],
     )
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
@@ -184,6 +202,7 @@ class GraphClient:
         *,
         what: str = "reach the Graph API",
         session: aiohttp.ClientSession | None = None,
+        headers: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> tuple[int, bytes]:
         """(status, body) of one call; network failures and timeouts become GraphError."""
@@ -191,7 +210,7 @@ class GraphClient:
             async with (session or shared_session()).request(
                 method,
                 url,
-                headers=self._auth(),
+                headers={**self._auth(), **(headers or {})},
                 timeout=aiohttp.ClientTimeout(total=self.settings.graph_timeout_seconds),
                 **kwargs,
             ) as resp:
@@ -257,7 +276,7 @@ class GraphClient:
         out: list[TemplateInfo] = []
         params: dict[str, Any] = {
             "limit": 100,
-            "fields": "id,name,language,status,category,components,rejected_reason",
+            "fields": "id,name,language,status,category,components,rejected_reason,quality_score",
         }
         after: str | None = None
         for _ in range(max_pages):
@@ -278,6 +297,9 @@ class GraphClient:
                         category=str(row.get("category") or ""),
                         components=[c for c in row.get("components") or [] if isinstance(c, dict)],
                         rejected_reason=str(row.get("rejected_reason") or ""),
+                        quality=str((row.get("quality_score") or {}).get("score") or "")
+                        if isinstance(row.get("quality_score"), dict)
+                        else "",
                     )
                 )
             paging = data.get("paging") or {}
@@ -285,6 +307,76 @@ class GraphClient:
             if not after:
                 break
         return out
+
+    async def create_template(
+        self, business_account_id: str, template: dict[str, Any]
+    ) -> CreatedTemplate:
+        """Submit a template for review (``template`` in Meta's creation shape)."""
+        data = await self._request(
+            "POST", f"/{business_account_id}/message_templates", json=template
+        )
+        if not data.get("id"):
+            raise GraphError("The Graph API returned no template id", http_status=200)
+        return CreatedTemplate(
+            id=str(data["id"]),
+            status=str(data.get("status") or "PENDING").upper(),
+            category=str(data.get("category") or ""),
+        )
+
+    async def edit_template(
+        self, template_id: str, *, category: str, components: list[dict[str, Any]]
+    ) -> None:
+        """Change a template's category and components; Meta reviews it again."""
+        await self._request(
+            "POST", f"/{template_id}", json={"category": category, "components": components}
+        )
+
+    async def delete_template(
+        self, business_account_id: str, name: str, template_id: str | None = None
+    ) -> None:
+        """Delete a template: one language when its id (``hsm_id``) is given, else every
+        language of ``name``."""
+        params = {"name": name, **({"hsm_id": template_id} if template_id else {})}
+        await self._request("DELETE", f"/{business_account_id}/message_templates", params=params)
+
+    async def app_id(self) -> str:
+        """The id of the Meta app the access token belongs to."""
+        data = await self._request("GET", "/app", params={"fields": "id"})
+        if not data.get("id"):
+            raise GraphError("The Graph API returned no app id", http_status=200)
+        return str(data["id"])
+
+    async def upload_for_template(
+        self, app_id: str, *, data: bytes, mime_type: str, filename: str
+    ) -> str:
+        """Meta's Resumable Upload API in one piece: open an upload session on the app, send
+        the file at offset 0, and return the file handle (``h``) a template's
+        ``header_handle`` example takes."""
+        opened = await self._request(
+            "POST",
+            f"/{app_id}/uploads",
+            params={"file_name": filename, "file_length": len(data), "file_type": mime_type},
+        )
+        session_id = str(opened.get("id") or "")
+        if not session_id.startswith("upload:"):
+            raise GraphError("The Graph API opened no upload session", http_status=200)
+        path, _, query = session_id.partition("?")
+        status, raw = await self._fetch(
+            "POST",
+            f"{self.settings.graph_base}/{path}" + (f"?{query}" if query else ""),
+            what="upload the file to Meta",
+            headers={"Authorization": f"OAuth {self._token}", "file_offset": "0"},
+            data=data,
+        )
+        if status >= 400:
+            raise _error_from(status, raw)
+        try:
+            handle = json.loads(raw).get("h")
+        except (ValueError, AttributeError):
+            handle = None
+        if not handle:
+            raise GraphError("The Graph API returned no file handle", http_status=status)
+        return str(handle)
 
     # -- media --------------------------------------------------------------------------------
 

@@ -22,6 +22,14 @@ class ConnectionStatus(StrEnum):
     DISCONNECTED = "disconnected"
 
 
+class TemplateStatus(StrEnum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    PAUSED = "PAUSED"
+    DISABLED = "DISABLED"
+
+
 class WhatsAppConnection(IdMixin, TimestampMixin, Base):
     __tablename__ = "whatsapp_connections"
 
@@ -63,10 +71,17 @@ class WhatsAppTemplate(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(512))
     language: Mapped[str] = mapped_column(String(15))
     category: Mapped[str | None] = mapped_column(String(30))
-    # APPROVED | PENDING | REJECTED | PAUSED | DISABLED ...; only APPROVED can be sent.
+    # TemplateStatus: APPROVED | PENDING | REJECTED | PAUSED | DISABLED ...; only APPROVED
+    # can be sent (Meta may add statuses: the column keeps whatever Meta says).
     status: Mapped[str] = mapped_column(String(20))
     components: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    # Meta's short reason code (INVALID_FORMAT...) and its explanation with recommendation.
     rejected_reason: Mapped[str | None] = mapped_column(String(300))
+    rejection_detail: Mapped[str | None] = mapped_column(String(1000))
+    # Meta's quality score: GREEN | YELLOW | RED | UNKNOWN.
+    quality: Mapped[str | None] = mapped_column(String(20))
+    # Set when the template was submitted (or resubmitted) from repdesk.
+    submitted_at: Mapped[datetime | None]
     synced_at: Mapped[datetime | None]
 
 

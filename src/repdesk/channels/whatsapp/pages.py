@@ -1,18 +1,21 @@
 """Dashboard pages: WhatsApp connection (Embedded Signup or BYOK, status, check, disconnect)
-and Templates. Pages call the WhatsApp service; they never write tables themselves."""
+and Templates (list, editor with a live preview, submit, resubmit, delete). Pages call the
+WhatsApp services; they never write tables themselves."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from repdesk.assistants.deps import PageAssistantDep
-from repdesk.channels.whatsapp import service, templates
+from repdesk.channels.whatsapp import authoring, service, template_rules, templates
 from repdesk.channels.whatsapp.config import get_whatsapp_settings
-from repdesk.channels.whatsapp.models import ConnectionStatus
+from repdesk.channels.whatsapp.models import ConnectionStatus, TemplateStatus
 from repdesk.channels.whatsapp.routes import connection_read, sync_now
+from repdesk.channels.whatsapp.template_rules import TemplateInvalid
 from repdesk.dashboard import nav
 from repdesk.dashboard.render import back_on_error, redirect, render
 from repdesk.db.engine import commit
@@ -119,12 +122,37 @@ async def disconnect(
     )
 
 
+# The limits the editor's checks mirror (static/templates.js), from the server's rules.
+RULES = {
+    name.lower(): getattr(template_rules, name)
+    for name in (
+        "NAME_MAX",
+        "HEADER_MAX",
+        "BODY_MAX",
+        "FOOTER_MAX",
+        "BUTTON_TEXT_MAX",
+        "BUTTONS_MAX",
+        "URL_BUTTONS_MAX",
+        "PHONE_BUTTONS_MAX",
+        "URL_MAX",
+        "PHONE_MAX",
+        "EXAMPLE_MAX",
+        "CODE_EXPIRATION_MAX",
+    )
+}
+
+
 @pages.get("/assistants/{assistant_id}/templates")
 async def templates_page(
-    assistant: PageAssistantDep, request: Request, session: SessionDep, principal: PagePrincipalDep
+    assistant: PageAssistantDep,
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    edit: str = "",
 ) -> Response:
     conn = await service.get_connection(session, assistant.id)
     rows = await templates.list_templates(session, assistant.id)
+    editing = next((r for r in rows if r.id == edit and r.status == TemplateStatus.REJECTED), None)
     return render(
         request,
         "whatsapp/templates.html",
@@ -132,8 +160,82 @@ async def templates_page(
             "assistant": assistant,
             "conn": conn,
             "templates": rows,
+            "rules": RULES,
+            "editing": authoring.template_of(editing) if editing else None,
+            "editing_row": editing,
         },
     )
+
+
+def _with_handle(components: list[Any], handle: str) -> None:
+    for comp in components:
+        if isinstance(comp, dict) and str(comp.get("type", "")).upper() == "HEADER":
+            comp["example"] = {"header_handle": [handle]}
+
+
+@pages.post("/assistants/{assistant_id}/templates/save")
+async def templates_save(
+    request: Request,
+    assistant: PageAssistantDep,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    name: Annotated[str, Form()] = "",
+    language: Annotated[str, Form()] = "",
+    category: Annotated[str, Form()] = "",
+    components: Annotated[str, Form()] = "[]",
+    template_id: Annotated[str, Form()] = "",
+    header_file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """The editor's form: an optional header sample goes to Meta's upload API first, then
+    the template is submitted (or, with ``template_id``, a rejected one resubmitted)."""
+    back = f"/assistants/{assistant.id}/templates"
+    back_on_error(request, back + (f"?edit={template_id}" if template_id else ""))
+    try:
+        parts = json.loads(components)
+    except ValueError as exc:
+        raise TemplateInvalid("components", "could not be read: reload the page.") from exc
+    row = None
+    if template_id:
+        row = await authoring.get_or_404(session, principal.workspace.id, template_id)
+        if row.assistant_id != assistant.id:
+            raise TemplateInvalid("template", "belongs to another assistant.")
+    if header_file is not None and header_file.filename and isinstance(parts, list):
+        data = await header_file.read(authoring.HEADER_MEDIA_MAX + 1)
+        handle = await authoring.upload_header(
+            session,
+            assistant,
+            data=data,
+            mime_type=(header_file.content_type or "").split(";")[0].strip().lower(),
+            filename=header_file.filename,
+        )
+        _with_handle(parts, handle)
+    if row is not None:
+        await authoring.resubmit(session, row, {"category": category, "components": parts})
+        return redirect(back, flash=f"{row.name} resubmitted to Meta for review.")
+    data_in = {"name": name, "language": language, "category": category, "components": parts}
+    created = await authoring.submit(session, assistant, data_in)
+    return redirect(
+        back,
+        flash=f"{created.name} submitted to Meta. It is pending review (usually within 24 hours).",
+    )
+
+
+@pages.post("/assistants/{assistant_id}/templates/{template_id}/delete")
+async def templates_delete(
+    request: Request,
+    assistant: PageAssistantDep,
+    template_id: str,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+) -> Response:
+    back = f"/assistants/{assistant.id}/templates"
+    back_on_error(request, back)
+    row = await authoring.get_or_404(session, principal.workspace.id, template_id)
+    if row.assistant_id != assistant.id:
+        return redirect(back, error="No such template.")
+    name = row.name
+    await authoring.delete(session, row)
+    return redirect(back, flash=f"{name} deleted at Meta and here.")
 
 
 @pages.post("/assistants/{assistant_id}/templates/sync")

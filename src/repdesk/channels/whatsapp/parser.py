@@ -75,13 +75,28 @@ class StatusUpdate:
 
 @dataclass
 class TemplateStatusUpdate:
+    """A template's status (``message_template_status_update``), quality score
+    (``message_template_quality_update``: ``event`` empty) or category
+    (``template_category_update``: ``event`` empty) changed at Meta."""
+
     business_account_id: str
     template_id: str
     name: str
     language: str
     event: str
     reason: str | None
+    category: str = ""
+    quality: str = ""
+    # Meta's explanation of a rejection and its recommendation (``rejection_info``).
+    detail: str = ""
     source: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+TEMPLATE_FIELDS = (
+    "message_template_status_update",
+    "message_template_quality_update",
+    "template_category_update",
+)
 
 
 @dataclass
@@ -145,7 +160,11 @@ def parse(payload: Any) -> ParsedWebhook:
             change = _dict(change)
             value = _dict(change.get("value"))
             fld = change.get("field")
-            if fld == "message_template_status_update":
+            if fld in TEMPLATE_FIELDS:
+                info = _dict(value.get("rejection_info"))
+                detail = " ".join(
+                    _str(info.get(k)).strip() for k in ("reason", "recommendation") if info.get(k)
+                )
                 out.templates.append(
                     TemplateStatusUpdate(
                         business_account_id=waba,
@@ -154,6 +173,11 @@ def parse(payload: Any) -> ParsedWebhook:
                         language=_str(value.get("message_template_language")),
                         event=_str(value.get("event")).upper(),
                         reason=_str(value.get("reason")) or None,
+                        category=_str(
+                            value.get("message_template_category") or value.get("new_category")
+                        ).upper(),
+                        quality=_str(value.get("new_quality_score")).upper(),
+                        detail=detail,
                         source=_envelope(payload, entry, change, value),
                     )
                 )

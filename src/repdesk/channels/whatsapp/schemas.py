@@ -78,7 +78,33 @@ class TemplateRead(CamelModel):
     category: str | None = None
     components: list[dict[str, Any]] = Field(default_factory=list)
     rejected_reason: str | None = None
+    # Meta's explanation of a rejection, with its recommendation.
+    rejection_detail: str | None = None
+    quality: str | None = None
+    meta_template_id: str | None = None
+    submitted_at: datetime | None = None
     synced_at: datetime | None = None
+
+
+class TemplateCreate(StrictCamelModel):
+    """A template in Meta's own creation shape; the components are checked against Meta's
+    rules (each refusal names its field)."""
+
+    name: str = Field(max_length=512)
+    language: str = Field(max_length=15)
+    category: str = Field(max_length=30)
+    components: list[dict[str, Any]] = Field(max_length=10)
+
+
+class TemplateUpdate(StrictCamelModel):
+    """Edit a rejected template: its category and components (Meta keeps name and language)."""
+
+    category: str | None = Field(default=None, max_length=30)
+    components: list[dict[str, Any]] | None = Field(default=None, max_length=10)
+
+
+class HeaderHandle(CamelModel):
+    header_handle: str
 
 
 class TemplateList(CamelModel):

@@ -27,7 +27,7 @@ from repdesk.channels.base import (
 from repdesk.channels.whatsapp import service, templates
 from repdesk.channels.whatsapp.client import GraphClient, GraphError, message_body, split_text
 from repdesk.channels.whatsapp.formatter import to_whatsapp
-from repdesk.channels.whatsapp.models import ConnectionStatus, WhatsAppConnection
+from repdesk.channels.whatsapp.models import ConnectionStatus, TemplateStatus, WhatsAppConnection
 from repdesk.contacts import service as contacts
 from repdesk.contacts.models import Contact
 from repdesk.conversations.models import Conversation, Message
@@ -157,7 +157,7 @@ class WhatsAppSender:
                     f"Template {outbound.template.name!r} ({outbound.template.language}) is not "
                     "known for this number: create it in WhatsApp Manager or sync templates."
                 )
-            if tpl.status != "APPROVED":
+            if tpl.status != TemplateStatus.APPROVED:
                 raise TemplateNotApprovedError(
                     f"Template {tpl.name!r} ({tpl.language}) is {tpl.status.lower()}, not approved."
                 )
