@@ -434,7 +434,8 @@ async def apply_actions(
                     send=send,
                     email=action.data.get("email"),
                 )
-            done.append({"type": "payment", "send": send})
+            email = action.data.get("email")
+            done.append({"type": "payment", "send": send} | ({"email": email} if email else {}))
         elif action.type == "tag":
             done.append({"type": "tag", "tag": action.data.get("tag")})
     return done
