@@ -15,7 +15,7 @@ from repdesk.conversations.models import Message
 from repdesk.db.engine import Database
 from repdesk.jobs.worker import Worker
 from repdesk.orders.models import Order
-from repdesk.payments.assist import NOTHING_TO_PAY
+from repdesk.payments.assist import NOTHING_TO_PAY, PLAYGROUND_PAYSTACK_DOWN
 from repdesk.payments.models import OrderPayment
 from tests.ai.conftest import DemoShop, _bm25_only, shop  # noqa: F401  (fixtures)
 from tests.fakes.paystack import FakePaystack
@@ -194,3 +194,23 @@ async def test_chat_decline_is_final_and_no_unpaid_order_is_said(
     await worker.drain()
     assert (await outbox(db, conv_id))[-1] == NOTHING_TO_PAY
     assert not paystack.calls("/transaction/initialize")
+
+
+async def test_playground_says_when_paystack_is_down_and_the_link_can_be_asked_again(
+    client: httpx.AsyncClient,
+    shop: DemoShop,  # noqa: F811
+    paystack: FakePaystack,
+    db: Database,
+) -> None:
+    await configure(client, paystack, KEY_A)
+    sid, _ = await play_order(client, shop)
+    paystack.fail_next("5xx", path_contains="/transaction/initialize")
+    out = await play(client, shop, "tunde.b@mail.ng", sid)
+    assert said(out) == [GOT_EMAIL, PLAYGROUND_PAYSTACK_DOWN]
+    out = await play(client, shop, "send me the link again", sid)
+    async with db.session() as s:
+        payment = await s.scalar(select(OrderPayment))
+    assert payment is not None and payment.email == "tunde.b@mail.ng"
+    assert said(out) == [
+        f"To pay ₦39,500 for order #1, use this secure Paystack link: {payment.url}"
+    ]

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.assistants.models import Assistant
+from repdesk.billing.paystack import PaystackUnavailable
 from repdesk.contacts.models import Contact
 from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Conversation
@@ -30,6 +31,10 @@ from repdesk.payments.schemas import AssistPaymentJob
 log = logging.getLogger("repdesk.payments")
 
 UNPAID = (PaymentStatus.UNPAID, PaymentStatus.PENDING)
+PLAYGROUND_PAYSTACK_DOWN = (
+    "(Playground: Paystack is not answering right now, so no link could be made. A customer "
+    'would get it as soon as Paystack answers; say "send me the link again" to retry.)'
+)
 NOTHING_TO_PAY = "I can't find an order waiting for payment. Would you like to place one?"
 
 
@@ -94,7 +99,9 @@ async def reply_for(
                 session, workspace_id=workspace_id, order=order, email=email
             )
             return link_text(order, payment.url)
-        except AppError as exc:  # no usable email, paid meanwhile: the instructions
+        except PaystackUnavailable:
+            raise  # a job retries with backoff; the playground says so
+        except AppError as exc:  # no usable email, paid meanwhile, refused: the instructions
             log.info("order %s: no payment link (%s)", order.id, exc.code)
     return instructions_text(order, account) or (
         f"Our team will contact you shortly about paying "
@@ -143,16 +150,20 @@ async def run(session: AsyncSession, job: AssistPaymentJob) -> str | None:
     if text is None:
         return None
     key = f"offer:{order.id}" if order is not None and job.send != "again" else f"pay:{job.request}"
-    await conversations.send(
-        session,
-        assistant=assistant,
-        to=conversations.Recipient(conversation_id=conv.id),
-        content=conversations.MessageContent.of_text(text),
-        origin=conversations.Origin.AI,
-        # the first link or instructions of an order are its offer: sent once however the
-        # offer job and this one interleave
-        idempotency_key=key[:100],
-    )
+    try:
+        await conversations.send(
+            session,
+            assistant=assistant,
+            to=conversations.Recipient(conversation_id=conv.id),
+            content=conversations.MessageContent.of_text(text),
+            origin=conversations.Origin.AI,
+            # the first link or instructions of an order are its offer: sent once however
+            # the offer job and this one interleave
+            idempotency_key=key[:100],
+        )
+    except AppError as exc:  # e.g. the channel's window closed meanwhile
+        log.warning("payment step not sent in conversation %s: %s", conv.id, exc.code)
+        return None
     return text
 
 
@@ -179,7 +190,9 @@ async def playground(
                 out.append(text)
         elif action.get("type") == "payment":
             send = str(action.get("send") or "")
-            email = action.get("email")
+            if isinstance(action.get("email"), str):  # the playground's stand-in for the contact
+                state["paymentEmail"] = str(action["email"])[:320]
+            email = state.get("paymentEmail")
             text = await _playground_text(
                 session, assistant, state, send, email if isinstance(email, str) else None
             )
@@ -201,6 +214,9 @@ async def _playground_text(
         order.assistant_id != assistant.id or order.payment_status not in UNPAID
     ):
         order = None
-    return await reply_for(
-        session, workspace_id=assistant.workspace_id, order=order, send=send, email=email
-    )
+    try:
+        return await reply_for(
+            session, workspace_id=assistant.workspace_id, order=order, send=send, email=email
+        )
+    except PaystackUnavailable:
+        return PLAYGROUND_PAYSTACK_DOWN
