@@ -13,7 +13,9 @@ from repdesk.ai.engine.pay import ASK_AGAIN, ASK_EMAIL, GOT_EMAIL, NO_EMAIL
 from repdesk.contacts.models import Contact
 from repdesk.conversations.models import Message
 from repdesk.db.engine import Database
+from repdesk.jobs.models import Job
 from repdesk.jobs.worker import Worker
+from repdesk.kit.time import utcnow
 from repdesk.orders.models import Order
 from repdesk.payments.assist import NOTHING_TO_PAY, PLAYGROUND_PAYSTACK_DOWN
 from repdesk.payments.models import OrderPayment
@@ -214,3 +216,27 @@ async def test_playground_says_when_paystack_is_down_and_the_link_can_be_asked_a
     assert said(out) == [
         f"To pay ₦39,500 for order #1, use this secure Paystack link: {payment.url}"
     ]
+
+
+async def test_chat_link_waits_for_paystack_and_is_sent_when_it_answers(
+    client: httpx.AsyncClient,
+    shop: DemoShop,  # noqa: F811
+    paystack: FakePaystack,
+    db: Database,
+    worker: Worker,
+) -> None:
+    await configure(client, paystack, KEY_A)
+    conv_id = await chat_order(db, worker, shop)
+    paystack.fail_next("5xx", path_contains="/transaction/initialize")
+    await say(db, worker, shop, "chidi@mail.ng", "w3")
+    await worker.drain()
+    assert (await outbox(db, conv_id))[-1] == GOT_EMAIL  # no instructions instead of the link
+    async with db.transaction() as s:
+        job = await s.scalar(select(Job).where(Job.kind == "payments.assist"))
+        assert job is not None and job.status == "queued" and job.attempts == 1
+        job.run_at = utcnow()  # its backoff is over
+    await worker.drain()
+    async with db.session() as s:
+        payment = await s.scalar(select(OrderPayment))
+        assert payment is not None
+    assert (await outbox(db, conv_id))[-1].endswith(f"secure Paystack link: {payment.url}")
