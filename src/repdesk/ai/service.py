@@ -46,6 +46,7 @@ from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Conversation
 from repdesk.kit.urlguard import Reach
 from repdesk.orders import service as orders
+from repdesk.payments import assist as payments_assist
 from repdesk.training.models import StyleProfile
 
 log = logging.getLogger("repdesk.ai")
@@ -264,8 +265,6 @@ async def respond(
     conversation_id: str | None = None,
     engine: Engine | None = None,
 ) -> Turnout:
-    from repdesk.payments import assist as payments_assist
-
     business = await accounts.get_workspace_or_404(session, assistant.workspace_id)
     source = DbSource(session, assistant.id)
     style, examples = await style_for(session, assistant.id)
@@ -423,8 +422,6 @@ async def apply_actions(
                 )
             done.append({"type": "escalate", "reason": reason})
         elif action.type == "payment":
-            from repdesk.payments import assist as payments_assist
-
             send = str(action.data.get("send") or "")
             if conversation is not None and not test and send in ("link", "again", "instructions"):
                 await payments_assist.request(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from repdesk.ai.models import EngineState
 from repdesk.assistants.models import Assistant
 from repdesk.billing.paystack import PaystackNotFound
 from repdesk.config import get_settings
@@ -329,8 +330,6 @@ async def refund(
 
 async def _asking_email(session: AsyncSession, order: Order) -> bool:
     """Whether the conversation's assistant is asking the customer for an email address."""
-    from repdesk.ai.models import EngineState
-
     if not order.conversation_id:
         return False
     state = await session.scalar(
