@@ -19,6 +19,7 @@ from repdesk.kit.errors import Forbidden, ValidationError
 from repdesk.kit.ids import new_id
 from repdesk.kit.schemas import CamelModel, StrictCamelModel
 from repdesk.kit.web import PrincipalDep, SessionDep
+from repdesk.payments import assist as payments_assist
 
 router = APIRouter(tags=["ai"])
 HISTORY = 12
@@ -70,14 +71,20 @@ async def playground(
     done = await service.apply_actions(
         session, assistant=assistant, actions=result.actions, test=True
     )
+    # What the customer would be sent about paying: the instructions, or the Paystack link
+    # (on the business's own key) once an email is given or the link is asked for again.
+    state = dict(row.state or {})
+    paying = await payments_assist.playground(session, assistant=assistant, state=state, done=done)
+    row.state = state
+    replies = [*result.replies, *paying]
     row.history = [
         *(row.history or []),
         {"role": "customer", "text": body.text},
-        *({"role": "business", "text": r} for r in result.replies),
+        *({"role": "business", "text": r} for r in replies),
     ][-2 * HISTORY :]
     return PlaygroundResponse(
         session_id=sid,
-        replies=[PlaygroundReply(text=r) for r in result.replies],
+        replies=[PlaygroundReply(text=r) for r in replies],
         actions=done,
         intent=result.intent,
     )

@@ -46,6 +46,7 @@ from repdesk.conversations import service as conversations
 from repdesk.conversations.models import Conversation
 from repdesk.kit.urlguard import Reach
 from repdesk.orders import service as orders
+from repdesk.payments import assist as payments_assist
 from repdesk.training.models import StyleProfile
 
 log = logging.getLogger("repdesk.ai")
@@ -260,6 +261,7 @@ async def respond(
     history: list[Turn],
     contact_name: str | None = None,
     contact_phone: str | None = None,
+    contact_email: str | None = None,
     conversation_id: str | None = None,
     engine: Engine | None = None,
 ) -> Turnout:
@@ -284,6 +286,8 @@ async def respond(
         workspace_id=assistant.workspace_id,
         assistant_id=assistant.id,
         conversation_id=conversation_id,
+        payments=await payments_assist.mode(session, assistant.workspace_id),
+        contact_email=contact_email,
     )
     engine = engine or await engine_for(session, assistant.workspace_id)
     state_before = copy.deepcopy(state)
@@ -417,6 +421,18 @@ async def apply_actions(
                     body=f"{reason}.\n\nOpen the inbox to reply: conversation {conversation.id}.",
                 )
             done.append({"type": "escalate", "reason": reason})
+        elif action.type == "payment":
+            send = str(action.data.get("send") or "")
+            if conversation is not None and not test and send in ("link", "again", "instructions"):
+                await payments_assist.request(
+                    session,
+                    conversation_id=conversation.id,
+                    contact_id=contact_id,
+                    send=send,
+                    email=action.data.get("email"),
+                )
+            email = action.data.get("email")
+            done.append({"type": "payment", "send": send} | ({"email": email} if email else {}))
         elif action.type == "tag":
             done.append({"type": "tag", "tag": action.data.get("tag")})
     return done

@@ -87,6 +87,7 @@ async def reply(session: AsyncSession, job: AiReplyJob) -> None:
             history=history,
             contact_name=contact.name,
             contact_phone=contact.phone,
+            contact_email=contact.email,
             conversation_id=conv.id,
         ),
     )

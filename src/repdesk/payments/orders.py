@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from repdesk.ai.models import EngineState
 from repdesk.assistants.models import Assistant
 from repdesk.billing.paystack import PaystackNotFound
 from repdesk.config import get_settings
@@ -327,10 +328,22 @@ async def refund(
     return order
 
 
+async def _asking_email(session: AsyncSession, order: Order) -> bool:
+    """Whether the conversation's assistant is asking the customer for an email address."""
+    if not order.conversation_id:
+        return False
+    state = await session.scalar(
+        select(EngineState.state).where(EngineState.key == f"conv:{order.conversation_id}")
+    )
+    asking = (state or {}).get("payment")
+    return isinstance(asking, dict) and asking.get("awaiting") == "email"
+
+
 async def offer(session: AsyncSession, order_id: str) -> str | None:
     """Offer a new order's payment in its conversation: the Paystack link when the workspace
-    has Paystack and the customer's email is known, else the workspace's payment
-    instructions, else nothing. The amount said is the order's own. Returns what was sent."""
+    has Paystack and the customer's email is known; nothing while the assistant asks for
+    the email (``payments.assist`` follows); else the workspace's payment instructions, else
+    nothing. The amount said is the order's own. Returns what was sent."""
     order = await session.get(Order, order_id)
     assistant = await _assistant(session, order) if order is not None else None
     if order is None or assistant is None or order.payment_status != PaymentStatus.UNPAID:
@@ -344,6 +357,8 @@ async def offer(session: AsyncSession, order_id: str) -> str | None:
             f"To pay {amount} for order #{order.number}, use this secure Paystack link: "
             f"{payment.url}"
         )
+    elif accounts.secret_key(account) and await _asking_email(session, order):
+        return None  # the assistant asked for an email: the link (or instructions) follow
     elif account is not None and account.instructions:
         text = f"To pay {amount} for order #{order.number}:\n{account.instructions}"
     if text is not None:

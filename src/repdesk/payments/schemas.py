@@ -61,3 +61,15 @@ class OfferPaymentJob(JobPayload):
 
     kind: ClassVar[str] = "payments.offer"
     order_id: str
+
+
+class AssistPaymentJob(JobPayload):
+    """The assistant's payment step in a conversation (``payments.assist``): the link of the
+    customer's latest unpaid order (``link`` after they gave their email, ``again`` when they
+    ask for it again), or the instructions (``instructions``: no email given)."""
+
+    kind: ClassVar[str] = "payments.assist"
+    conversation_id: str
+    contact_id: str | None = None
+    send: Literal["link", "again", "instructions"]
+    request: str  # one per request: its message's idempotency key

@@ -1,5 +1,6 @@
 """``payments.confirm`` (an order payment a workspace's webhook announced) and
-``payments.offer`` (a new order's payment link or instructions)."""
+``payments.offer`` (a new order's payment link or instructions) and ``payments.assist`` (the
+assistant's payment step: the link after the customer gave an email, or again)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from repdesk.billing.paystack import PaystackNotConfigured
 from repdesk.jobs.registry import PermanentError, task
-from repdesk.payments import orders
-from repdesk.payments.schemas import ConfirmOrderPaymentJob, OfferPaymentJob
+from repdesk.payments import assist, orders
+from repdesk.payments.schemas import AssistPaymentJob, ConfirmOrderPaymentJob, OfferPaymentJob
 
 
 @task(ConfirmOrderPaymentJob, max_attempts=10, backoff_base=30.0, backoff_cap=3600.0)
@@ -26,3 +27,9 @@ async def confirm(session: AsyncSession, job: ConfirmOrderPaymentJob) -> None:
 async def offer(session: AsyncSession, job: OfferPaymentJob) -> None:
     """A new order: its payment link (or the instructions) in the conversation."""
     await orders.offer(session, job.order_id)
+
+
+@task(AssistPaymentJob, max_attempts=5, backoff_base=30.0)
+async def assist_payment(session: AsyncSession, job: AssistPaymentJob) -> None:
+    """The link of the customer's latest unpaid order (or the instructions) in the chat."""
+    await assist.run(session, job)

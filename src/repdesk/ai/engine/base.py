@@ -141,11 +141,15 @@ class EngineContext:
     workspace_id: str | None = None
     assistant_id: str | None = None
     conversation_id: str | None = None
+    # How this business takes payment: "link" (its own Paystack), "instructions" or "none";
+    # and the customer's email address when known (a Paystack link needs one).
+    payments: str = "none"
+    contact_email: str | None = None
 
 
 @dataclass
 class Action:
-    type: Literal["create_order", "update_order", "escalate", "tag"]
+    type: Literal["create_order", "update_order", "escalate", "tag", "payment"]
     data: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from repdesk.ai.engine import asks, facts, order_details, replies
+from repdesk.ai.engine import asks, facts, order_details, pay, replies
 from repdesk.ai.engine import intents as intent_rx
 from repdesk.ai.engine.asks import (
     CATALOG_WORDS,
@@ -91,6 +91,11 @@ class BuiltinEngine:
             return handoff(HANDOFF, "Customer asked for a person", "human")
         if "upset" in intents:
             return handoff(UPSET_REPLY, "Customer seems upset", "upset")
+        answered = pay.continue_email(ctx, text)
+        if answered is not None:
+            return answered
+        if ctx.payments != "none" and pay.wants_link_again(text):
+            return pay.link_again()
 
         products = await ctx.source.products()
         taker = OrderTaker(ctx, products)
@@ -223,10 +228,9 @@ class BuiltinEngine:
             action = taker.create_action()
             ctx.state.pop("order", None)
             total = format_money(action.data["total"], action.data["currency"])
-            reply = (
-                f"Your order is confirmed ✅ Total: {total}. "
-                "Our team will contact you shortly about payment and delivery. Thank you!"
-            )
+            reply, asked = pay.after_confirm(ctx, f"Your order is confirmed ✅ Total: {total}.")
+            if not asked:
+                reply += " Our team will contact you shortly about payment and delivery. Thank you!"
             return EngineResult([reply], [action], intent="order_confirmed", evidence=[total])
         if taker.is_cancel(text) and len(text.split()) <= 6:
             ctx.state.pop("order", None)
