@@ -1,7 +1,7 @@
 """template authoring: Meta's quality score, rejection detail and submission time of templates
 
-Revision ID: 0025_template_authoring
-Revises: 0020_merge_segments
+Revision ID: 0024_template_authoring
+Revises: 0023_scheduled_messages
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 
 import repdesk.db.types
 
-revision: str = "0025_template_authoring"
-down_revision: str | Sequence[str] | None = "0020_merge_segments"
+revision: str = "0024_template_authoring"
+down_revision: str | Sequence[str] | None = "0023_scheduled_messages"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
