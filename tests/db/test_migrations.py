@@ -32,3 +32,20 @@ def _ignorable(change: Any) -> bool:
 
 async def test_database_is_at_every_head(db: Database) -> None:
     assert await migrations_current(db)
+
+
+def test_the_migrations_are_one_line_with_one_head() -> None:
+    """Merged branches re-chain their migrations: ``upgrade`` applies every head, so a second
+    head would go unnoticed until two branches' migrations met in the wrong order."""
+    from alembic.script import ScriptDirectory
+
+    from repdesk.db.migrate import alembic_config
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    heads = scripts.get_heads()
+    assert len(heads) == 1, heads
+    revisions = {r.revision: r for r in scripts.walk_revisions()}
+    # file names start with the revision's own number, so a reader finds the chain in order
+    for revision in revisions.values():
+        assert revision.path is not None
+        assert revision.path.rsplit("/", 1)[-1].startswith(revision.revision[:4]), revision.path
