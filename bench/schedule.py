@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT / "src"))  # this checkout's repdesk, whatever the v
 
 from bench.common import pct, peak_rss_mb  # noqa: E402
 from repdesk.accounts.models import Workspace  # noqa: E402
+from repdesk.campaigns.scheduled.config import get_schedule_settings  # noqa: E402
 from repdesk.campaigns.scheduled.models import ScheduledMessage  # noqa: E402
 from repdesk.conversations.models import Message  # noqa: E402
 from repdesk.db.engine import Database  # noqa: E402
@@ -263,7 +264,8 @@ async def run_backend(backend: str, args: argparse.Namespace, graph: Any) -> dic
             "messages": args.messages,
             "spread_s": args.spread,
             "workers": args.workers,
-            "batch_size": int(os.environ.get("REPDESK_SCHEDULE_BATCH_SIZE", "50")),
+            "batch_size": get_schedule_settings().schedule_batch_size,
+            "batch_seconds": get_schedule_settings().schedule_batch_seconds,
             "worker_concurrency": args.concurrency,
             "scheduling_s": round(seeded, 1),
             "all_sent_after_s": round(done, 1) if done is not None else None,

@@ -13,8 +13,11 @@ class ScheduleSettings(BaseSettings):
     # A message handled later than this after its send time is marked ``late`` (every worker
     # was down, or the queue was far behind).
     schedule_late_seconds: float = 60.0
-    # Messages one schedules.send job sends in its transaction (its own and others already due).
-    schedule_batch_size: int = 50
+    # Messages one schedules.send job sends in its transaction (its own and others already due),
+    # and for how long it keeps taking more: every send holds the workspace's credit row until
+    # the transaction commits, so a long batch makes every other worker wait (ADR 15).
+    schedule_batch_size: int = 20
+    schedule_batch_seconds: float = 1.0
     # How far ahead a message may be scheduled.
     schedule_max_days_ahead: int = 366
 

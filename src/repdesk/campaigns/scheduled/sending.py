@@ -8,13 +8,14 @@ finds the message no longer ``scheduled``. Two workers holding a job each for th
 ``schedule:{id}`` makes a second ``conversations.send`` return the first message in any case.
 
 A job that sent its own message also takes other messages already due (up to
-``REPDESK_SCHEDULE_BATCH_SIZE``), claimed the same way, each in a savepoint of its own: a
-refusal fails only that message.
+``REPDESK_SCHEDULE_BATCH_SIZE``, for at most ``REPDESK_SCHEDULE_BATCH_SECONDS``), claimed the
+same way, each in a savepoint of its own: a refusal fails only that message.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -104,7 +105,13 @@ async def send_due(session: AsyncSession, job: SendScheduledJob) -> None:
         rows += await _claim_due(
             session, limit=settings.schedule_batch_size - 1, now=utcnow(), besides=row.id
         )
-    for each in rows:
+    started = time.monotonic()
+    for n, each in enumerate(rows):
+        if n and time.monotonic() - started > settings.schedule_batch_seconds:
+            # Long transactions hold the workspace's credit row while other workers queue for
+            # it, and a job past its lease is rolled back whole: the rest stay scheduled, each
+            # sent by its own job.
+            break
         await _send_one(session, each, late_after=settings.schedule_late_seconds)
 
 
