@@ -39,8 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import func, select, update
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -48,7 +47,9 @@ sys.path.insert(0, str(ROOT))
 from bench.common import (  # noqa: E402
     RawClient,
     children,
+    drop_pg,
     free_port,
+    make_pg,
     pct,
     post_webhooks,
     rss_mb,
@@ -462,27 +463,6 @@ async def bench_deliveries(
         receiver.terminate()
 
 
-async def make_pg(admin_url: str) -> tuple[str, str]:
-    name = f"repdesk_bench_api_{uuid.uuid4().hex[:6]}"
-    eng = create_async_engine(
-        admin_url.replace("postgresql://", "postgresql+asyncpg://", 1), isolation_level="AUTOCOMMIT"
-    )
-    async with eng.connect() as c:
-        await c.execute(text(f'CREATE DATABASE "{name}"'))
-    await eng.dispose()
-    base = admin_url.rsplit("/", 1)[0]
-    return name, f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
-
-
-async def drop_pg(admin_url: str, name: str) -> None:
-    eng = create_async_engine(
-        admin_url.replace("postgresql://", "postgresql+asyncpg://", 1), isolation_level="AUTOCOMMIT"
-    )
-    async with eng.connect() as c:
-        await c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await eng.dispose()
-
-
 async def run_backend(backend: str, args: argparse.Namespace, graph: Any) -> dict[str, Any]:
     from repdesk import config, vault
     from repdesk.channels.whatsapp.config import reset_whatsapp_settings
@@ -490,7 +470,7 @@ async def run_backend(backend: str, args: argparse.Namespace, graph: Any) -> dic
     tmp = Path(tempfile.mkdtemp(prefix=f"bench-api-{backend}-"))
     pg_name = ""
     if backend == "postgres":
-        pg_name, url = await make_pg(args.pg)
+        pg_name, url = await make_pg(args.pg, "repdesk_bench_api")
     else:
         url = f"sqlite+aiosqlite:///{tmp / 'repdesk.db'}"
     await asyncio.to_thread(upgrade, url)

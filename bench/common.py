@@ -9,6 +9,7 @@ import json
 import os
 import socket
 import time
+import uuid
 from pathlib import Path
 
 
@@ -228,3 +229,34 @@ async def post_webhooks(
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return time.perf_counter() - t0, latencies, errors
+
+
+# -- a PostgreSQL database per run -------------------------------------------------------------
+
+
+def _asyncpg(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+async def make_pg(admin_url: str, prefix: str = "repdesk_bench") -> tuple[str, str]:
+    """A fresh database beside ``admin_url``'s: (its name, its SQLAlchemy asyncpg URL)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    eng = create_async_engine(_asyncpg(admin_url), isolation_level="AUTOCOMMIT")
+    async with eng.connect() as c:
+        await c.execute(text(f'CREATE DATABASE "{name}"'))
+    await eng.dispose()
+    return name, _asyncpg(f"{admin_url.rsplit('/', 1)[0]}/{name}")
+
+
+async def drop_pg(admin_url: str, name: str) -> None:
+    """Drop a database :func:`make_pg` made, whoever is still connected to it."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    eng = create_async_engine(_asyncpg(admin_url), isolation_level="AUTOCOMMIT")
+    async with eng.connect() as c:
+        await c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await eng.dispose()

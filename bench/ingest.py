@@ -29,7 +29,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +39,9 @@ sys.path.insert(0, str(ROOT))
 from bench.common import (  # noqa: E402
     RawClient,
     cpu_seconds,
+    drop_pg,
     free_port,
+    make_pg,
     pct,
     peak_rss_mb,
     post_webhooks,
@@ -148,18 +150,7 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     data_dir.mkdir()
     pg_name = None
     if backend == "postgres":
-        pg_name = f"repdesk_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_async_engine(
-            args.pg.replace("postgresql://", "postgresql+asyncpg://", 1),
-            isolation_level="AUTOCOMMIT",
-        )
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
-        await admin.dispose()
-        url = (
-            args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-            + f"/{pg_name}"
-        )
+        pg_name, url = await make_pg(args.pg, "repdesk_bench_ingest")
     else:
         url = f"sqlite+aiosqlite:///{tmp / 'repdesk.db'}"
     await asyncio.to_thread(upgrade, url)
@@ -250,13 +241,7 @@ async def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             except subprocess.TimeoutExpired:
                 proc.kill()
         if pg_name:
-            admin = create_async_engine(
-                args.pg.replace("postgresql://", "postgresql+asyncpg://", 1),
-                isolation_level="AUTOCOMMIT",
-            )
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
-            await admin.dispose()
+            await drop_pg(args.pg, pg_name)
     return result
 
 

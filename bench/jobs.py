@@ -20,19 +20,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import func, insert, select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("REPDESK_EXTRA_MODULES", "bench.bench_tasks")
 
 from bench.bench_tasks import BenchNoop  # noqa: E402
-from bench.common import pct, rss_mb  # noqa: E402
+from bench.common import drop_pg, make_pg, pct, rss_mb  # noqa: E402
 from repdesk.db.engine import Database  # noqa: E402
 from repdesk.db.migrate import upgrade  # noqa: E402
 from repdesk.jobs.models import Job, JobStatus  # noqa: E402
@@ -186,15 +184,7 @@ async def main() -> None:
     args = ap.parse_args()
 
     results: list[dict[str, Any]] = []
-    admin = create_async_engine(
-        args.pg.replace("postgresql://", "postgresql+asyncpg://"), isolation_level="AUTOCOMMIT"
-    )
-    name = f"repdesk_bench_{uuid.uuid4().hex[:6]}"
-    async with admin.connect() as c:
-        await c.execute(text(f'CREATE DATABASE "{name}"'))
-    pg_url = (
-        args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
-    )
+    name, pg_url = await make_pg(args.pg, "repdesk_bench_jobs")
     try:
         upgrade(pg_url)
         for workers in (1, 4):
@@ -203,9 +193,7 @@ async def main() -> None:
             results.append(r)
             print(json.dumps(r), flush=True)
     finally:
-        async with admin.connect() as c:
-            await c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+        await drop_pg(args.pg, name)
     r = await run_inprocess_sqlite(args.jobs, args.latency_jobs, args.rate)
     r["db"] = "sqlite"
     results.append(r)

@@ -27,19 +27,18 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from bench.common import cpu_seconds, free_port, pct, post_webhooks  # noqa: E402
+from bench.common import cpu_seconds, drop_pg, free_port, make_pg, pct, post_webhooks  # noqa: E402
 
 KEY = "sk_test_bench1234567890abcdef"
 
@@ -163,14 +162,8 @@ async def run_backend(backend: str, args: argparse.Namespace, fake_url: str) -> 
     data_dir = tmp / "data"
     data_dir.mkdir()
     pg_name = None
-    admin_url = args.pg.replace("postgresql://", "postgresql+asyncpg://", 1)
     if backend == "postgres":
-        pg_name = f"repdesk_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
-        await admin.dispose()
-        url = admin_url.rsplit("/", 1)[0] + f"/{pg_name}"
+        pg_name, url = await make_pg(args.pg, "repdesk_bench_paystack")
     else:
         url = f"sqlite+aiosqlite:///{tmp / 'repdesk.db'}"
     await asyncio.to_thread(upgrade, url)
@@ -246,10 +239,7 @@ async def run_backend(backend: str, args: argparse.Namespace, fake_url: str) -> 
             except subprocess.TimeoutExpired:
                 proc.kill()
         if pg_name:
-            admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
-            await admin.dispose()
+            await drop_pg(args.pg, pg_name)
     return result
 
 

@@ -33,14 +33,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import func, select, update
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))  # this checkout's repdesk, whatever the venv installed
 
-from bench.common import pct, peak_rss_mb  # noqa: E402
+from bench.common import drop_pg, make_pg, pct, peak_rss_mb  # noqa: E402
 from repdesk.accounts.models import Workspace  # noqa: E402
 from repdesk.campaigns.scheduled.config import get_schedule_settings  # noqa: E402
 from repdesk.campaigns.scheduled.models import ScheduledMessage  # noqa: E402
@@ -195,27 +194,6 @@ async def lateness(db: Database) -> dict[str, Any]:
     }
 
 
-async def make_pg(admin_url: str) -> tuple[str, str]:
-    name = f"repdesk_bench_schedule_{uuid.uuid4().hex[:6]}"
-    eng = create_async_engine(
-        admin_url.replace("postgresql://", "postgresql+asyncpg://", 1), isolation_level="AUTOCOMMIT"
-    )
-    async with eng.connect() as c:
-        await c.execute(text(f'CREATE DATABASE "{name}"'))
-    await eng.dispose()
-    base = admin_url.rsplit("/", 1)[0]
-    return name, f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
-
-
-async def drop_pg(admin_url: str, name: str) -> None:
-    eng = create_async_engine(
-        admin_url.replace("postgresql://", "postgresql+asyncpg://", 1), isolation_level="AUTOCOMMIT"
-    )
-    async with eng.connect() as c:
-        await c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await eng.dispose()
-
-
 async def run_backend(backend: str, args: argparse.Namespace, graph: Any) -> dict[str, Any]:
     from repdesk import config, vault
     from repdesk.app import load_modules
@@ -224,7 +202,7 @@ async def run_backend(backend: str, args: argparse.Namespace, graph: Any) -> dic
     tmp = Path(tempfile.mkdtemp(prefix=f"bench-schedule-{backend}-"))
     pg_name = ""
     if backend == "postgres":
-        pg_name, url = await make_pg(args.pg)
+        pg_name, url = await make_pg(args.pg, "repdesk_bench_schedule")
     else:
         url = f"sqlite+aiosqlite:///{tmp / 'repdesk.db'}"
     await asyncio.to_thread(upgrade, url)
