@@ -48,6 +48,7 @@ from bench.common import (  # noqa: E402
     RawClient,
     children,
     drop_pg,
+    fake_graph_process,
     free_port,
     make_pg,
     pct,
@@ -536,24 +537,10 @@ async def main() -> None:
     ap.add_argument("--servers", type=int, default=1, help="web server processes")
     args = ap.parse_args()
 
-    from tests.fakes.graph import FakeGraph
-
-    # The fake Graph API in its own process; its fixed test credentials are FakeGraph's defaults.
-    graph_proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.graph"],
-        cwd=str(ROOT),
-        stdout=subprocess.PIPE,
-        text=True,
-    )
     results = []
-    try:
-        assert graph_proc.stdout is not None
-        graph = FakeGraph(url=json.loads(graph_proc.stdout.readline())["url"])
+    with fake_graph_process(ROOT) as graph:
         for backend in args.backends.split(","):
             results.append(await run_backend(backend, args, graph))
-    finally:
-        graph_proc.terminate()
-        graph_proc.wait(10)
     print(
         json.dumps(
             {

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import os
 import socket
+import subprocess
+import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 
 def pct(values: list[float], p: float) -> float:
@@ -260,3 +265,23 @@ async def drop_pg(admin_url: str, name: str) -> None:
     async with eng.connect() as c:
         await c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     await eng.dispose()
+
+
+@contextlib.contextmanager
+def fake_graph_process(root: Path) -> Iterator[Any]:
+    """The tests' fake Graph API in a process of its own (so that its work is not counted as
+    repdesk's), as a ``FakeGraph`` handle; its fixed test credentials are FakeGraph's defaults."""
+    from tests.fakes.graph import FakeGraph
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.graph"],
+        cwd=str(root),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        yield FakeGraph(url=json.loads(proc.stdout.readline())["url"])
+    finally:
+        proc.terminate()
+        proc.wait(10)

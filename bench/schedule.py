@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))  # this checkout's repdesk, whatever the venv installed
 
-from bench.common import drop_pg, make_pg, pct, peak_rss_mb  # noqa: E402
+from bench.common import drop_pg, fake_graph_process, make_pg, pct, peak_rss_mb  # noqa: E402
 from repdesk.accounts.models import Workspace  # noqa: E402
 from repdesk.campaigns.scheduled.config import get_schedule_settings  # noqa: E402
 from repdesk.campaigns.scheduled.models import ScheduledMessage  # noqa: E402
@@ -278,23 +278,10 @@ async def main() -> None:
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
     args = ap.parse_args()
 
-    from tests.fakes.graph import FakeGraph
-
-    graph_proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.graph"],
-        cwd=str(ROOT),
-        stdout=subprocess.PIPE,
-        text=True,
-    )
     results = []
-    try:
-        assert graph_proc.stdout is not None
-        graph = FakeGraph(url=json.loads(graph_proc.stdout.readline())["url"])
+    with fake_graph_process(ROOT) as graph:
         for backend in args.backends.split(","):
             results.append(await run_backend(backend, args, graph))
-    finally:
-        graph_proc.terminate()
-        graph_proc.wait(10)
     print(
         json.dumps(
             {
