@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import (  # noqa: E402
     RawClient,
     children,
+    connected_shop,
     drop_pg,
     fake_graph_process,
     free_port,
@@ -57,7 +58,6 @@ from bench.common import (  # noqa: E402
     signed_text_webhooks,
     tree_cpu_seconds,
 )
-from repdesk.accounts.models import Workspace  # noqa: E402
 from repdesk.db.engine import Database  # noqa: E402
 from repdesk.db.migrate import upgrade  # noqa: E402
 from repdesk.developer_api.models import WebhookDelivery  # noqa: E402
@@ -74,35 +74,15 @@ async def seed(db: Database, graph: Any) -> tuple[str, str]:
     """An account with a connected WhatsApp assistant, a live key, lots of credits, and a
     customer who wrote (open window). Returns (the connection's webhook path, raw key)."""
     from repdesk import vault
-    from repdesk.accounts import service as accounts
-    from repdesk.assistants import service as assistants
     from repdesk.channels.whatsapp import service as wa
     from repdesk.conversations import service as conversations
     from repdesk.developer_api import service as keys
 
     async with db.transaction() as s:
-        _user, ws = await accounts.register(
-            s,
-            email=f"bench-{uuid.uuid4().hex[:6]}@shop.test",
-            password="bench password 123",
-            business_name="Bench Shop",
-            verified=True,
-            send_email=False,
-        )
-        a = await assistants.create(s, workspace_id=ws.id, name="Bench", platform="whatsapp")
-        await wa.connect_byok(
-            s,
-            a,
-            access_token=graph.access_token,
-            phone_number_id=graph.phone_number_id,
-            business_account_id=graph.business_account_id,
-            phone_number=graph.e164,
-            app_secret=APP_SECRET,
-        )
+        a = await connected_shop(s, graph, app_secret=APP_SECRET)
         conn = await wa.get_connection(s, a.id)
         assert conn is not None
         key = await keys.create_key(s, assistant=a, name="bench", environment="live")
-        await s.execute(update(Workspace).where(Workspace.id == ws.id).values(credits=10**9))
         await conversations.record_inbound(
             s,
             assistant=a,

@@ -285,3 +285,37 @@ def fake_graph_process(root: Path) -> Iterator[Any]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+async def connected_shop(session: Any, graph: Any, *, app_secret: str) -> Any:
+    """A verified account whose WhatsApp assistant is connected to the fake Graph API
+    (``graph``), with credits enough for any run. Returns the assistant."""
+    from sqlalchemy import update
+
+    from repdesk.accounts import service as accounts
+    from repdesk.accounts.models import Workspace
+    from repdesk.assistants import service as assistants
+    from repdesk.channels.whatsapp import service as wa
+
+    _user, ws = await accounts.register(
+        session,
+        email=f"bench-{uuid.uuid4().hex[:6]}@shop.test",
+        password="bench password 123",
+        business_name="Bench Shop",
+        verified=True,
+        send_email=False,
+    )
+    assistant = await assistants.create(
+        session, workspace_id=ws.id, name="Bench", platform="whatsapp"
+    )
+    await wa.connect_byok(
+        session,
+        assistant,
+        access_token=graph.access_token,
+        phone_number_id=graph.phone_number_id,
+        business_account_id=graph.business_account_id,
+        phone_number=graph.e164,
+        app_secret=app_secret,
+    )
+    await session.execute(update(Workspace).where(Workspace.id == ws.id).values(credits=10**9))
+    return assistant

@@ -27,20 +27,25 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))  # this checkout's repdesk, whatever the venv installed
 
-from bench.common import drop_pg, fake_graph_process, make_pg, pct, peak_rss_mb  # noqa: E402
-from repdesk.accounts.models import Workspace  # noqa: E402
+from bench.common import (  # noqa: E402
+    connected_shop,
+    drop_pg,
+    fake_graph_process,
+    make_pg,
+    pct,
+    peak_rss_mb,
+)
 from repdesk.campaigns.scheduled.config import get_schedule_settings  # noqa: E402
 from repdesk.campaigns.scheduled.models import ScheduledMessage  # noqa: E402
 from repdesk.conversations.models import Message  # noqa: E402
@@ -60,31 +65,9 @@ CONTENT = {
 
 
 async def seed(db: Database, graph: Any) -> str:
-    from repdesk.accounts import service as accounts
-    from repdesk.assistants import service as assistants
-    from repdesk.channels.whatsapp import service as wa
-
     async with db.transaction() as s:
-        _user, ws = await accounts.register(
-            s,
-            email=f"bench-{uuid.uuid4().hex[:6]}@shop.test",
-            password="bench password 123",
-            business_name="Bench Shop",
-            verified=True,
-            send_email=False,
-        )
-        a = await assistants.create(s, workspace_id=ws.id, name="Bench", platform="whatsapp")
-        await wa.connect_byok(
-            s,
-            a,
-            access_token=graph.access_token,
-            phone_number_id=graph.phone_number_id,
-            business_account_id=graph.business_account_id,
-            phone_number=graph.e164,
-            app_secret="bench-app-secret",
-        )
-        await s.execute(update(Workspace).where(Workspace.id == ws.id).values(credits=10**9))
-        return a.id
+        assistant = await connected_shop(s, graph, app_secret="bench-app-secret")
+        return str(assistant.id)
 
 
 async def templates_synced(db: Database, assistant_id: str) -> None:
